@@ -1,0 +1,57 @@
+using ImagePipeline.Builder.Caching;
+
+namespace ImagePipeline.Builder.Artifacts;
+
+/// <summary>
+/// Publishes a finished image atomically: artifacts are written into a staging directory beside
+/// the destination and renamed into place, so readers see a whole image or none. In the store,
+/// the destination is <c>artifacts/sha256/IMAGE_ID</c>; an image already there is kept untouched.
+/// </summary>
+public sealed class ArtifactPublisher(string dataDirectory, string? outputDirectory)
+{
+    public string StoreRoot => Path.Combine(dataDirectory, "artifacts", "sha256");
+
+    public string CreateStaging()
+    {
+        var parent = outputDirectory is null ? StoreRoot : Path.GetDirectoryName(Path.GetFullPath(outputDirectory))!;
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".tmp-image-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        return staging;
+    }
+
+    public (string Directory, bool AlreadyStored) Publish(string staging, string imageId)
+    {
+        if (outputDirectory is null)
+        {
+            var final = Path.Combine(StoreRoot, imageId);
+            if (Directory.Exists(final))
+                return (final, true);
+            Directory.Move(staging, final);
+            return (final, false);
+        }
+
+        var target = Path.GetFullPath(outputDirectory);
+        if (!Directory.Exists(target))
+        {
+            Directory.Move(staging, target);
+            return (target, false);
+        }
+
+        // Swap: the old output stays whole until the new one is in place.
+        var old = target + $".old-{Environment.ProcessId}";
+        Directory.Move(target, old);
+        Directory.Move(staging, target);
+        StageCache.TryDelete(old);
+        return (target, false);
+    }
+
+    /// <summary>Resolves an image id (or a unique prefix of one) to its directory in the store.</summary>
+    public string? Find(string idOrPrefix)
+    {
+        if (!Directory.Exists(StoreRoot) || idOrPrefix.Length < 6)
+            return null;
+        var matches = Directory.GetDirectories(StoreRoot, idOrPrefix + "*").Where(d => !Path.GetFileName(d).StartsWith('.')).ToList();
+        return matches.Count == 1 ? matches[0] : null;
+    }
+}

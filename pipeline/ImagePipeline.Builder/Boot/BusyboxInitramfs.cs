@@ -1,0 +1,53 @@
+using ImagePipeline.Builder.Stages;
+
+namespace ImagePipeline.Builder.Boot;
+
+/// <summary>
+/// The initramfs of a busybox image: busybox, the storage and filesystem drivers needed to reach
+/// the root partition on virtio, SATA, SCSI or NVMe, and an init that finds root by PARTUUID.
+/// Written to <c>/boot/initrd.img-VERSION</c>, where Debian's own initramfs would be.
+/// </summary>
+public static class BusyboxInitramfs
+{
+    /// <summary>Drivers for every disk bus in the hardware catalogue, the root filesystems, and ext4's checksum.</summary>
+    private static readonly string[] BootModules =
+    [
+        "virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "ahci", "ata_piix", "nvme",
+        "crc32c_generic", "crc32c_intel", "ext4", "squashfs", "overlay",
+    ];
+
+    public static async Task BuildAsync(BuildContext context, string tree, string kernelVersion)
+    {
+        var modulesDir = Path.Combine(tree, "lib/modules", kernelVersion);
+        var modules = new KernelModules(modulesDir);
+        var order = modules.LoadOrder(BootModules);
+        var applets = (await context.RunAsync(RootfsStage.Name, Path.Combine(tree, "bin/busybox"), "--list"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(a => a != "busybox")
+            .Order(StringComparer.Ordinal);
+
+        var target = Path.Combine(tree, "boot", $"initrd.img-{kernelVersion}");
+        await using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
+        var cpio = new CpioNewcWriter(output, context.SourceDateEpoch);
+        foreach (var dir in new[] { "bin", "dev", "etc", "lib", "lib/modules", "proc", "sys", "newroot" })
+            cpio.Directory(dir);
+        cpio.CharDevice("dev/console", 5, 1, 0b110_000_000);
+        cpio.File("bin/busybox", await File.ReadAllBytesAsync(Path.Combine(tree, "bin/busybox"), context.CancellationToken), 0b111_101_101);
+        foreach (var applet in applets)
+            cpio.Symlink($"bin/{applet}", "busybox");
+
+        var flat = new List<string>();
+        foreach (var module in order)
+        {
+            var name = Path.GetFileName(module);
+            if (!name.EndsWith(".ko", StringComparison.Ordinal))
+                throw new Tools.BuildStepException(RootfsStage.Name, "initramfs", $"module {module} is compressed; busybox insmod loads only uncompressed .ko files", "");
+            cpio.File($"lib/modules/{name}", await File.ReadAllBytesAsync(Path.Combine(modulesDir, module), context.CancellationToken), 0b110_100_100);
+            flat.Add(name);
+        }
+
+        cpio.File("etc/modules.order", System.Text.Encoding.UTF8.GetBytes(string.Join('\n', flat) + "\n"), 0b110_100_100);
+        cpio.File("init", System.Text.Encoding.UTF8.GetBytes(EmbeddedFiles.Read("Boot/busybox-initramfs-init.sh")), 0b111_101_101);
+        cpio.Finish();
+    }
+}

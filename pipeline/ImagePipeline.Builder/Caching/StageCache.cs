@@ -1,0 +1,67 @@
+namespace ImagePipeline.Builder.Caching;
+
+/// <summary>
+/// Stage outputs keyed by the digest of their inputs, under <c>DATA/cache/STAGE/DIGEST</c>.
+/// An entry appears only complete: it is produced in a temporary sibling and renamed into place,
+/// so a killed build leaves at worst a temporary directory that the next build removes.
+/// </summary>
+public sealed class StageCache(string root)
+{
+    public string Root { get; } = root;
+
+    public string PathOf(string stage, string digest) => Path.Combine(Root, stage, digest);
+
+    public bool Contains(string stage, string digest) => Directory.Exists(PathOf(stage, digest));
+
+    /// <summary>Runs <paramref name="produce"/> into a fresh temporary directory and publishes it as the entry, unless the entry exists.</summary>
+    public async Task<(string Path, bool Hit)> GetOrCreateAsync(string stage, string digest, Func<string, Task> produce)
+    {
+        var final = PathOf(stage, digest);
+        if (Directory.Exists(final))
+            return (final, true);
+
+        var stageDir = Path.Combine(Root, stage);
+        Directory.CreateDirectory(stageDir);
+        RemoveStaleTemporaries(stageDir);
+        var temporary = Path.Combine(stageDir, $".tmp-{digest[..12]}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            await produce(temporary);
+            Directory.Move(temporary, final);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+
+        return (final, false);
+    }
+
+    /// <summary>Temporaries of processes that no longer run are leftovers of a killed build.</summary>
+    private static void RemoveStaleTemporaries(string stageDir)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(stageDir, ".tmp-*"))
+        {
+            var parts = Path.GetFileName(dir).Split('-');
+            if (parts.Length >= 4 && int.TryParse(parts[2], out var pid) && !Directory.Exists($"/proc/{pid}"))
+                TryDelete(dir);
+        }
+    }
+
+    internal static void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ImagePipeline.Builder.Artifacts;
+using ImagePipeline.Builder.Caching;
+using ImagePipeline.Builder.Stages;
+using ImagePipeline.Builder.Tools;
+using ImagePipeline.Recipes;
+
+namespace ImagePipeline.Builder;
+
+/// <summary>
+/// Builds a recipe into a published image: base → rootfs → disk (each cached by the digest of its
+/// inputs) → formats (raw, raw.zst, qcow2) → manifest, published atomically.
+/// </summary>
+public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, TimeProvider? clock = null)
+{
+    private readonly TimeProvider clock = clock ?? TimeProvider.System;
+
+    public async Task<BuildResult> BuildAsync(Recipe recipe, CancellationToken cancellationToken = default)
+    {
+        var data = Path.GetFullPath(options.DataDirectory);
+        var logs = Path.Combine(data, "logs");
+        Directory.CreateDirectory(logs);
+        var started = clock.GetUtcNow();
+        var logPath = Path.Combine(logs, $"{started:yyyyMMddTHHmmss}-{recipe.Name}-{Environment.ProcessId}.log");
+        using var log = new BuildLog(logPath);
+        var context = new BuildContext
+        {
+            Recipe = recipe,
+            Log = log,
+            Tools = new ToolRunner(log),
+            Cache = new StageCache(Path.Combine(data, "cache")),
+            Observer = observer,
+            SourceDateEpoch = options.SourceDateEpoch,
+            BaseDay = started.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            CancellationToken = cancellationToken,
+        };
+        if (Environment.UserName != "root")
+            throw new BuildStepException("setup", "id -u", "building images needs root (mmdebstrap --mode=root, chroot, file ownership in the image); run the build as root", "");
+
+        var timings = new List<StageTiming>();
+        async Task<(string Path, bool Hit)> Stage(string name, Func<Task<(string Path, bool Hit)>> run)
+        {
+            observer.StageStarted(name);
+            log.Line($"== stage {name}");
+            var watch = Stopwatch.StartNew();
+            var result = await run();
+            timings.Add(new StageTiming(name, Math.Round(watch.Elapsed.TotalSeconds, 2), result.Hit));
+            observer.StageFinished(name, watch.Elapsed, result.Hit);
+            return result;
+        }
+
+        var inputDigest = InputDigest.Compute(recipe, context.BaseDay, options.SourceDateEpoch);
+        log.Line($"recipe {recipe.SourcePath} ({recipe.SourceDigest}), input digest {inputDigest}");
+        var baseDigest = BaseRootfsStage.Digest(recipe, context.BaseDay);
+        var (basePath, _) = await Stage(BaseRootfsStage.Name, () => BaseRootfsStage.RunAsync(context, options.Refresh));
+        var rootfsDigest = RootfsStage.Digest(recipe, baseDigest, inputDigest);
+        var (rootfsPath, _) = await Stage(RootfsStage.Name, () => RootfsStage.RunAsync(context, basePath, baseDigest, inputDigest));
+        var (diskPath, _) = await Stage(DiskStage.Name, () => DiskStage.RunAsync(context, rootfsPath, rootfsDigest));
+
+        var publisher = new ArtifactPublisher(data, options.OutputDirectory);
+        var staging = publisher.CreateStaging();
+        try
+        {
+            var (_, _) = await Stage("formats", async () =>
+            {
+                await FormatsStage.RunAsync(context, Path.Combine(diskPath, DiskStage.RawFile), staging);
+                return (staging, false);
+            });
+
+            if (options.VerifyReproducible)
+            {
+                await Stage("verify-reproducible", async () =>
+                {
+                    await VerifyReproducibleAsync(context, rootfsPath, rootfsDigest, staging);
+                    return (staging, false);
+                });
+            }
+
+            var manifest = await WriteManifestAsync(context, recipe, inputDigest, rootfsPath, diskPath, staging, timings, started);
+            log.Line($"image {manifest.ImageId}");
+            File.Copy(logPath, Path.Combine(staging, "build.log"), overwrite: true);
+            var (directory, existed) = publisher.Publish(staging, manifest.ImageId);
+            return new BuildResult(directory, manifest, existed);
+        }
+        finally
+        {
+            StageCache.TryDelete(staging);
+        }
+    }
+
+    private static async Task VerifyReproducibleAsync(BuildContext context, string rootfsPath, string rootfsDigest, string staging)
+    {
+        var scratch = staging + ".verify";
+        try
+        {
+            var (second, _) = await DiskStage.RunAsync(context, rootfsPath, rootfsDigest, bypassCache: true, scratch: scratch);
+            var secondRaw = Path.Combine(second, DiskStage.RawFile);
+            var secondQcow2 = Path.Combine(second, FormatsStage.Qcow2File);
+            await FormatsStage.ConvertToQcow2Async(context, secondRaw, secondQcow2);
+            foreach (var (first, again) in new[] { (Path.Combine(staging, DiskStage.RawFile), secondRaw), (Path.Combine(staging, FormatsStage.Qcow2File), secondQcow2) })
+            {
+                var a = await Sha256FileAsync(first, context.CancellationToken);
+                var b = await Sha256FileAsync(again, context.CancellationToken);
+                if (a != b)
+                {
+                    throw new BuildStepException("verify-reproducible", "build the disk twice",
+                        $"{Path.GetFileName(first)} differs between two builds of the same input ({a} vs {b}); some step is not deterministic — see build.log", "");
+                }
+
+                context.Observer.Message($"{Path.GetFileName(first)} identical on rebuild: {a}");
+            }
+        }
+        finally
+        {
+            StageCache.TryDelete(scratch);
+        }
+    }
+
+    private async Task<ImageManifest> WriteManifestAsync(BuildContext context, Recipe recipe, string inputDigest, string rootfsPath, string diskPath,
+        string staging, List<StageTiming> timings, DateTimeOffset started)
+    {
+        var layout = JsonSerializer.Deserialize<DiskLayout>(await File.ReadAllTextAsync(Path.Combine(diskPath, DiskStage.LayoutFile), context.CancellationToken), ManifestJson.Options)!;
+        var packages = (await File.ReadAllLinesAsync(Path.Combine(rootfsPath, RootfsStage.PackagesFile), context.CancellationToken))
+            .Where(l => l.Length > 0)
+            .Select(l => l.Split('\t'))
+            .Select(f => new PackageEntry(f[0], f.ElementAtOrDefault(1) ?? "", f.ElementAtOrDefault(2) ?? ""))
+            .ToList();
+        var artifacts = new List<ArtifactEntry>();
+        foreach (var name in new[] { DiskStage.RawFile, FormatsStage.ZstdFile, FormatsStage.Qcow2File })
+        {
+            var path = Path.Combine(staging, name);
+            artifacts.Add(new ArtifactEntry(name, new FileInfo(path).Length, await Sha256FileAsync(path, context.CancellationToken)));
+        }
+
+        var manifest = new ImageManifest
+        {
+            ImageId = artifacts[0].Sha256,
+            Name = recipe.Name,
+            InputDigest = inputDigest,
+            Recipe = new RecipeReference(recipe.SourcePath, recipe.SourceDigest),
+            Base = recipe.Base.ToString(),
+            Snapshot = recipe.Snapshot,
+            Kernel = new KernelInfo(recipe.Kernel, layout.KernelVersion, layout.KernelCommandLine),
+            Disk = new DiskInfo(recipe.Disk.SizeBytes, layout.DiskGuid, recipe.Disk.Root.ToString().ToLowerInvariant(), recipe.Boot.Select(b => b.ToString().ToLowerInvariant()).ToList(), recipe.Disk.GrowRoot),
+            Partitions = layout.Partitions,
+            Packages = packages,
+            Artifacts = artifacts,
+            Stages = timings,
+            BuiltAt = started,
+        };
+        await File.WriteAllTextAsync(Path.Combine(staging, ImageManifestFile), JsonSerializer.Serialize(manifest, ManifestJson.Options) + "\n", context.CancellationToken);
+        _ = clock;
+        return manifest;
+    }
+
+    public const string ImageManifestFile = "manifest.json";
+
+    internal static async Task<string> Sha256FileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+}

@@ -1,0 +1,13 @@
+using ImagePipeline.Builder.Disk;
+
+namespace ImagePipeline.Builder.Stages;
+
+/// <summary>The disk as built: partition table identity, boot parameters, and each partition as the manifest reports it.</summary>
+public sealed record DiskLayout(Guid DiskGuid, string KernelVersion, string KernelCommandLine, IReadOnlyList<PartitionDescription> Partitions)
+{
+    public static PartitionDescription Describe(GptPartition partition, int sectorSize, string filesystem, string? filesystemUuid) => new(
+        partition.Number, partition.Name, partition.TypeGuid, partition.PartitionGuid,
+        partition.FirstLba * sectorSize, partition.SectorCount * sectorSize, filesystem, filesystemUuid);
+}
+
+public sealed record PartitionDescription(int Number, string Name, Guid Type, Guid Uuid, long Offset, long Size, string Filesystem, string? FilesystemUuid);

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Text.Json;
+using ImagePipeline.Builder.Boot;
+using ImagePipeline.Builder.Caching;
+using ImagePipeline.Builder.Disk;
+using ImagePipeline.Recipes;
+
+namespace ImagePipeline.Builder.Stages;
+
+/// <summary>
+/// Stage 3: filesystems and the GPT disk. The ESP (FAT32: kernel, initrd, systemd-boot, SYSLINUX)
+/// and the root filesystem (ext4 or squashfs) are made as separate files with UUIDs derived from
+/// this stage's digest, laid into a sparse raw disk at the offsets sfdisk chose, and the result is
+/// read back with our own GPT reader. Same inputs, same bytes.
+/// </summary>
+public static class DiskStage
+{
+    public const string Name = "disk";
+    public const string RawFile = "disk.raw";
+    public const string LayoutFile = "layout.json";
+    private const int SectorSize = 512;
+
+    public static string Digest(Recipe recipe, string rootfsDigest, long sourceDateEpoch)
+    {
+        using var digest = new DigestBuilder()
+            .Add("stage", "disk/v1")
+            .Add("rootfs", rootfsDigest)
+            .Add("name", recipe.Name)
+            .Add("size", recipe.Disk.SizeBytes.ToString(CultureInfo.InvariantCulture))
+            .Add("esp", recipe.Disk.EspSizeBytes.ToString(CultureInfo.InvariantCulture))
+            .Add("root", recipe.Disk.Root.ToString())
+            .Add("boot", string.Join(',', recipe.Boot))
+            .Add("cmdline", recipe.Cmdline)
+            .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));
+        return digest.Finish();
+    }
+
+    /// <summary>Builds the disk; with <paramref name="bypassCache"/> it is built into a scratch directory and not published to the cache.</summary>
+    public static async Task<(string Path, bool Hit)> RunAsync(BuildContext context, string rootfsPath, string rootfsDigest, bool bypassCache = false, string? scratch = null)
+    {
+        var digest = Digest(context.Recipe, rootfsDigest, context.SourceDateEpoch);
+        if (bypassCache)
+        {
+            Directory.CreateDirectory(scratch!);
+            await ProduceAsync(context, rootfsPath, digest, scratch!);
+            return (scratch!, false);
+        }
+
+        return await context.Cache.GetOrCreateAsync(Name, digest, dir => ProduceAsync(context, rootfsPath, digest, dir));
+    }
+
+    private static async Task ProduceAsync(BuildContext context, string rootfsPath, string digest, string dir)
+    {
+        var recipe = context.Recipe;
+        var tree = Path.Combine(rootfsPath, RootfsStage.TreeDirectory);
+        var kernelVersion = (await File.ReadAllTextAsync(Path.Combine(rootfsPath, RootfsStage.KernelFile), context.CancellationToken)).Trim();
+
+        var diskGuid = DigestBuilder.DeriveGuid(digest, "disk");
+        var espGuid = DigestBuilder.DeriveGuid(digest, "esp-partition");
+        var rootGuid = DigestBuilder.DeriveGuid(digest, "root-partition");
+        var rootFsUuid = DigestBuilder.DeriveGuid(digest, "root-filesystem");
+        var espVolumeId = Convert.ToHexString(DigestBuilder.DeriveGuid(digest, "esp-volume").ToByteArray(), 0, 4);
+
+        long espStart = DiskSpec.MiB / SectorSize;
+        var espSectors = recipe.Disk.EspSizeBytes / SectorSize;
+        var rootStart = espStart + espSectors;
+        var totalSectors = recipe.Disk.SizeBytes / SectorSize;
+        var rootSectors = totalSectors - rootStart - DiskSpec.MiB / SectorSize;
+
+        var rawPath = Path.Combine(dir, RawFile);
+        var espImage = Path.Combine(dir, "esp.img");
+        var rootImage = Path.Combine(dir, "root.img");
+        try
+        {
+            var fsType = recipe.Disk.Root == RootFilesystem.Squashfs ? "squashfs" : "ext4";
+            var commandLine = BootLoaders.KernelCommandLine(rootGuid, fsType, recipe.Cmdline);
+            await MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine);
+            if (recipe.Disk.Root == RootFilesystem.Squashfs)
+                await MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize);
+            else
+                await MakeExt4Async(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid);
+
+            await using (var raw = new FileStream(rawPath, FileMode.CreateNew, FileAccess.Write))
+                raw.SetLength(recipe.Disk.SizeBytes);
+
+            var bootable = recipe.Boot.Contains(BootMode.Bios) ? ", attrs=\"LegacyBIOSBootable\"" : "";
+            var script = $"""
+                label: gpt
+                label-id: {diskGuid:D}
+                unit: sectors
+                first-lba: 2048
+                sector-size: {SectorSize}
+
+                start={espStart}, size={espSectors}, type={GptPartition.EfiSystem:D}, uuid={espGuid:D}, name="ESP"{bootable}
+                start={rootStart}, size={rootSectors}, type={GptPartition.LinuxRootX86X64:D}, uuid={rootGuid:D}, name="root"
+
+                """;
+            await context.Tools.RunAsync(Name, "sfdisk", ["--no-reread", "--no-tell-kernel", "--wipe", "never", rawPath], context.CancellationToken, standardInput: script);
+
+            SparseCopy.Into(espImage, rawPath, espStart * SectorSize);
+            SparseCopy.Into(rootImage, rawPath, rootStart * SectorSize);
+            if (recipe.Boot.Contains(BootMode.Bios))
+                WriteMbrBootCode(rawPath);
+
+            var table = GptReader.Read(rawPath);
+            var layout = new DiskLayout(
+                diskGuid, kernelVersion, commandLine,
+                [
+                    DiskLayout.Describe(table.Partitions[0], SectorSize, "vfat", espVolumeId[..4] + "-" + espVolumeId[4..]),
+                    DiskLayout.Describe(table.Partitions[1], SectorSize, fsType, fsType == "ext4" ? rootFsUuid.ToString("D") : null),
+                ]);
+            await File.WriteAllTextAsync(Path.Combine(dir, LayoutFile), JsonSerializer.Serialize(layout, ManifestJson.Options), context.CancellationToken);
+        }
+        finally
+        {
+            File.Delete(espImage);
+            File.Delete(rootImage);
+        }
+    }
+
+    private static async Task MakeEspAsync(BuildContext context, string tree, string kernelVersion, string image, long startSector, long sectors, string volumeId, string commandLine)
+    {
+        var env = context.ReproducibleEnvironment();
+        var recipe = context.Recipe;
+        var staging = image + ".d";
+        Directory.CreateDirectory(staging);
+        try
+        {
+            File.Copy(Path.Combine(tree, "boot", $"vmlinuz-{kernelVersion}"), Path.Combine(staging, BootLoaders.Kernel));
+            var initrd = Path.Combine(tree, "boot", $"initrd.img-{kernelVersion}");
+            if (!File.Exists(initrd))
+                throw new Tools.BuildStepException(Name, "esp", $"the root filesystem has no /boot/initrd.img-{kernelVersion}; Debian bases need initramfs-tools", "");
+            File.Copy(initrd, Path.Combine(staging, BootLoaders.Initrd));
+            var needed = new DirectoryInfo(staging).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) + 4 * DiskSpec.MiB;
+            if (needed > sectors * SectorSize * 9 / 10)
+                throw new Tools.BuildStepException(Name, "esp", $"kernel and initrd need {Recipes.ByteSize.Format(needed)} but the ESP is {Recipes.ByteSize.Format(sectors * SectorSize)}; raise disk.esp in the recipe", "");
+
+            if (recipe.Boot.Contains(BootMode.Uefi))
+            {
+                Directory.CreateDirectory(Path.Combine(staging, "EFI/BOOT"));
+                Directory.CreateDirectory(Path.Combine(staging, "loader/entries"));
+                File.Copy(BootLoaders.SystemdBootEfi, Path.Combine(staging, "EFI/BOOT/BOOTX64.EFI"));
+                await File.WriteAllTextAsync(Path.Combine(staging, "loader/loader.conf"), BootLoaders.SystemdBootLoaderConf(recipe.Name), context.CancellationToken);
+                await File.WriteAllTextAsync(Path.Combine(staging, $"loader/entries/{recipe.Name}.conf"), BootLoaders.SystemdBootEntry(recipe.Name, commandLine), context.CancellationToken);
+            }
+
+            if (recipe.Boot.Contains(BootMode.Bios))
+                await File.WriteAllTextAsync(Path.Combine(staging, "syslinux.cfg"), BootLoaders.SyslinuxConfig(commandLine), context.CancellationToken);
+
+            await context.Tools.RunAsync(Name, "find", [staging, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+"], context.CancellationToken);
+
+            var kib = (sectors * SectorSize / 1024).ToString(CultureInfo.InvariantCulture);
+            // --invariant and -i fix the volume serial; -h records the partition's start so the BIOS boot sector finds itself.
+            await context.Tools.RunAsync(Name, "mkfs.vfat",
+                ["-C", "--invariant", "-F", "32", "-i", volumeId, "-n", "ESP", "-S", SectorSize.ToString(CultureInfo.InvariantCulture),
+                 "-h", startSector.ToString(CultureInfo.InvariantCulture), image, kib], context.CancellationToken, env);
+
+            var directories = Directory.EnumerateDirectories(staging, "*", SearchOption.AllDirectories).Select(d => Path.GetRelativePath(staging, d)).Order(StringComparer.Ordinal).ToList();
+            if (directories.Count > 0)
+                await context.Tools.RunAsync(Name, "mmd", ["-i", image, .. directories.Select(d => "::/" + d)], context.CancellationToken, env);
+            foreach (var file in Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(staging, f)).Order(StringComparer.Ordinal))
+                await context.Tools.RunAsync(Name, "mcopy", ["-m", "-i", image, Path.Combine(staging, file), "::/" + file], context.CancellationToken, env);
+
+            if (recipe.Boot.Contains(BootMode.Bios))
+                await context.Tools.RunAsync(Name, "syslinux", ["--install", image], context.CancellationToken, env);
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private static async Task MakeExt4Async(BuildContext context, string tree, string image, long bytes, Guid uuid)
+    {
+        await using (var file = new FileStream(image, FileMode.CreateNew, FileAccess.Write))
+            file.SetLength(bytes);
+        try
+        {
+            await context.Tools.RunAsync(Name, "mkfs.ext4",
+                ["-q", "-F", "-L", "root", "-U", uuid.ToString("D"), "-d", tree,
+                 "-E", $"hash_seed={uuid:D},root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,nodiscard", image],
+                context.CancellationToken, context.ReproducibleEnvironment());
+        }
+        catch (Tools.BuildStepException e) when (e.OutputTail.Contains("Could not allocate", StringComparison.Ordinal) || e.OutputTail.Contains("No space", StringComparison.Ordinal))
+        {
+            var used = await DirectorySizeAsync(context, tree);
+            throw new Tools.BuildStepException(Name, e.Command,
+                $"the root filesystem ({Recipes.ByteSize.Format(used)} of files) does not fit the {Recipes.ByteSize.Format(bytes)} root partition; raise disk.size in the recipe to at least {Recipes.ByteSize.Format((used * 13 / 10 / DiskSpec.MiB + 1) * DiskSpec.MiB + context.Recipe.Disk.EspSizeBytes + DiskSpec.PartitionTableOverheadBytes)}",
+                e.OutputTail);
+        }
+
+        // mkfs.ext4 -d copies each file's ctime and atime, which no one can set on the source tree:
+        // rewrite them on every inode so two builds of one tree are byte-identical.
+        var epoch = "@" + context.SourceDateEpoch.ToString(CultureInfo.InvariantCulture);
+        var commands = new System.Text.StringBuilder();
+        foreach (var path in EnumerateTree(tree))
+        {
+            var quoted = "\"" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+            commands.Append("sif ").Append(quoted).Append(" ctime ").Append(epoch).Append('\n');
+            commands.Append("sif ").Append(quoted).Append(" atime ").Append(epoch).Append('\n');
+        }
+
+        var script = image + ".debugfs";
+        await File.WriteAllTextAsync(script, commands.ToString(), context.CancellationToken);
+        try
+        {
+            // debugfs exits 0 even when a request fails; every line it prints that is not its banner or an echoed request is an error.
+            var output = await context.Tools.RunAsync(Name, "debugfs", ["-w", "-f", script, image], context.CancellationToken, context.ReproducibleEnvironment(), quiet: true);
+            var errors = output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("debugfs", StringComparison.Ordinal)).Take(5).ToList();
+            if (errors.Count > 0)
+                throw new Tools.BuildStepException(Name, $"debugfs -w -f {script} {image}", "could not fix inode timestamps", string.Join('\n', errors));
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    private static IEnumerable<string> EnumerateTree(string tree)
+    {
+        yield return "/";
+        yield return "/lost+found";
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
+        foreach (var entry in Directory.EnumerateFileSystemEntries(tree, "*", options).Order(StringComparer.Ordinal))
+            yield return "/" + Path.GetRelativePath(tree, entry);
+    }
+
+    private static async Task MakeSquashfsAsync(BuildContext context, string tree, string image, long partitionBytes)
+    {
+        var epoch = context.SourceDateEpoch.ToString(CultureInfo.InvariantCulture);
+        await context.Tools.RunAsync(Name, "mksquashfs",
+            [tree, image, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-all-time", epoch, "-mkfs-time", epoch],
+            context.CancellationToken, context.ReproducibleEnvironment());
+        var size = new FileInfo(image).Length;
+        if (size > partitionBytes)
+        {
+            throw new Tools.BuildStepException(Name, "mksquashfs", $"the squashfs root is {Recipes.ByteSize.Format(size)}, larger than the {Recipes.ByteSize.Format(partitionBytes)} root partition; raise disk.size in the recipe", "");
+        }
+    }
+
+    private static async Task<long> DirectorySizeAsync(BuildContext context, string tree)
+    {
+        var output = await context.Tools.RunAsync(Name, "du", ["-sb", tree], context.CancellationToken);
+        return long.Parse(output.Split('\t')[0], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>SYSLINUX's gptmbr.bin in the first 440 bytes; the protective MBR's partition entry after it is kept.</summary>
+    private static void WriteMbrBootCode(string rawPath)
+    {
+        var code = File.ReadAllBytes(BootLoaders.GptMbr);
+        if (code.Length > 440)
+            throw new InvalidOperationException($"{BootLoaders.GptMbr} is {code.Length} bytes; MBR boot code must fit in 440");
+        using var raw = new FileStream(rawPath, FileMode.Open, FileAccess.Write);
+        raw.Write(code);
+    }
+}

@@ -1,0 +1,213 @@
+using System.Text.Json;
+using ImagePipeline.Builder.Boot;
+using ImagePipeline.Builder.Caching;
+using ImagePipeline.Builder.Debian;
+using ImagePipeline.Recipes;
+
+namespace ImagePipeline.Builder.Stages;
+
+/// <summary>
+/// Stage 2: the customised root filesystem as a directory tree. The base tarball is unpacked,
+/// the builder's system configuration (DHCP on every wired NIC, serial console login, hostname)
+/// is applied, then the recipe's files, then its commands in a chroot. Every timestamp is set to
+/// SOURCE_DATE_EPOCH so the next stage can produce the same bytes twice.
+/// </summary>
+public static class RootfsStage
+{
+    public const string Name = "rootfs";
+    public const string TreeDirectory = "tree";
+    public const string PackagesFile = "packages.tsv";
+    public const string KernelFile = "kernel-version";
+
+    public static string Digest(Recipe recipe, string baseDigest, string inputDigest)
+    {
+        using var digest = new DigestBuilder()
+            .Add("stage", "rootfs/v1")
+            .Add("base", baseDigest)
+            .Add("input", inputDigest)
+            .Add("name", recipe.Name)
+            .Add("root", recipe.Disk.Root.ToString())
+            .Add("commands", string.Join('\0', recipe.Commands));
+        foreach (var file in recipe.Files)
+            digest.Add("file", $"{file.Path}\0{file.Mode}\0{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file.ReadBytes()))}");
+        return digest.Finish();
+    }
+
+    public static Task<(string Path, bool Hit)> RunAsync(BuildContext context, string basePath, string baseDigest, string inputDigest)
+    {
+        var recipe = context.Recipe;
+        var digest = Digest(recipe, baseDigest, inputDigest);
+        return context.Cache.GetOrCreateAsync(Name, digest, async dir =>
+        {
+            var tree = Path.Combine(dir, TreeDirectory);
+            Directory.CreateDirectory(tree);
+            var tarball = Path.Combine(basePath, BaseRootfsStage.Tarball);
+            if (recipe.Base.Kind == BaseKind.Busybox)
+            {
+                // Only the files of the packages the image keeps (see BaseRootfsStage.BusyboxSelectionHook).
+                var list = Path.Combine(dir, "base-files.list");
+                await File.WriteAllTextAsync(list, await context.Tools.RunAsync(Name, "tar", ["-xOf", tarball, "./" + BaseRootfsStage.FileListPath], context.CancellationToken, quiet: true), context.CancellationToken);
+                await context.RunAsync(Name, "tar", "--numeric-owner", "--no-recursion", "-xpf", tarball, "-C", tree, "-T", list);
+                File.Delete(list);
+            }
+            else
+            {
+                await context.RunAsync(Name, "tar", "--numeric-owner", "-xpf", tarball, "-C", tree);
+            }
+
+            var kernelVersion = FindKernelVersion(tree);
+            await File.WriteAllTextAsync(Path.Combine(dir, KernelFile), kernelVersion, context.CancellationToken);
+
+            if (recipe.Base.Kind == BaseKind.Busybox)
+                await ConfigureBusyboxAsync(context, tree, kernelVersion);
+            else
+                await ConfigureDebianAsync(context, tree);
+
+            var identity = new ImageIdentity(recipe.Name, inputDigest, recipe.SourceDigest, recipe.Base.ToString());
+            WriteFile(tree, ImageIdentity.PathInImage, JsonSerializer.Serialize(identity, ManifestJson.Options) + "\n", 0b110_100_100);
+
+            foreach (var file in recipe.Files)
+                WriteFile(tree, file.Path.TrimStart('/'), file.ReadBytes(), file.Mode);
+
+            foreach (var command in recipe.Commands)
+                await RunInChrootAsync(context, tree, command, recipe.Base.Kind);
+
+            if (recipe.Base.Kind == BaseKind.Busybox)
+            {
+                // The extract variant runs no maintainer scripts: index the modules, build our own initramfs.
+                await context.RunAsync(Name, "depmod", "-b", tree, kernelVersion);
+                await BusyboxInitramfs.BuildAsync(context, tree, kernelVersion);
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(dir, PackagesFile), ReadPackages(tree, context), context.CancellationToken);
+
+            // Every file carries the same mtime; atime and ctime are fixed when the filesystem is made.
+            await context.RunAsync(Name, "find", tree, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+");
+        });
+    }
+
+    private static string FindKernelVersion(string tree)
+    {
+        var kernels = Directory.Exists(Path.Combine(tree, "boot"))
+            ? Directory.GetFiles(Path.Combine(tree, "boot"), "vmlinuz-*").Select(f => Path.GetFileName(f)["vmlinuz-".Length..]).Order(StringComparer.Ordinal).ToList()
+            : [];
+        return kernels.Count switch
+        {
+            1 => kernels[0],
+            0 => throw new Tools.BuildStepException(Name, "find /boot/vmlinuz-*", "the base has no kernel in /boot; set 'kernel:' to a Debian kernel package such as linux-image-amd64", ""),
+            _ => throw new Tools.BuildStepException(Name, "find /boot/vmlinuz-*", $"the base has {kernels.Count} kernels ({string.Join(", ", kernels)}); an image boots exactly one, so install one kernel package", ""),
+        };
+    }
+
+    private static async Task ConfigureBusyboxAsync(BuildContext context, string tree, string kernelVersion)
+    {
+        _ = kernelVersion;
+        foreach (var dir in new[] { "bin", "sbin", "usr/bin", "usr/sbin", "etc/init.d", "etc/rc.d", "proc", "sys", "dev", "run", "tmp", "root", "usr/share/udhcpc", "var/log" })
+            Directory.CreateDirectory(Path.Combine(tree, dir));
+        File.SetUnixFileMode(Path.Combine(tree, "tmp"), (UnixFileMode)0b1_111_111_111);
+        await context.RunAsync(Name, "chroot", tree, "/bin/busybox", "--install", "-s");
+
+        WriteFile(tree, "etc/inittab", EmbeddedFiles.Read("Stages/busybox-inittab"), 0b110_100_100);
+        WriteFile(tree, "etc/init.d/rcS", EmbeddedFiles.Read("Stages/busybox-rcS"), 0b111_101_101);
+        WriteFile(tree, "usr/share/udhcpc/default.script", EmbeddedFiles.Read("Stages/busybox-udhcpc.script"), 0b111_101_101);
+        WriteFile(tree, "etc/hostname", context.Recipe.Name + "\n", 0b110_100_100);
+        WriteFile(tree, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0b110_100_100);
+        WriteFile(tree, "etc/group", "root:x:0:\n", 0b110_100_100);
+        // Locked by default: a recipe that wants a console login sets its own /etc/shadow.
+        WriteFile(tree, "etc/shadow", "root:*:19000:0:99999:7:::\n", 0b110_000_000);
+        WriteFile(tree, "etc/shells", "/bin/sh\n", 0b110_100_100);
+        var resolv = Path.Combine(tree, "etc/resolv.conf");
+        if (!File.Exists(resolv))
+            File.CreateSymbolicLink(resolv, "/run/resolv.conf");
+    }
+
+    private static async Task ConfigureDebianAsync(BuildContext context, string tree)
+    {
+        WriteFile(tree, "etc/hostname", context.Recipe.Name + "\n", 0b110_100_100);
+        WriteFile(tree, "etc/systemd/network/80-imagepipeline-wired.network", EmbeddedFiles.Read("Stages/networkd-wired.network"), 0b110_100_100);
+        // An immutable image boots many machines: each must generate its own machine id on first boot.
+        WriteFile(tree, "etc/machine-id", "", 0b100_100_100);
+        await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", "systemd-networkd.service");
+    }
+
+    private static async Task RunInChrootAsync(BuildContext context, string tree, string command, BaseKind kind)
+    {
+        var mounts = new List<string>();
+        var policy = Path.Combine(tree, "usr/sbin/policy-rc.d");
+        try
+        {
+            if (kind == BaseKind.Debian)
+            {
+                foreach (var (type, target) in new[] { ("proc", "proc"), ("sysfs", "sys") })
+                {
+                    await context.RunAsync(Name, "mount", "-t", type, type, Path.Combine(tree, target));
+                    mounts.Add(Path.Combine(tree, target));
+                }
+
+                await context.RunAsync(Name, "mount", "--bind", "/dev", Path.Combine(tree, "dev"));
+                mounts.Add(Path.Combine(tree, "dev"));
+                // Services must not start inside the build (Debian policy-rc.d protocol: exit 101 = forbidden).
+                WriteFile(tree, "usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", 0b111_101_101);
+            }
+
+            await context.Tools.RunAsync(Name, "chroot", [tree, "/bin/sh", "-ec", command], context.CancellationToken,
+                new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive", ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin", ["HOME"] = "/root", ["LC_ALL"] = "C" });
+        }
+        finally
+        {
+            if (File.Exists(policy) && kind == BaseKind.Debian)
+                File.Delete(policy);
+            mounts.Reverse();
+            foreach (var mount in mounts)
+                await context.Tools.RunAsync(Name, "umount", ["-l", mount], CancellationToken.None);
+        }
+    }
+
+    private static string ReadPackages(string tree, BuildContext context)
+    {
+        var baseList = Path.Combine(tree, BaseRootfsStage.PackageListPath);
+        if (context.Recipe.Base.Kind == BaseKind.Debian && File.Exists(Path.Combine(tree, "var/lib/dpkg/status")))
+        {
+            // Commands may have installed or removed packages: dpkg's own database is the truth.
+            var status = DpkgStatus.Parse(File.ReadAllText(Path.Combine(tree, "var/lib/dpkg/status")));
+            return string.Concat(status.Select(p => $"{p.Name}\t{p.Version}\t{p.Architecture}\n"));
+        }
+
+        return File.Exists(baseList) ? File.ReadAllText(baseList) : "";
+    }
+
+    internal static void WriteFile(string tree, string relativePath, string content, int mode) =>
+        WriteFile(tree, relativePath, System.Text.Encoding.UTF8.GetBytes(content), mode);
+
+    internal static void WriteFile(string tree, string relativePath, byte[] content, int mode)
+    {
+        var target = Path.Combine(tree, relativePath);
+        EnsureInside(tree, target);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        if (File.Exists(target) || new FileInfo(target).LinkTarget is not null)
+            File.Delete(target);
+        File.WriteAllBytes(target, content);
+        File.SetUnixFileMode(target, (UnixFileMode)mode);
+    }
+
+    /// <summary>A path in the image must not escape the tree through a symlink in the base (for example /etc/x -> /host).</summary>
+    private static void EnsureInside(string tree, string target)
+    {
+        var root = Path.GetFullPath(tree);
+        var current = root;
+        foreach (var segment in Path.GetRelativePath(root, Path.GetDirectoryName(target)!).Split('/'))
+        {
+            if (segment is "." or "")
+                continue;
+            current = Path.Combine(current, segment);
+            var info = new DirectoryInfo(current);
+            if (info.LinkTarget is { } link)
+            {
+                var resolved = link.StartsWith('/') ? Path.Combine(root, link.TrimStart('/')) : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(current)!, link));
+                if (!Path.GetFullPath(resolved).StartsWith(root, StringComparison.Ordinal))
+                    throw new Tools.BuildStepException(Name, $"write {target}", $"'{current}' is a symlink leading outside the image", "");
+                current = resolved;
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+using System.CommandLine;
+using ImagePipeline.Cli.Verbs;
+
+var root = new RootCommand("imagepipe — build golden OS images, validate them in QEMU, roll them out to bare metal.");
+root.Subcommands.Add(BuildVerb.Create());
+root.Subcommands.Add(RecipeVerb.Create());
+root.Subcommands.Add(BenchVerb.Create());
+root.Subcommands.Add(DemoVerb.Create());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ImagePipeline.Builder;
+using ImagePipeline.Cli.Output;
+using ImagePipeline.Recipes;
+
+namespace ImagePipeline.Cli.Verbs;
+
+/// <summary><c>imagepipe bench NAME</c>: measured figures, each against a peer or a limit measured in the same run.</summary>
+public static class BenchVerb
+{
+    public static Command Create()
+    {
+        var build = new Command("build", "Cold vs warm (one files: entry changed) build of debian-web; goal: warm at least 10x faster.");
+        var recipeOption = new Option<string?>("--recipe") { Description = "recipe to measure (default recipes/examples/debian-web.yaml)" };
+        build.Options.Add(recipeOption);
+        build.SetAction(async (parse, cancellationToken) => await BuildAsync(parse.GetValue(recipeOption) ?? RepositoryPaths.Example("debian-web"), cancellationToken));
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build };
+    }
+
+    private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)
+    {
+        // A private data directory: cold means nothing cached, not even the base.
+        var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-build-").FullName;
+        try
+        {
+            var recipeDir = Path.Combine(scratch, "recipe");
+            CopyDirectory(Path.GetDirectoryName(Path.GetFullPath(recipePath))!, recipeDir);
+            var recipeCopy = Path.Combine(recipeDir, Path.GetFileName(recipePath));
+            var options = new BuildOptions { DataDirectory = Path.Combine(scratch, "data") };
+            var observer = new ConsoleBuildObserver(Console.Out);
+
+            Console.WriteLine("cold build (empty cache):");
+            var cold = await TimeAsync(() => new ImageBuilder(options, observer).BuildAsync(RecipeParser.Load(recipeCopy), cancellationToken));
+
+            // The warm case operators hit all day: one file in the image changed.
+            var changed = RecipeParser.Load(recipeCopy);
+            changed = changed with { Files = [.. changed.Files, new RecipeFile("/etc/imagepipeline/bench-change", $"{Guid.NewGuid()}\n", null, 0b110_100_100)] };
+            Console.WriteLine("warm build (one files: entry changed):");
+            var warm = await TimeAsync(() => new ImageBuilder(options, observer).BuildAsync(changed, cancellationToken));
+
+            var ratio = cold.TotalSeconds / warm.TotalSeconds;
+            Console.WriteLine();
+            Console.WriteLine($"{"metric",-34} {"ours",10} {"peer/limit",12} {"ratio",8}  goal");
+            Console.WriteLine($"{"build warm vs cold (" + Path.GetFileNameWithoutExtension(recipePath) + ")",-34} {warm.TotalSeconds,9:0.0}s {cold.TotalSeconds,11:0.0}s {ratio,7:0.0}x  >= 10x");
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    private static async Task<TimeSpan> TimeAsync(Func<Task> action)
+    {
+        var watch = Stopwatch.StartNew();
+        await action();
+        return watch.Elapsed;
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace ImagePipeline.Recipes;
+
+public enum RootFilesystem
+{
+    Ext4,
+    Squashfs,
+}
+
+public enum BootMode
+{
+    Uefi,
+    Bios,
+}
+
+/// <summary>The disk's size and its root filesystem. The ESP (FAT32) holds the kernel and both boot loaders.</summary>
+public sealed record DiskSpec(long SizeBytes, RootFilesystem Root, long EspSizeBytes, bool GrowRoot)
+{
+    public const long MiB = 1024 * 1024;
+    /// <summary>FAT32 needs at least 65,525 clusters; with 512-byte clusters that is just over 32 MiB.</summary>
+    public const long MinimumEspBytes = 40 * MiB;
+    public const long DefaultEspBytes = 128 * MiB;
+    /// <summary>1 MiB of alignment before the first partition and room for the backup GPT after the last.</summary>
+    public const long PartitionTableOverheadBytes = 2 * MiB;
+    public const long MinimumRootBytes = 16 * MiB;
+    public const long MaximumDiskBytes = 2L * 1024 * 1024 * MiB;
+}

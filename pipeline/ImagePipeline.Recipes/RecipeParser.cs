@@ -1,0 +1,393 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace ImagePipeline.Recipes;
+
+/// <summary>
+/// Reads and lints a recipe. The YAML is walked node by node (not deserialised) so that every
+/// error carries the line and column of the offending node; all errors are collected before
+/// failing, so an operator fixes a recipe in one round.
+/// </summary>
+public static partial class RecipeParser
+{
+    private static readonly string[] TopLevelFields =
+        ["name", "base", "kernel", "packages", "files", "commands", "cmdline", "disk", "boot", "snapshot", "validate", "rollout"];
+    private static readonly string[] FileFields = ["path", "content", "source", "mode"];
+    private static readonly string[] DiskFields = ["size", "root", "esp", "grow"];
+    private static readonly string[] ValidateFields = ["profiles", "checks", "retries", "ready", "timeout"];
+
+    /// <summary>Parses and lints <paramref name="path"/>; throws <see cref="RecipeLintException"/> with every problem found.</summary>
+    public static Recipe Load(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+            throw new RecipeLintException([new RecipeError(path, 1, 1, $"recipe file not found; check the path ({fullPath})")]);
+        var bytes = File.ReadAllBytes(fullPath);
+        return Parse(System.Text.Encoding.UTF8.GetString(bytes), fullPath, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+
+    /// <summary>Parses recipe text as if it were the file <paramref name="sourcePath"/> (sources resolve next to it).</summary>
+    public static Recipe Parse(string yaml, string sourcePath, string? sourceDigest = null)
+    {
+        sourceDigest ??= Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(yaml)));
+        var context = new Context(sourcePath);
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StringReader(yaml);
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new RecipeLintException([new RecipeError(sourcePath, (int)e.Start.Line, (int)e.Start.Column,
+                $"not valid YAML: {e.InnerException?.Message ?? e.Message}")]);
+        }
+
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            var at = stream.Documents.Count > 0 ? stream.Documents[0].RootNode.Start : Mark.Empty;
+            throw new RecipeLintException([new RecipeError(sourcePath, Math.Max(1, (int)at.Line), Math.Max(1, (int)at.Column),
+                "a recipe is one YAML mapping with at least 'name:' and 'base:'")]);
+        }
+
+        var recipe = ReadRecipe(root, context, sourceDigest);
+        if (context.Errors.Count > 0)
+            throw new RecipeLintException(context.Errors);
+        return recipe!;
+    }
+
+    private static Recipe? ReadRecipe(YamlMappingNode root, Context context, string sourceDigest)
+    {
+        var fields = context.Fields(root, TopLevelFields, "the recipe");
+
+        var name = context.Scalar(fields, "name", root, required: true);
+        if (name is not null && !NamePattern().IsMatch(name.Value))
+            context.Error(name.Node, $"name '{name.Value}' is not allowed: use 1 to 63 characters of a-z, 0-9 and '-', starting with a letter or digit (for example 'web-frontend')");
+
+        var baseText = context.Scalar(fields, "base", root, required: true);
+        ImageBase? imageBase = null;
+        if (baseText is not null && !ImageBase.TryParse(baseText.Value, out imageBase))
+            context.Error(baseText.Node, $"base '{baseText.Value}' is unknown: use 'debian:SUITE' (for example 'debian:bookworm') or 'busybox'");
+
+        var kernel = context.Scalar(fields, "kernel", root);
+        if (kernel is not null && !PackagePattern().IsMatch(kernel.Value))
+            context.Error(kernel.Node, $"kernel '{kernel.Value}' is not a Debian package name: use for example 'linux-image-amd64' or 'linux-image-cloud-amd64'");
+
+        var packages = context.ScalarList(fields, "packages");
+        foreach (var package in packages.Where(p => !PackagePattern().IsMatch(p.Value)))
+            context.Error(package.Node, $"'{package.Value}' is not a Debian package name: use lower-case letters, digits and '+-.', for example 'openssh-server'");
+
+        var files = ReadFiles(fields, context);
+        var commands = context.ScalarList(fields, "commands").Select(c => c.Value).ToList();
+        var cmdline = context.Scalar(fields, "cmdline", root)?.Value ?? "";
+        if (cmdline.Contains('\n', StringComparison.Ordinal))
+            context.Error(fields["cmdline"], "cmdline must be one line of kernel arguments separated by spaces");
+
+        var disk = ReadDisk(fields, context);
+        var boot = ReadBoot(fields, context);
+
+        var snapshot = context.Scalar(fields, "snapshot", root);
+        if (snapshot is not null && !SnapshotPattern().IsMatch(snapshot.Value))
+            context.Error(snapshot.Node, $"snapshot '{snapshot.Value}' is not a snapshot.debian.org timestamp: use the form 20250520T000000Z");
+
+        var validate = context.Mapping(fields, "validate");
+        if (validate is not null)
+            context.Fields(validate, ValidateFields, "validate");
+        var rollout = context.Mapping(fields, "rollout");
+
+        if (name is null || imageBase is null)
+            return null;
+        return new Recipe
+        {
+            Name = name.Value,
+            Base = imageBase,
+            Kernel = kernel?.Value ?? imageBase.DefaultKernel,
+            Packages = packages.Select(p => p.Value).ToList(),
+            Files = files,
+            Commands = commands,
+            Cmdline = cmdline.Trim(),
+            Disk = disk ?? new DiskSpec(2L << 30, RootFilesystem.Ext4, DiskSpec.DefaultEspBytes, false),
+            Boot = boot,
+            Snapshot = snapshot?.Value,
+            Validate = validate is null ? null : new RecipeSection(validate, context.SourcePath),
+            Rollout = rollout is null ? null : new RecipeSection(rollout, context.SourcePath),
+            SourcePath = context.SourcePath,
+            SourceDigest = sourceDigest,
+        };
+    }
+
+    private static List<RecipeFile> ReadFiles(Dictionary<string, YamlNode> fields, Context context)
+    {
+        var result = new List<RecipeFile>();
+        if (!fields.TryGetValue("files", out var node))
+            return result;
+        if (node is not YamlSequenceNode sequence)
+        {
+            context.Error(node, "files must be a list of entries like '- path: /etc/motd' with 'content:' or 'source:'");
+            return result;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in sequence)
+        {
+            if (item is not YamlMappingNode entry)
+            {
+                context.Error(item, "each files entry is a mapping with 'path:' and either 'content:' or 'source:'");
+                continue;
+            }
+
+            var entryFields = context.Fields(entry, FileFields, "a files entry");
+            var path = context.Scalar(entryFields, "path", entry, required: true);
+            var content = context.Scalar(entryFields, "content", entry);
+            var source = context.Scalar(entryFields, "source", entry);
+            var modeText = context.Scalar(entryFields, "mode", entry);
+
+            if (path is not null && !IsSafeImagePath(path.Value))
+                context.Error(path.Node, $"path '{path.Value}' must be absolute inside the image, without '..' or '//' (for example /etc/motd)");
+            else if (path is not null && !seen.Add(path.Value))
+                context.Error(path.Node, $"path '{path.Value}' is listed twice: keep one entry per file");
+
+            if (content is null == (source is null))
+                context.Error(entry, "give a files entry exactly one of 'content:' (inline text) or 'source:' (a file next to the recipe)");
+
+            string? sourcePath = null;
+            if (source is not null)
+            {
+                sourcePath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(context.SourcePath)!, source.Value));
+                if (!File.Exists(sourcePath))
+                    context.Error(source.Node, $"source file '{source.Value}' does not exist (looked for {sourcePath}); paths are relative to the recipe file");
+            }
+
+            var mode = 0b110_100_100; // 0644
+            if (modeText is not null)
+            {
+                if (!ModePattern().IsMatch(modeText.Value))
+                    context.Error(modeText.Node, $"mode '{modeText.Value}' is not an octal file mode: quote it, for example mode: \"0755\"");
+                else
+                    mode = Convert.ToInt32(modeText.Value, 8);
+            }
+
+            if (path is not null)
+                result.Add(new RecipeFile(path.Value, content?.Value, sourcePath, mode));
+        }
+
+        return result;
+    }
+
+    private static DiskSpec? ReadDisk(Dictionary<string, YamlNode> fields, Context context)
+    {
+        var node = context.Mapping(fields, "disk");
+        if (node is null)
+            return null;
+        var diskFields = context.Fields(node, DiskFields, "disk");
+        var size = 2L << 30;
+        var esp = DiskSpec.DefaultEspBytes;
+        var root = RootFilesystem.Ext4;
+        var grow = false;
+
+        var sizeText = context.Scalar(diskFields, "size", node);
+        if (sizeText is not null)
+            size = context.Size(sizeText, "disk size") ?? size;
+        var espText = context.Scalar(diskFields, "esp", node);
+        if (espText is not null)
+        {
+            esp = context.Size(espText, "ESP size") ?? esp;
+            if (esp < DiskSpec.MinimumEspBytes)
+                context.Error(espText.Node, $"the ESP must be at least {ByteSize.Format(DiskSpec.MinimumEspBytes)} for FAT32; raise disk.esp");
+        }
+
+        var rootText = context.Scalar(diskFields, "root", node);
+        if (rootText is not null)
+        {
+            root = rootText.Value switch
+            {
+                "ext4" => RootFilesystem.Ext4,
+                "squashfs" => RootFilesystem.Squashfs,
+                _ => RootFilesystem.Ext4,
+            };
+            if (rootText.Value is not ("ext4" or "squashfs"))
+                context.Error(rootText.Node, $"root filesystem '{rootText.Value}' is unknown: use 'ext4' or 'squashfs'");
+        }
+
+        var growText = context.Scalar(diskFields, "grow", node);
+        if (growText is not null && !bool.TryParse(growText.Value, out grow))
+            context.Error(growText.Node, $"grow must be true or false (grow the root partition to the end of the target disk at deploy)");
+
+        if (size > DiskSpec.MaximumDiskBytes)
+            context.Error(sizeText!.Node, $"disk size {ByteSize.Format(size)} is larger than the {ByteSize.Format(DiskSpec.MaximumDiskBytes)} this builder writes; choose a smaller size and set 'grow: true' to fill the target disk at deploy");
+        else if (size < esp + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)
+            context.Error(sizeText?.Node ?? node, $"disk size {ByteSize.Format(size)} cannot hold the partition table, a {ByteSize.Format(esp)} ESP and a root filesystem; use at least {ByteSize.Format(esp + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)}");
+
+        return new DiskSpec(size, root, esp, grow);
+    }
+
+    private static List<BootMode> ReadBoot(Dictionary<string, YamlNode> fields, Context context)
+    {
+        if (!fields.TryGetValue("boot", out var bootNode))
+            return [BootMode.Uefi, BootMode.Bios];
+        var modes = new List<BootMode>();
+        var items = context.ScalarList(fields, "boot");
+        foreach (var item in items)
+        {
+            if (item.Value is "uefi" or "bios")
+            {
+                var mode = item.Value == "uefi" ? BootMode.Uefi : BootMode.Bios;
+                if (!modes.Contains(mode))
+                    modes.Add(mode);
+            }
+            else
+            {
+                context.Error(item.Node, $"boot mode '{item.Value}' is unknown: use 'uefi', 'bios' or both");
+            }
+        }
+
+        if (modes.Count == 0 && items.Count == 0)
+            context.Error(bootNode, "boot must name at least one mode: [uefi], [bios] or [uefi, bios]");
+        return modes;
+    }
+
+    private static bool IsSafeImagePath(string path) =>
+        path.StartsWith('/') && path.Length > 1 && !path.EndsWith('/') &&
+        !path.Contains("//", StringComparison.Ordinal) &&
+        path.Split('/').All(segment => segment is not ".." and not ".") &&
+        !path.Contains('\0', StringComparison.Ordinal);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9+.-]+$")]
+    private static partial Regex PackagePattern();
+
+    [GeneratedRegex("^0?[0-7]{3,4}$")]
+    private static partial Regex ModePattern();
+
+    [GeneratedRegex("^[0-9]{8}T[0-9]{6}Z$")]
+    private static partial Regex SnapshotPattern();
+
+    private sealed record Positioned(string Value, YamlNode Node);
+
+    /// <summary>Collects errors with positions while the recipe is walked.</summary>
+    private sealed class Context(string sourcePath)
+    {
+        public string SourcePath { get; } = sourcePath;
+        public List<RecipeError> Errors { get; } = [];
+
+        public void Error(YamlNode node, string message) =>
+            Errors.Add(new RecipeError(SourcePath, (int)node.Start.Line, (int)node.Start.Column, message));
+
+        /// <summary>The mapping's fields by name; unknown or repeated keys are errors that suggest the nearest known field.</summary>
+        public Dictionary<string, YamlNode> Fields(YamlMappingNode mapping, string[] allowed, string where)
+        {
+            var fields = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var key = (keyNode as YamlScalarNode)?.Value ?? "";
+                if (!allowed.Contains(key))
+                {
+                    var nearest = allowed.MinBy(a => EditDistance(a, key))!;
+                    var hint = EditDistance(nearest, key) <= 3 ? $"did you mean '{nearest}'? " : "";
+                    Error(keyNode, $"unknown field '{key}' in {where}; {hint}allowed fields: {string.Join(", ", allowed)}");
+                }
+                else if (!fields.TryAdd(key, value))
+                {
+                    Error(keyNode, $"field '{key}' appears twice in {where}; keep one");
+                }
+            }
+
+            return fields;
+        }
+
+        public Positioned? Scalar(Dictionary<string, YamlNode> fields, string name, YamlNode parent, bool required = false)
+        {
+            if (!fields.TryGetValue(name, out var node))
+            {
+                if (required)
+                    Error(parent, $"missing field '{name}'");
+                return null;
+            }
+
+            if (node is YamlScalarNode { Value: not null } scalar && !(scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && scalar.Value is "" or "~" or "null"))
+                return new Positioned(scalar.Value, node);
+            Error(node, $"'{name}' must be a single value (text or number), not {Describe(node)}");
+            return null;
+        }
+
+        public List<Positioned> ScalarList(Dictionary<string, YamlNode> fields, string name)
+        {
+            if (!fields.TryGetValue(name, out var node))
+                return [];
+            if (node is not YamlSequenceNode sequence)
+            {
+                Error(node, $"'{name}' must be a list, for example {name}: [a, b], not {Describe(node)}");
+                return [];
+            }
+
+            var items = new List<Positioned>();
+            foreach (var item in sequence)
+            {
+                if (item is YamlScalarNode { Value: { Length: > 0 } value })
+                    items.Add(new Positioned(value, item));
+                else
+                    Error(item, $"each item of '{name}' must be a non-empty text value, not {Describe(item)}");
+            }
+
+            return items;
+        }
+
+        public YamlMappingNode? Mapping(Dictionary<string, YamlNode> fields, string name)
+        {
+            if (!fields.TryGetValue(name, out var node))
+                return null;
+            if (node is YamlMappingNode mapping)
+                return mapping;
+            Error(node, $"'{name}' must be a mapping of fields (for example {name}: {{ key: value }}), not {Describe(node)}");
+            return null;
+        }
+
+        public long? Size(Positioned text, string what)
+        {
+            if (!ByteSize.TryParse(text.Value, out var bytes) || bytes <= 0)
+            {
+                Error(text.Node, $"{what} '{text.Value}' is not a size: write it like 2GiB or 512MiB");
+                return null;
+            }
+
+            if (bytes % DiskSpec.MiB != 0)
+            {
+                Error(text.Node, $"{what} '{text.Value}' is not a whole number of MiB; round it, for example to {ByteSize.Format((bytes / DiskSpec.MiB + 1) * DiskSpec.MiB)}");
+                return null;
+            }
+
+            return bytes;
+        }
+
+        private static string Describe(YamlNode node) => node switch
+        {
+            YamlSequenceNode => "a list",
+            YamlMappingNode => "a mapping",
+            _ => "an empty value",
+        };
+
+        private static int EditDistance(string a, string b)
+        {
+            var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+            for (var i = 1; i <= a.Length; i++)
+            {
+                var current = new int[b.Length + 1];
+                current[0] = i;
+                for (var j = 1; j <= b.Length; j++)
+                {
+                    var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                    current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+                }
+
+                previous = current;
+            }
+
+            return previous[b.Length];
+        }
+    }
+}

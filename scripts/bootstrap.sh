@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every system package ImagePipeline and its tests use. Idempotent, and quick when all
+# is present: it asks dpkg first and only calls apt when something is missing.
+set -euo pipefail
+
+packages=(
+  # image builder
+  mmdebstrap debian-archive-keyring dosfstools mtools squashfs-tools e2fsprogs fdisk zstd
+  cpio kmod syslinux syslinux-common systemd-boot-efi qemu-utils
+  # validation harness
+  qemu-system-x86 ovmf ipxe-qemu
+  # tests that inspect images
+  jq
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: missing packages: ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # A third-party source that is unreachable must not stop us: only Debian's archive is needed.
+  apt-get update -qq -o APT::Update::Error-Mode=any >/dev/null 2>&1 || apt-get update -qq >/dev/null 2>&1 || true
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

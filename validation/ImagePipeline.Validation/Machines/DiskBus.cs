@@ -1,0 +1,9 @@
+namespace ImagePipeline.Validation.Machines;
+
+public enum DiskBus
+{
+    Virtio,
+    Sata,
+    Nvme,
+    Scsi,
+}

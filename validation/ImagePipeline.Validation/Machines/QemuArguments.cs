@@ -1,0 +1,51 @@
+using System.Globalization;
+
+namespace ImagePipeline.Validation.Machines;
+
+/// <summary>Turns a <see cref="QemuMachine"/> into a qemu-system-x86_64 command line.</summary>
+public static class QemuArguments
+{
+    public const string OvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+    public const string OvmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+    /// <param name="machine">the hardware</param>
+    /// <param name="disk">a qcow2 overlay (never the artifact itself)</param>
+    /// <param name="uefiVars">this VM's private copy of the OVMF variable store (UEFI only)</param>
+    /// <param name="accelerator">tcg (default here: KVM guests hang on these hosts) or kvm</param>
+    public static IReadOnlyList<string> For(QemuMachine machine, string disk, string? uefiVars, string accelerator = "tcg")
+    {
+        var args = new List<string>
+        {
+            "-machine", $"{machine.MachineType},accel={accelerator}",
+            "-m", machine.MemoryMiB.ToString(CultureInfo.InvariantCulture),
+            "-smp", machine.Cpus.ToString(CultureInfo.InvariantCulture),
+            "-display", "none",
+            "-no-reboot",
+        };
+        if (machine.Firmware == Firmware.Uefi)
+        {
+            ArgumentNullException.ThrowIfNull(uefiVars);
+            args.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={OvmfCode}", "-drive", $"if=pflash,format=raw,unit=1,file={uefiVars}"]);
+        }
+
+        args.AddRange(["-drive", $"file={disk},format=qcow2,if=none,id=disk0,cache=unsafe"]);
+        args.AddRange(machine.DiskBus switch
+        {
+            DiskBus.Virtio => ["-device", "virtio-blk-pci,drive=disk0,bootindex=1"],
+            DiskBus.Sata => ["-device", "ahci,id=ahci0", "-device", "ide-hd,drive=disk0,bus=ahci0.0,bootindex=1"],
+            DiskBus.Nvme => ["-device", "nvme,drive=disk0,serial=imagepipe0,bootindex=1"],
+            DiskBus.Scsi => ["-device", "virtio-scsi-pci,id=scsi0", "-device", "scsi-hd,drive=disk0,bus=scsi0.0,bootindex=1"],
+            _ => throw new ArgumentOutOfRangeException(nameof(machine), machine.DiskBus, "unknown disk bus"),
+        });
+        var nic = machine.Nic switch
+        {
+            NicModel.VirtioNet => "virtio-net-pci",
+            NicModel.E1000 => "e1000",
+            NicModel.Rtl8139 => "rtl8139",
+            _ => throw new ArgumentOutOfRangeException(nameof(machine), machine.Nic, "unknown NIC model"),
+        };
+        // romfile= keeps the NIC's PXE ROM out of the boot order: these machines boot their disk.
+        args.AddRange(["-netdev", "user,id=net0", "-device", $"{nic},netdev=net0,romfile="]);
+        return args;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Diagnostics.Contracts;
+
+namespace ImagePipeline.Validation.Machines;
+
+/// <summary>
+/// An immutable description of virtual hardware. Every <c>With*</c> returns a copy:
+/// <c>QemuMachine.Create("uefi-nvme").WithFirmware(Firmware.Uefi).WithDiskBus(DiskBus.Nvme)</c>.
+/// </summary>
+public sealed record QemuMachine
+{
+    private QemuMachine(string name) => Name = name;
+
+    public string Name { get; }
+    public Firmware Firmware { get; private init; } = Firmware.Bios;
+    public DiskBus DiskBus { get; private init; } = DiskBus.Virtio;
+    public NicModel Nic { get; private init; } = NicModel.VirtioNet;
+    public int MemoryMiB { get; private init; } = 512;
+    public int Cpus { get; private init; } = 1;
+
+    /// <summary>QEMU machine type: q35 for UEFI (OVMF expects it), pc for BIOS unless set.</summary>
+    public string MachineType => ExplicitMachineType ?? (Firmware == Firmware.Uefi ? "q35" : "pc");
+
+    private string? ExplicitMachineType { get; init; }
+
+    public static QemuMachine Create(string name) => new(name);
+
+    [Pure] public QemuMachine WithFirmware(Firmware firmware) => this with { Firmware = firmware };
+    [Pure] public QemuMachine WithDiskBus(DiskBus bus) => this with { DiskBus = bus };
+    [Pure] public QemuMachine WithNic(NicModel nic) => this with { Nic = nic };
+    [Pure] public QemuMachine WithCpus(int cpus) => this with { Cpus = cpus };
+    [Pure] public QemuMachine WithMachineType(string type) => this with { ExplicitMachineType = type };
+
+    [Pure]
+    public QemuMachine WithMemory(int mebibytes) => mebibytes >= 64
+        ? this with { MemoryMiB = mebibytes }
+        : throw new ArgumentOutOfRangeException(nameof(mebibytes), mebibytes, "a machine needs at least 64 MiB of memory to boot Linux");
+}
