@@ -93,7 +93,8 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
 
     private static async Task VerifyReproducibleAsync(BuildContext context, string rootfsPath, string rootfsDigest, string staging)
     {
-        var scratch = staging + ".verify";
+        var scratch = Path.Combine(context.Cache.Root, "..", "logs", $"verify-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var keep = false;
         try
         {
             var (second, _) = await DiskStage.RunAsync(context, rootfsPath, rootfsDigest, bypassCache: true, scratch: scratch);
@@ -106,8 +107,10 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
                 var b = await Sha256FileAsync(again, context.CancellationToken);
                 if (a != b)
                 {
+                    keep = true;
                     throw new BuildStepException("verify-reproducible", "build the disk twice",
-                        $"{Path.GetFileName(first)} differs between two builds of the same input ({a} vs {b}); some step is not deterministic — see build.log", "");
+                        $"{Path.GetFileName(first)} differs between two builds of the same input ({a} vs {b}); some step is not deterministic. " +
+                        $"The second build is kept for comparison (cmp -l, diffoscope) in {Path.GetFullPath(second)}", "");
                 }
 
                 context.Observer.Message($"{Path.GetFileName(first)} identical on rebuild: {a}");
@@ -115,7 +118,8 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         }
         finally
         {
-            StageCache.TryDelete(scratch);
+            if (!keep)
+                StageCache.TryDelete(scratch);
         }
     }
 
@@ -158,7 +162,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
 
     public const string ImageManifestFile = "manifest.json";
 
-    internal static async Task<string> Sha256FileAsync(string path, CancellationToken cancellationToken)
+    public static async Task<string> Sha256FileAsync(string path, CancellationToken cancellationToken)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));

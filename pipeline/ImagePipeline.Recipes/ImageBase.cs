@@ -13,7 +13,11 @@ public sealed record ImageBase(BaseKind Kind, string Suite)
 {
     public const string DefaultSuite = "bookworm";
 
-    public string DefaultKernel => Kind == BaseKind.Busybox ? "linux-image-cloud-amd64" : "linux-image-amd64";
+    /// <summary>
+    /// Debian's generic kernel for both bases: it has drivers for every disk bus and NIC in the
+    /// hardware catalogue. The cloud kernel is smaller but has no AHCI, e1000 or rtl8139 driver.
+    /// </summary>
+    public const string DefaultKernel = "linux-image-amd64";
 
     public override string ToString() => Kind == BaseKind.Busybox ? $"busybox:{Suite}" : $"debian:{Suite}";
 

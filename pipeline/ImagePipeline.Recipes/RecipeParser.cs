@@ -104,7 +104,7 @@ public static partial class RecipeParser
         {
             Name = name.Value,
             Base = imageBase,
-            Kernel = kernel?.Value ?? imageBase.DefaultKernel,
+            Kernel = kernel?.Value ?? ImageBase.DefaultKernel,
             Packages = packages.Select(p => p.Value).ToList(),
             Files = files,
             Commands = commands,

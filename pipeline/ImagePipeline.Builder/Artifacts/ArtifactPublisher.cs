@@ -27,7 +27,15 @@ public sealed class ArtifactPublisher(string dataDirectory, string? outputDirect
             var final = Path.Combine(StoreRoot, imageId);
             if (Directory.Exists(final))
                 return (final, true);
-            Directory.Move(staging, final);
+            try
+            {
+                Directory.Move(staging, final);
+            }
+            catch (IOException) when (Directory.Exists(final))
+            {
+                return (final, true); // published concurrently by another build of the same image
+            }
+
             return (final, false);
         }
 

@@ -30,6 +30,12 @@ public sealed class StageCache(string root)
             await produce(temporary);
             Directory.Move(temporary, final);
         }
+        catch (IOException) when (Directory.Exists(final))
+        {
+            // Another build published the same digest first: its output is the same, keep it.
+            TryDelete(temporary);
+            return (final, true);
+        }
         catch
         {
             TryDelete(temporary);

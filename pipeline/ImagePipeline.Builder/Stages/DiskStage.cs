@@ -23,7 +23,7 @@ public static class DiskStage
     public static string Digest(Recipe recipe, string rootfsDigest, long sourceDateEpoch)
     {
         using var digest = new DigestBuilder()
-            .Add("stage", "disk/v1")
+            .Add("stage", "disk/v2")
             .Add("rootfs", rootfsDigest)
             .Add("name", recipe.Name)
             .Add("size", recipe.Disk.SizeBytes.ToString(CultureInfo.InvariantCulture))
@@ -195,7 +195,10 @@ public static class DiskStage
         var commands = new System.Text.StringBuilder();
         foreach (var path in EnumerateTree(tree))
         {
-            var quoted = "\"" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+            // debugfs takes everything between double quotes literally (a backslash is not an escape).
+            if (path.Contains('"', StringComparison.Ordinal) || path.Contains('\n', StringComparison.Ordinal))
+                throw new Tools.BuildStepException(Name, "debugfs", $"the image contains a file name with a double quote or a newline, which cannot be made reproducible: {path}; rename it", "");
+            var quoted = "\"" + path + "\"";
             commands.Append("sif ").Append(quoted).Append(" ctime ").Append(epoch).Append('\n');
             commands.Append("sif ").Append(quoted).Append(" atime ").Append(epoch).Append('\n');
         }

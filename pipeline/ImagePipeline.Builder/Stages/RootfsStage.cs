@@ -75,6 +75,7 @@ public static class RootfsStage
             if (recipe.Base.Kind == BaseKind.Busybox)
             {
                 // The extract variant runs no maintainer scripts: index the modules, build our own initramfs.
+                KernelModulePruning.Prune(Path.Combine(tree, "lib/modules", kernelVersion), context.Log);
                 await context.RunAsync(Name, "depmod", "-b", tree, kernelVersion);
                 await BusyboxInitramfs.BuildAsync(context, tree, kernelVersion);
             }

@@ -1,0 +1,40 @@
+using System.Text.RegularExpressions;
+using ImagePipeline.Builder.Tests.Support;
+using ImagePipeline.Validation.Boot;
+using ImagePipeline.Validation.Machines;
+
+namespace ImagePipeline.Builder.Tests;
+
+/// <summary>The built disk boots in real QEMU (TCG): both firmwares, the disk buses of the hardware catalogue.</summary>
+public sealed class BootTests(TinyImage tiny)
+{
+    private static readonly Regex LoginPrompt = new(@"tiny login: ?$", RegexOptions.Multiline);
+
+    [Theory]
+    [InlineData(Firmware.Uefi, DiskBus.Virtio)]
+    [InlineData(Firmware.Bios, DiskBus.Virtio)]
+    [InlineData(Firmware.Uefi, DiskBus.Nvme)]
+    [InlineData(Firmware.Bios, DiskBus.Sata)]
+    public async Task The_tiny_disk_boots_to_a_login_prompt(Firmware firmware, DiskBus bus)
+    {
+        var machine = QemuMachine.Create($"{firmware}-{bus}".ToLowerInvariant()).WithFirmware(firmware).WithDiskBus(bus);
+
+        var outcome = await DiskBootProbe.BootAsync(machine, tiny.DiskQcow2, LoginPrompt, TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+
+        outcome.ReachedMarker.ShouldBeTrue($"{outcome.Failure}\n--- console ---\n{outcome.Console[^Math.Min(3000, outcome.Console.Length)..]}");
+        outcome.Console.ShouldContain("imagepipeline: tiny started");
+        outcome.Console.ShouldNotContain("Kernel panic");
+    }
+
+    [Fact]
+    public async Task Booting_never_modifies_the_published_image()
+    {
+        var before = File.GetLastWriteTimeUtc(tiny.DiskQcow2);
+        var hash = tiny.Result.Manifest.Artifacts.Single(a => a.Name == "disk.qcow2").Sha256;
+
+        await DiskBootProbe.BootAsync(QemuMachine.Create("bios"), tiny.DiskQcow2, LoginPrompt, TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+
+        File.GetLastWriteTimeUtc(tiny.DiskQcow2).ShouldBe(before);
+        (await ImageBuilder.Sha256FileAsync(tiny.DiskQcow2, TestContext.Current.CancellationToken)).ShouldBe(hash);
+    }
+}

@@ -1,0 +1,12 @@
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace ImagePipeline.Builder.Tests.Support;
+
+/// <summary>Runs the reference tools tests check our output with (sfdisk, fsck, debugfs).</summary>
+public static class Processes
+{
+    public static async Task<BufferedCommandResult> RunAsync(string program, params string[] arguments) =>
+        await Cli.Wrap(program).WithArguments(arguments).WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(TestContext.Current.CancellationToken);
+}

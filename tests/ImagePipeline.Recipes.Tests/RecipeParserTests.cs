@@ -1,0 +1,203 @@
+using ImagePipeline.Recipes;
+
+namespace ImagePipeline.Recipes.Tests;
+
+public sealed class RecipeParserTests : IDisposable
+{
+    private readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("recipe-tests-");
+
+    public void Dispose() => dir.Delete(recursive: true);
+
+    private string Write(string yaml, string name = "recipe.yaml")
+    {
+        var path = Path.Combine(dir.FullName, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private IReadOnlyList<RecipeError> LintErrors(string yaml) =>
+        Should.Throw<RecipeLintException>(() => RecipeParser.Load(Write(yaml))).Errors;
+
+    [Fact]
+    public void A_complete_recipe_is_read_with_every_field()
+    {
+        File.WriteAllText(Path.Combine(dir.FullName, "check.sh"), "#!/bin/sh\nexit 0\n");
+        var recipe = RecipeParser.Load(Write("""
+            name: web
+            base: debian:bookworm
+            kernel: linux-image-amd64
+            packages: [nginx, openssh-server]
+            files:
+              - path: /etc/motd
+                content: "hello\n"
+              - path: /usr/local/bin/check
+                source: check.sh
+                mode: "0755"
+            commands:
+              - systemctl enable nginx
+            cmdline: "quiet"
+            disk: { size: 2GiB, root: squashfs, esp: 256MiB, grow: true }
+            boot: [bios]
+            snapshot: 20250520T000000Z
+            validate: { profiles: [uefi-virtio] }
+            rollout: { canary: 1 }
+            """));
+
+        recipe.Name.ShouldBe("web");
+        recipe.Base.ShouldBe(new ImageBase(BaseKind.Debian, "bookworm"));
+        recipe.Kernel.ShouldBe("linux-image-amd64");
+        recipe.Packages.ShouldBe(["nginx", "openssh-server"]);
+        recipe.Files.Count.ShouldBe(2);
+        recipe.Files[0].ReadBytes().ShouldBe("hello\n"u8.ToArray());
+        recipe.Files[1].Mode.ShouldBe(0b111_101_101);
+        recipe.Files[1].SourcePath.ShouldBe(Path.Combine(dir.FullName, "check.sh"));
+        recipe.Commands.ShouldBe(["systemctl enable nginx"]);
+        recipe.Cmdline.ShouldBe("quiet");
+        recipe.Disk.ShouldBe(new DiskSpec(2L << 30, RootFilesystem.Squashfs, 256L << 20, true));
+        recipe.Boot.ShouldBe([BootMode.Bios]);
+        recipe.Snapshot.ShouldBe("20250520T000000Z");
+        recipe.Validate.ShouldNotBeNull();
+        recipe.Rollout.ShouldNotBeNull();
+        recipe.SourceDigest.Length.ShouldBe(64);
+    }
+
+    [Fact]
+    public void Defaults_follow_the_base()
+    {
+        var tiny = RecipeParser.Load(Write("name: tiny\nbase: busybox\n"));
+        tiny.Kernel.ShouldBe("linux-image-amd64");
+        tiny.Boot.ShouldBe([BootMode.Uefi, BootMode.Bios]);
+        tiny.Disk.Root.ShouldBe(RootFilesystem.Ext4);
+
+        RecipeParser.Load(Write("name: d\nbase: debian:bookworm\n")).Kernel.ShouldBe("linux-image-amd64");
+    }
+
+    [Fact]
+    public void An_unknown_field_is_reported_at_its_line_and_column_with_the_nearest_known_field()
+    {
+        var errors = LintErrors("name: web\nbase: busybox\npakages: [nginx]\n");
+
+        var error = errors.ShouldHaveSingleItem();
+        (error.Line, error.Column).ShouldBe((3, 1));
+        error.Message.ShouldContain("unknown field 'pakages'");
+        error.Message.ShouldContain("did you mean 'packages'?");
+        error.ToString().ShouldStartWith(Path.Combine(dir.FullName, "recipe.yaml") + ":3:1: error:");
+    }
+
+    [Fact]
+    public void A_wrong_type_names_what_was_expected()
+    {
+        var errors = LintErrors("name: web\nbase: busybox\npackages: nginx\ndisk: 2GiB\n");
+
+        errors.Count.ShouldBe(2);
+        errors[0].Line.ShouldBe(3);
+        errors[0].Message.ShouldContain("'packages' must be a list");
+        errors[1].Line.ShouldBe(4);
+        errors[1].Message.ShouldContain("'disk' must be a mapping");
+    }
+
+    [Fact]
+    public void A_missing_source_file_is_reported_with_the_path_searched()
+    {
+        var errors = LintErrors("name: web\nbase: busybox\nfiles:\n  - path: /etc/x\n    source: files/nope.sh\n");
+
+        var error = errors.ShouldHaveSingleItem();
+        (error.Line, error.Column).ShouldBe((5, 13));
+        error.Message.ShouldContain("does not exist");
+        error.Message.ShouldContain(Path.Combine(dir.FullName, "files", "nope.sh"));
+    }
+
+    [Theory]
+    [InlineData("disk: { size: 20MiB }", "cannot hold the partition table")]
+    [InlineData("disk: { size: 10TiB }", "larger than")]
+    [InlineData("disk: { size: lots }", "is not a size")]
+    [InlineData("disk: { size: 1000000 }", "not a whole number of MiB")]
+    [InlineData("disk: { esp: 16MiB }", "ESP must be at least")]
+    [InlineData("disk: { root: btrfs }", "use 'ext4' or 'squashfs'")]
+    public void An_impossible_disk_is_refused_with_the_fix(string disk, string expected)
+    {
+        var error = LintErrors($"name: web\nbase: busybox\n{disk}\n").ShouldHaveSingleItem();
+        error.Line.ShouldBe(3);
+        error.Message.ShouldContain(expected);
+    }
+
+    [Theory]
+    [InlineData("Web")]
+    [InlineData("web_server")]
+    [InlineData("-web")]
+    [InlineData("a-name-that-is-far-too-long-for-a-hostname-and-goes-on-and-on-and-on")]
+    public void A_bad_name_is_refused(string name)
+    {
+        var error = LintErrors($"name: {name}\nbase: busybox\n").ShouldHaveSingleItem();
+        (error.Line, error.Column).ShouldBe((1, 7));
+        error.Message.ShouldContain("a-z, 0-9 and '-'");
+    }
+
+    [Theory]
+    [InlineData("path: etc/motd\n    content: x", "must be absolute")]
+    [InlineData("path: /etc/../shadow\n    content: x", "without '..'")]
+    [InlineData("path: /etc/motd", "exactly one of 'content:'")]
+    [InlineData("path: /etc/motd\n    content: x\n    mode: rwx", "not an octal file mode")]
+    public void A_bad_files_entry_is_refused(string entry, string expected)
+    {
+        var error = LintErrors($"name: web\nbase: busybox\nfiles:\n  - {entry}\n").ShouldHaveSingleItem();
+        error.Message.ShouldContain(expected);
+    }
+
+    [Fact]
+    public void Every_error_is_reported_in_one_round()
+    {
+        var errors = LintErrors("name: Web\nbase: fedora\nboot: [efi]\ncolour: blue\n");
+
+        errors.Select(e => e.Line).Order().ShouldBe([1, 2, 3, 4]);
+    }
+
+    [Fact]
+    public void Broken_yaml_is_reported_at_its_position()
+    {
+        var error = LintErrors("name: web\nbase: [busybox\n").ShouldHaveSingleItem();
+        error.Message.ShouldContain("not valid YAML");
+        error.Line.ShouldBeGreaterThanOrEqualTo(2);
+    }
+
+    [Fact]
+    public void A_missing_recipe_file_says_so()
+    {
+        var error = Should.Throw<RecipeLintException>(() => RecipeParser.Load(Path.Combine(dir.FullName, "absent.yaml"))).Errors.ShouldHaveSingleItem();
+        error.Message.ShouldContain("recipe file not found");
+    }
+
+    [Theory]
+    [InlineData("2GiB", 2L << 30)]
+    [InlineData("512MiB", 512L << 20)]
+    [InlineData("1G", 1L << 30)]
+    [InlineData("1GB", 1_000_000_000L)]
+    [InlineData("4096", 4096L)]
+    [InlineData("1.5GiB", 3L << 29)]
+    public void Sizes_are_read_as_operators_write_them(string text, long bytes)
+    {
+        ByteSize.TryParse(text, out var parsed).ShouldBeTrue();
+        parsed.ShouldBe(bytes);
+    }
+
+    [Fact]
+    public void The_shipped_examples_lint_clean()
+    {
+        var examples = Path.Combine(RepositoryRoot(), "recipes", "examples");
+        var files = Directory.GetFiles(examples, "*.yaml");
+        files.Length.ShouldBeGreaterThanOrEqualTo(2);
+        foreach (var file in files)
+            Should.NotThrow(() => RecipeParser.Load(file), file);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "ImagePipeline.sln")))
+                return d.FullName;
+        }
+
+        throw new InvalidOperationException("tests run from inside the repository");
+    }
+}
