@@ -35,7 +35,7 @@ public sealed class FailureReportTests(TinyImage tiny)
     [Fact]
     public async Task A_root_filesystem_too_large_for_the_disk_says_what_size_to_ask_for()
     {
-        var cramped = tiny.Recipe with { Disk = tiny.Recipe.Disk with { SizeBytes = 100 * DiskSpec.MiB } };
+        var cramped = tiny.Recipe with { Disk = tiny.Recipe.Disk with { SizeBytes = 160 * DiskSpec.MiB } };
 
         var error = await Should.ThrowAsync<BuildStepException>(() => new ImageBuilder(tiny.Options, new RecordingObserver()).BuildAsync(cramped, TestContext.Current.CancellationToken));
 
