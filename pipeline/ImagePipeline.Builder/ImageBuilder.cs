@@ -64,9 +64,10 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         var staging = publisher.CreateStaging();
         try
         {
-            var (_, _) = await Stage("formats", async () =>
+            IReadOnlyList<ArtifactEntry> artifacts = [];
+            await Stage("formats", async () =>
             {
-                await FormatsStage.RunAsync(context, Path.Combine(diskPath, DiskStage.RawFile), staging);
+                artifacts = await FormatsStage.RunAsync(context, Path.Combine(diskPath, DiskStage.RawFile), staging);
                 return (staging, false);
             });
 
@@ -79,7 +80,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
                 });
             }
 
-            var manifest = await WriteManifestAsync(context, recipe, inputDigest, rootfsPath, diskPath, staging, timings, started);
+            var manifest = await WriteManifestAsync(context, recipe, inputDigest, rootfsPath, diskPath, staging, artifacts, timings, started);
             log.Line($"image {manifest.ImageId}");
             File.Copy(logPath, Path.Combine(staging, "build.log"), overwrite: true);
             var (directory, existed) = publisher.Publish(staging, manifest.ImageId);
@@ -123,8 +124,8 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         }
     }
 
-    private async Task<ImageManifest> WriteManifestAsync(BuildContext context, Recipe recipe, string inputDigest, string rootfsPath, string diskPath,
-        string staging, List<StageTiming> timings, DateTimeOffset started)
+    private static async Task<ImageManifest> WriteManifestAsync(BuildContext context, Recipe recipe, string inputDigest, string rootfsPath, string diskPath,
+        string staging, IReadOnlyList<ArtifactEntry> artifacts, List<StageTiming> timings, DateTimeOffset started)
     {
         var layout = JsonSerializer.Deserialize<DiskLayout>(await File.ReadAllTextAsync(Path.Combine(diskPath, DiskStage.LayoutFile), context.CancellationToken), ManifestJson.Options)!;
         var packages = (await File.ReadAllLinesAsync(Path.Combine(rootfsPath, RootfsStage.PackagesFile), context.CancellationToken))
@@ -132,13 +133,6 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             .Select(l => l.Split('\t'))
             .Select(f => new PackageEntry(f[0], f.ElementAtOrDefault(1) ?? "", f.ElementAtOrDefault(2) ?? ""))
             .ToList();
-        var artifacts = new List<ArtifactEntry>();
-        foreach (var name in new[] { DiskStage.RawFile, FormatsStage.ZstdFile, FormatsStage.Qcow2File })
-        {
-            var path = Path.Combine(staging, name);
-            artifacts.Add(new ArtifactEntry(name, new FileInfo(path).Length, await Sha256FileAsync(path, context.CancellationToken)));
-        }
-
         var manifest = new ImageManifest
         {
             ImageId = artifacts[0].Sha256,
@@ -156,7 +150,6 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             BuiltAt = started,
         };
         await File.WriteAllTextAsync(Path.Combine(staging, ImageManifestFile), JsonSerializer.Serialize(manifest, ManifestJson.Options) + "\n", context.CancellationToken);
-        _ = clock;
         return manifest;
     }
 

@@ -87,6 +87,12 @@ public static partial class RecipeParser
             context.Error(fields["cmdline"], "cmdline must be one line of kernel arguments separated by spaces");
 
         var disk = ReadDisk(fields, context);
+        if (disk?.Root == RootFilesystem.Squashfs && imageBase?.Kind == BaseKind.Debian)
+        {
+            // Debian's initramfs-tools mounts a squashfs root read-only and systemd then fails to start
+            // services that write to /etc and /var; only our busybox initramfs adds the writable overlay.
+            context.Error(fields["disk"], "root: squashfs needs the busybox base (its initramfs adds a writable overlay); use root: ext4 with debian");
+        }
         var boot = ReadBoot(fields, context);
 
         var snapshot = context.Scalar(fields, "snapshot", root);

@@ -27,6 +27,23 @@ public sealed class BootTests(TinyImage tiny)
     }
 
     [Fact]
+    public async Task A_squashfs_root_boots_read_only_under_a_writable_overlay()
+    {
+        var squashfs = tiny.Recipe with
+        {
+            Disk = tiny.Recipe.Disk with { Root = Recipes.RootFilesystem.Squashfs },
+            Files = [.. tiny.Recipe.Files, new Recipes.RecipeFile("/etc/rc.d/50-probe", "#!/bin/sh\ntouch /probe && echo overlay-writable\n", null, 0b111_101_101)],
+        };
+        var built = await new ImageBuilder(tiny.Options, new RecordingObserver()).BuildAsync(squashfs, TestContext.Current.CancellationToken);
+        built.Manifest.Partitions[1].Filesystem.ShouldBe("squashfs");
+
+        var outcome = await DiskBootProbe.BootAsync(QemuMachine.Create("bios-virtio"), Path.Combine(built.Directory, "disk.qcow2"), LoginPrompt, TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+
+        outcome.ReachedMarker.ShouldBeTrue($"{outcome.Failure}\n--- console ---\n{outcome.Console[^Math.Min(3000, outcome.Console.Length)..]}");
+        outcome.Console.ShouldContain("overlay-writable");
+    }
+
+    [Fact]
     public async Task Booting_never_modifies_the_published_image()
     {
         var before = File.GetLastWriteTimeUtc(tiny.DiskQcow2);

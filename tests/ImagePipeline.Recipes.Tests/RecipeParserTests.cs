@@ -36,7 +36,7 @@ public sealed class RecipeParserTests : IDisposable
             commands:
               - systemctl enable nginx
             cmdline: "quiet"
-            disk: { size: 2GiB, root: squashfs, esp: 256MiB, grow: true }
+            disk: { size: 2GiB, root: ext4, esp: 256MiB, grow: true }
             boot: [bios]
             snapshot: 20250520T000000Z
             validate: { profiles: [uefi-virtio] }
@@ -53,7 +53,7 @@ public sealed class RecipeParserTests : IDisposable
         recipe.Files[1].SourcePath.ShouldBe(Path.Combine(dir.FullName, "check.sh"));
         recipe.Commands.ShouldBe(["systemctl enable nginx"]);
         recipe.Cmdline.ShouldBe("quiet");
-        recipe.Disk.ShouldBe(new DiskSpec(2L << 30, RootFilesystem.Squashfs, 256L << 20, true));
+        recipe.Disk.ShouldBe(new DiskSpec(2L << 30, RootFilesystem.Ext4, 256L << 20, true));
         recipe.Boot.ShouldBe([BootMode.Bios]);
         recipe.Snapshot.ShouldBe("20250520T000000Z");
         recipe.Validate.ShouldNotBeNull();
@@ -142,6 +142,16 @@ public sealed class RecipeParserTests : IDisposable
     {
         var error = LintErrors($"name: web\nbase: busybox\nfiles:\n  - {entry}\n").ShouldHaveSingleItem();
         error.Message.ShouldContain(expected);
+    }
+
+    [Fact]
+    public void A_squashfs_root_is_accepted_for_busybox_and_refused_for_debian()
+    {
+        RecipeParser.Load(Write("name: t\nbase: busybox\ndisk: { root: squashfs }\n")).Disk.Root.ShouldBe(RootFilesystem.Squashfs);
+
+        var error = LintErrors("name: t\nbase: debian:bookworm\ndisk: { root: squashfs }\n").ShouldHaveSingleItem();
+        error.Line.ShouldBe(3);
+        error.Message.ShouldContain("squashfs needs the busybox base");
     }
 
     [Fact]

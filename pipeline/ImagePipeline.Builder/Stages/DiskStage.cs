@@ -23,7 +23,7 @@ public static class DiskStage
     public static string Digest(Recipe recipe, string rootfsDigest, long sourceDateEpoch)
     {
         using var digest = new DigestBuilder()
-            .Add("stage", "disk/v2")
+            .Add("stage", "disk/v3")
             .Add("rootfs", rootfsDigest)
             .Add("name", recipe.Name)
             .Add("size", recipe.Disk.SizeBytes.ToString(CultureInfo.InvariantCulture))
@@ -74,11 +74,12 @@ public static class DiskStage
         {
             var fsType = recipe.Disk.Root == RootFilesystem.Squashfs ? "squashfs" : "ext4";
             var commandLine = BootLoaders.KernelCommandLine(rootGuid, fsType, recipe.Cmdline);
-            await MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine);
-            if (recipe.Disk.Root == RootFilesystem.Squashfs)
-                await MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize);
-            else
-                await MakeExt4Async(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid);
+            // The two filesystems are independent: make them side by side.
+            await Task.WhenAll(
+                MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine),
+                recipe.Disk.Root == RootFilesystem.Squashfs
+                    ? MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize)
+                    : MakeExt4Async(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid));
 
             await using (var raw = new FileStream(rawPath, FileMode.CreateNew, FileAccess.Write))
                 raw.SetLength(recipe.Disk.SizeBytes);
@@ -174,6 +175,9 @@ public static class DiskStage
     {
         await using (var file = new FileStream(image, FileMode.CreateNew, FileAccess.Write))
             file.SetLength(bytes);
+        // mkfs.ext4 -d copies each file's atime, and reading a file (an earlier mkfs did) moves its
+        // atime under relatime: set every timestamp back right before the copy.
+        await context.Tools.RunAsync(Name, "find", [tree, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+"], context.CancellationToken);
         try
         {
             await context.Tools.RunAsync(Name, "mkfs.ext4",
@@ -189,8 +193,8 @@ public static class DiskStage
                 e.OutputTail);
         }
 
-        // mkfs.ext4 -d copies each file's ctime and atime, which no one can set on the source tree:
-        // rewrite them on every inode so two builds of one tree are byte-identical.
+        // mkfs.ext4 -d copies each file's ctime, which no one can set on the source tree: rewrite it
+        // on every inode so two builds of one tree are byte-identical.
         var epoch = "@" + context.SourceDateEpoch.ToString(CultureInfo.InvariantCulture);
         var commands = new System.Text.StringBuilder();
         foreach (var path in EnumerateTree(tree))
@@ -200,7 +204,6 @@ public static class DiskStage
                 throw new Tools.BuildStepException(Name, "debugfs", $"the image contains a file name with a double quote or a newline, which cannot be made reproducible: {path}; rename it", "");
             var quoted = "\"" + path + "\"";
             commands.Append("sif ").Append(quoted).Append(" ctime ").Append(epoch).Append('\n');
-            commands.Append("sif ").Append(quoted).Append(" atime ").Append(epoch).Append('\n');
         }
 
         var script = image + ".debugfs";
@@ -230,9 +233,10 @@ public static class DiskStage
 
     private static async Task MakeSquashfsAsync(BuildContext context, string tree, string image, long partitionBytes)
     {
-        var epoch = context.SourceDateEpoch.ToString(CultureInfo.InvariantCulture);
         await context.Tools.RunAsync(Name, "mksquashfs",
-            [tree, image, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-all-time", epoch, "-mkfs-time", epoch],
+            // SOURCE_DATE_EPOCH (in the environment) sets the filesystem time and clamps every inode's
+            // time; mksquashfs refuses -all-time/-mkfs-time beside it.
+            [tree, image, "-noappend", "-quiet", "-no-progress", "-comp", "zstd"],
             context.CancellationToken, context.ReproducibleEnvironment());
         var size = new FileInfo(image).Length;
         if (size > partitionBytes)

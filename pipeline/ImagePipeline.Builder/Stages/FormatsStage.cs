@@ -1,18 +1,42 @@
 namespace ImagePipeline.Builder.Stages;
 
-/// <summary>Stage 4: the formats published beside the raw disk — zstd for transfer to the agent, qcow2 for QEMU overlays.</summary>
+/// <summary>
+/// Stage 4: the formats published beside the raw disk — zstd for transfer to the agent, qcow2 for
+/// QEMU overlays — each hashed for the manifest. The conversions and the hash of the raw disk
+/// only read <c>disk.raw</c>, so they run side by side.
+/// </summary>
 public static class FormatsStage
 {
     public const string ZstdFile = "disk.raw.zst";
     public const string Qcow2File = "disk.qcow2";
 
-    public static async Task RunAsync(BuildContext context, string cachedRaw, string staging)
+    /// <returns>disk.raw, disk.raw.zst and disk.qcow2 with size and SHA-256, in that order.</returns>
+    public static async Task<IReadOnlyList<ArtifactEntry>> RunAsync(BuildContext context, string cachedRaw, string staging)
     {
         var raw = Path.Combine(staging, DiskStage.RawFile);
-        // A copy, not a link: nothing done to a published image may reach the cache.
-        await context.RunAsync("formats", "cp", "--sparse=always", "--reflink=auto", cachedRaw, raw);
-        await ConvertToQcow2Async(context, raw, Path.Combine(staging, Qcow2File));
-        await context.RunAsync("formats", "zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ZstdFile));
+        // Published artifacts are immutable: the cached disk is read-only and the published one is a
+        // hard link to it where both are on one filesystem (a copy otherwise). Nothing writes to either.
+        File.SetUnixFileMode(cachedRaw, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        try
+        {
+            await context.Tools.RunAsync("formats", "ln", [cachedRaw, raw], context.CancellationToken);
+        }
+        catch (Tools.BuildStepException)
+        {
+            await context.RunAsync("formats", "cp", "--sparse=always", "--reflink=auto", cachedRaw, raw);
+        }
+
+        async Task<ArtifactEntry> Describe(string name, Func<Task> produce)
+        {
+            await produce();
+            var path = Path.Combine(staging, name);
+            return new ArtifactEntry(name, new FileInfo(path).Length, await ImageBuilder.Sha256FileAsync(path, context.CancellationToken));
+        }
+
+        return await Task.WhenAll(
+            Describe(DiskStage.RawFile, () => Task.CompletedTask),
+            Describe(ZstdFile, () => context.RunAsync("formats", "zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ZstdFile))),
+            Describe(Qcow2File, () => ConvertToQcow2Async(context, raw, Path.Combine(staging, Qcow2File))));
     }
 
     /// <summary>raw → qcow2 is byte-identical across runs (vhdx and vmdk are not).</summary>

@@ -44,6 +44,7 @@ public sealed class ToolRunner(BuildLog log)
         if (standardInput is not null)
             command = command.WithStandardInputPipe(PipeSource.FromString(standardInput));
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         CommandResult result;
         try
         {
@@ -54,6 +55,7 @@ public sealed class ToolRunner(BuildLog log)
             throw new BuildStepException(stage, commandLine, $"could not start '{program}' ({e.Message}); run ./scripts/bootstrap.sh to install the build tools", "");
         }
 
+        log.Line($"  ({program}: exit {result.ExitCode} after {watch.Elapsed.TotalSeconds:0.00} s)");
         if (result.ExitCode != 0)
         {
             string text;
