@@ -53,6 +53,8 @@ public static class BenchVerb
 
     private static async Task<TimeSpan> TimeAsync(Func<Task> action)
     {
+        // Each measured build starts with no dirty pages of the previous one still being written back.
+        await CliWrap.Cli.Wrap("sync").ExecuteAsync();
         var watch = Stopwatch.StartNew();
         await action();
         return watch.Elapsed;
