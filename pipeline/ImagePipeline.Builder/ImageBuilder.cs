@@ -54,11 +54,12 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
 
         var inputDigest = InputDigest.Compute(recipe, context.BaseDay, options.SourceDateEpoch);
         log.Line($"recipe {recipe.SourcePath} ({recipe.SourceDigest}), input digest {inputDigest}");
-        var baseDigest = BaseRootfsStage.Digest(recipe, context.BaseDay);
         var (basePath, _) = await Stage(BaseRootfsStage.Name, () => BaseRootfsStage.RunAsync(context, options.Refresh));
-        var rootfsDigest = RootfsStage.Digest(recipe, baseDigest, inputDigest);
-        var (rootfsPath, _) = await Stage(RootfsStage.Name, () => RootfsStage.RunAsync(context, basePath, baseDigest, inputDigest));
-        var (diskPath, _) = await Stage(DiskStage.Name, () => DiskStage.RunAsync(context, rootfsPath, rootfsDigest));
+        var baseGeneration = await File.ReadAllTextAsync(Path.Combine(basePath, BaseRootfsStage.GenerationFile), cancellationToken);
+        var rootfsDigest = RootfsStage.Digest(recipe, baseGeneration, inputDigest);
+        var (rootfsPath, _) = await Stage(RootfsStage.Name, () => RootfsStage.RunAsync(context, basePath, rootfsDigest, inputDigest));
+        var layers = RootfsStage.Layers(basePath, rootfsPath);
+        var (diskPath, _) = await Stage(DiskStage.Name, () => DiskStage.RunAsync(context, layers, rootfsPath, rootfsDigest));
 
         var publisher = new ArtifactPublisher(data, options.OutputDirectory);
         var staging = publisher.CreateStaging();
@@ -75,7 +76,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             {
                 await Stage("verify-reproducible", async () =>
                 {
-                    await VerifyReproducibleAsync(context, rootfsPath, rootfsDigest, staging);
+                    await VerifyReproducibleAsync(context, layers, rootfsPath, rootfsDigest, staging);
                     return (staging, false);
                 });
             }
@@ -92,13 +93,13 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         }
     }
 
-    private static async Task VerifyReproducibleAsync(BuildContext context, string rootfsPath, string rootfsDigest, string staging)
+    private static async Task VerifyReproducibleAsync(BuildContext context, IReadOnlyList<string> layers, string rootfsPath, string rootfsDigest, string staging)
     {
         var scratch = Path.Combine(context.Cache.Root, "..", "logs", $"verify-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var keep = false;
         try
         {
-            var (second, _) = await DiskStage.RunAsync(context, rootfsPath, rootfsDigest, bypassCache: true, scratch: scratch);
+            var (second, _) = await DiskStage.RunAsync(context, layers, rootfsPath, rootfsDigest, bypassCache: true, scratch: scratch);
             var secondRaw = Path.Combine(second, DiskStage.RawFile);
             var secondQcow2 = Path.Combine(second, FormatsStage.Qcow2File);
             await FormatsStage.ConvertToQcow2Async(context, secondRaw, secondQcow2);

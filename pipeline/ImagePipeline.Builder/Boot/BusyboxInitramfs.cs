@@ -21,7 +21,7 @@ public static class BusyboxInitramfs
         var modulesDir = Path.Combine(tree, "lib/modules", kernelVersion);
         var modules = new KernelModules(modulesDir);
         var order = modules.LoadOrder(BootModules);
-        var applets = (await context.RunAsync(RootfsStage.Name, Path.Combine(tree, "bin/busybox"), "--list"))
+        var applets = (await context.RunAsync(BaseRootfsStage.Name, Path.Combine(tree, "bin/busybox"), "--list"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(a => a != "busybox")
             .Order(StringComparer.Ordinal);
@@ -41,7 +41,7 @@ public static class BusyboxInitramfs
         {
             var name = Path.GetFileName(module);
             if (!name.EndsWith(".ko", StringComparison.Ordinal))
-                throw new Tools.BuildStepException(RootfsStage.Name, "initramfs", $"module {module} is compressed; busybox insmod loads only uncompressed .ko files", "");
+                throw new Tools.BuildStepException(BaseRootfsStage.Name, "initramfs", $"module {module} is compressed; busybox insmod loads only uncompressed .ko files", "");
             cpio.File($"lib/modules/{name}", await File.ReadAllBytesAsync(Path.Combine(modulesDir, module), context.CancellationToken), 0b110_100_100);
             flat.Add(name);
         }

@@ -56,12 +56,15 @@ public sealed class StageCache(string root)
         }
     }
 
+    /// <summary>Deletes a directory the builder made, after unmounting anything a killed build left mounted inside it.</summary>
     internal static void TryDelete(string dir)
     {
         try
         {
-            if (Directory.Exists(dir))
-                Directory.Delete(dir, recursive: true);
+            if (!Directory.Exists(dir))
+                return;
+            Tools.Mounts.UnmountUnder(dir);
+            Directory.Delete(dir, recursive: true);
         }
         catch (IOException)
         {

@@ -5,14 +5,20 @@ using ImagePipeline.Recipes;
 namespace ImagePipeline.Builder.Stages;
 
 /// <summary>
-/// Stage 1: the base root filesystem from the Debian archive by mmdebstrap, as a tarball.
-/// Keyed by base, kernel and packages, and by the day (package lists drift daily) unless the
-/// recipe pins a snapshot. This is the slow stage; nothing the operator adds later re-runs it.
+/// Stage 1: the base root filesystem from the Debian archive by mmdebstrap, unpacked as a
+/// directory tree that later stages use read-only as the lower layer of an overlay. Keyed by
+/// base, kernel and packages, and by the day (package lists drift daily) unless the recipe pins a
+/// snapshot. This is the slow stage; nothing the operator adds later re-runs it. A busybox base is
+/// finished here too: modules pruned and indexed, applet links made, its initramfs built.
 /// </summary>
 public static class BaseRootfsStage
 {
     public const string Name = "base";
     public const string Tarball = "base.tar";
+    public const string TreeDirectory = "tree";
+    public const string KernelFile = "kernel-version";
+    /// <summary>A random id per creation: a refreshed base under the same digest must not reuse layers built on the old one.</summary>
+    public const string GenerationFile = "generation";
     /// <summary>Where, inside the tree, the list of packages in the base is recorded (Package TAB Version TAB Architecture).</summary>
     public const string PackageListPath = "var/lib/imagepipeline/base-packages.tsv";
 
@@ -48,10 +54,34 @@ public static class BaseRootfsStage
             """;
     }
 
+    /// <summary>The extract variant runs no maintainer scripts: applet links, modules index and initramfs are made here.</summary>
+    private static async Task FinishBusyboxAsync(BuildContext context, string tree, string kernelVersion)
+    {
+        foreach (var dir in new[] { "bin", "sbin", "usr/bin", "usr/sbin" })
+            Directory.CreateDirectory(Path.Combine(tree, dir));
+        await context.RunAsync(Name, "chroot", tree, "/bin/busybox", "--install", "-s");
+        Boot.KernelModulePruning.Prune(Path.Combine(tree, "lib/modules", kernelVersion), context.Log);
+        await context.RunAsync(Name, "depmod", "-b", tree, kernelVersion);
+        await Boot.BusyboxInitramfs.BuildAsync(context, tree, kernelVersion);
+    }
+
+    internal static string FindKernelVersion(string tree)
+    {
+        var kernels = Directory.Exists(Path.Combine(tree, "boot"))
+            ? Directory.GetFiles(Path.Combine(tree, "boot"), "vmlinuz-*").Select(f => Path.GetFileName(f)["vmlinuz-".Length..]).Order(StringComparer.Ordinal).ToList()
+            : [];
+        return kernels.Count switch
+        {
+            1 => kernels[0],
+            0 => throw new Tools.BuildStepException(Name, "find /boot/vmlinuz-*", "the root filesystem has no kernel in /boot; set 'kernel:' to a Debian kernel package such as linux-image-amd64", ""),
+            _ => throw new Tools.BuildStepException(Name, "find /boot/vmlinuz-*", $"the root filesystem has {kernels.Count} kernels ({string.Join(", ", kernels)}); an image boots exactly one, so install one kernel package", ""),
+        };
+    }
+
     public static string Digest(Recipe recipe, string day)
     {
         using var digest = new DigestBuilder()
-            .Add("stage", "base/v2")
+            .Add("stage", "base/v3")
             .Add("base", recipe.Base.ToString())
             .Add("kernel", recipe.Kernel)
             .Add("packages", string.Join('\n', recipe.Packages.Order(StringComparer.Ordinal)))
@@ -91,9 +121,34 @@ public static class BaseRootfsStage
                 arguments.Add("--extract-hook=" + BusyboxSelectionHook(recipe));
 
             arguments.Add(recipe.Base.Suite);
-            arguments.Add(Path.Combine(dir, Tarball));
+            var tarball = Path.Combine(dir, Tarball);
+            arguments.Add(tarball);
             arguments.AddRange(sources);
             await context.Tools.RunAsync(Name, "mmdebstrap", arguments, context.CancellationToken, context.ReproducibleEnvironment());
+
+            var tree = Path.Combine(dir, TreeDirectory);
+            Directory.CreateDirectory(tree);
+            if (busybox)
+            {
+                // Only the files of the packages the image keeps (see BusyboxSelectionHook).
+                var list = Path.Combine(dir, "files.list");
+                await File.WriteAllTextAsync(list, await context.Tools.RunAsync(Name, "tar", ["-xOf", tarball, "./" + FileListPath], context.CancellationToken, quiet: true), context.CancellationToken);
+                await context.RunAsync(Name, "tar", "--numeric-owner", "--no-recursion", "-xpf", tarball, "-C", tree, "-T", list);
+                File.Delete(list);
+            }
+            else
+            {
+                await context.RunAsync(Name, "tar", "--numeric-owner", "-xpf", tarball, "-C", tree);
+            }
+
+            File.Delete(tarball);
+            var kernelVersion = FindKernelVersion(tree);
+            await File.WriteAllTextAsync(Path.Combine(dir, KernelFile), kernelVersion, context.CancellationToken);
+            if (busybox)
+                await FinishBusyboxAsync(context, tree, kernelVersion);
+
+            await File.WriteAllTextAsync(Path.Combine(dir, GenerationFile), Guid.NewGuid().ToString("N"), context.CancellationToken);
+            await context.RunAsync(Name, "find", tree, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+");
         });
     }
 }

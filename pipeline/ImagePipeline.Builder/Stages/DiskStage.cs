@@ -36,23 +36,23 @@ public static class DiskStage
     }
 
     /// <summary>Builds the disk; with <paramref name="bypassCache"/> it is built into a scratch directory and not published to the cache.</summary>
-    public static async Task<(string Path, bool Hit)> RunAsync(BuildContext context, string rootfsPath, string rootfsDigest, bool bypassCache = false, string? scratch = null)
+    /// <param name="layers">the root filesystem as overlay layers, upper first (see <see cref="RootfsStage.Layers"/>)</param>
+    public static async Task<(string Path, bool Hit)> RunAsync(BuildContext context, IReadOnlyList<string> layers, string rootfsPath, string rootfsDigest, bool bypassCache = false, string? scratch = null)
     {
         var digest = Digest(context.Recipe, rootfsDigest, context.SourceDateEpoch);
         if (bypassCache)
         {
             Directory.CreateDirectory(scratch!);
-            await ProduceAsync(context, rootfsPath, digest, scratch!);
+            await ProduceAsync(context, layers, rootfsPath, digest, scratch!);
             return (scratch!, false);
         }
 
-        return await context.Cache.GetOrCreateAsync(Name, digest, dir => ProduceAsync(context, rootfsPath, digest, dir));
+        return await context.Cache.GetOrCreateAsync(Name, digest, dir => ProduceAsync(context, layers, rootfsPath, digest, dir));
     }
 
-    private static async Task ProduceAsync(BuildContext context, string rootfsPath, string digest, string dir)
+    private static async Task ProduceAsync(BuildContext context, IReadOnlyList<string> layers, string rootfsPath, string digest, string dir)
     {
         var recipe = context.Recipe;
-        var tree = Path.Combine(rootfsPath, RootfsStage.TreeDirectory);
         var kernelVersion = (await File.ReadAllTextAsync(Path.Combine(rootfsPath, RootfsStage.KernelFile), context.CancellationToken)).Trim();
 
         var diskGuid = DigestBuilder.DeriveGuid(digest, "disk");
@@ -73,6 +73,9 @@ public static class DiskStage
         var scratch = ScratchDirectory(recipe.Disk.SizeBytes, dir);
         var espImage = Path.Combine(scratch, "esp.img");
         var rootImage = Path.Combine(scratch, "root.img");
+        // The root filesystem is read through a read-only overlay of the cached layers.
+        var tree = Path.Combine(scratch, "root");
+        await Tools.Mounts.OverlayAsync(tree, layers, null, null, context.CancellationToken);
         try
         {
             var fsType = recipe.Disk.Root == RootFilesystem.Squashfs ? "squashfs" : "ext4";
@@ -82,7 +85,7 @@ public static class DiskStage
                 MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine),
                 recipe.Disk.Root == RootFilesystem.Squashfs
                     ? MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize)
-                    : MakeExt4Async(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid));
+                    : MakeExt4Async(context, tree, layers, rootImage, rootSectors * SectorSize, rootFsUuid));
 
             await using (var raw = new FileStream(rawPath, FileMode.CreateNew, FileAccess.Write))
                 raw.SetLength(recipe.Disk.SizeBytes);
@@ -117,6 +120,8 @@ public static class DiskStage
         }
         finally
         {
+            Tools.Mounts.UnmountUnder(tree);
+            Directory.Delete(tree);
             File.Delete(espImage);
             File.Delete(rootImage);
             if (scratch != dir)
@@ -195,13 +200,15 @@ public static class DiskStage
         }
     }
 
-    private static async Task MakeExt4Async(BuildContext context, string tree, string image, long bytes, Guid uuid)
+    private static async Task MakeExt4Async(BuildContext context, string tree, IReadOnlyList<string> layers, string image, long bytes, Guid uuid)
     {
         await using (var file = new FileStream(image, FileMode.CreateNew, FileAccess.Write))
             file.SetLength(bytes);
         // mkfs.ext4 -d copies each file's atime, and reading a file (an earlier mkfs did) moves its
-        // atime under relatime: set every timestamp back right before the copy.
-        await context.Tools.RunAsync(Name, "find", [tree, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+"], context.CancellationToken);
+        // atime under relatime: set every timestamp back right before the copy, in each layer itself
+        // (the overlay view is read-only).
+        foreach (var layer in layers)
+            await context.Tools.RunAsync(Name, "find", [layer, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+"], context.CancellationToken);
         try
         {
             await context.Tools.RunAsync(Name, "mkfs.ext4",
@@ -221,7 +228,7 @@ public static class DiskStage
         // on every inode so two builds of one tree are byte-identical.
         var epoch = "@" + context.SourceDateEpoch.ToString(CultureInfo.InvariantCulture);
         var commands = new System.Text.StringBuilder();
-        foreach (var path in EnumerateTree(tree))
+        foreach (var path in await EnumerateTreeAsync(context, tree))
         {
             // debugfs takes everything between double quotes literally (a backslash is not an escape).
             if (path.Contains('"', StringComparison.Ordinal) || path.Contains('\n', StringComparison.Ordinal))
@@ -230,6 +237,7 @@ public static class DiskStage
             commands.Append("sif ").Append(quoted).Append(" ctime ").Append(epoch).Append('\n');
         }
 
+        context.Log.Line($"fixing ctime of {commands.ToString().Count(c => c == '\n')} inodes");
         var script = image + ".debugfs";
         await File.WriteAllTextAsync(script, commands.ToString(), context.CancellationToken);
         try
@@ -246,13 +254,11 @@ public static class DiskStage
         }
     }
 
-    private static IEnumerable<string> EnumerateTree(string tree)
+    /// <summary>Every path in the tree, "/" first, never following symlinks (find's default; .NET's recursion may follow them).</summary>
+    private static async Task<IReadOnlyList<string>> EnumerateTreeAsync(BuildContext context, string tree)
     {
-        yield return "/";
-        yield return "/lost+found";
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
-        foreach (var entry in Directory.EnumerateFileSystemEntries(tree, "*", options).Order(StringComparer.Ordinal))
-            yield return "/" + Path.GetRelativePath(tree, entry);
+        var output = await context.Tools.RunAsync(Name, "find", [tree, "-mindepth", "1", "-printf", "/%P\\0"], context.CancellationToken, quiet: true);
+        return ["/", "/lost+found", .. output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)];
     }
 
     private static async Task MakeSquashfsAsync(BuildContext context, string tree, string image, long partitionBytes)

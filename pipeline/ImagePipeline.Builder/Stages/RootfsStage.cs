@@ -1,29 +1,31 @@
 using System.Text.Json;
-using ImagePipeline.Builder.Boot;
 using ImagePipeline.Builder.Caching;
 using ImagePipeline.Builder.Debian;
+using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
 
 namespace ImagePipeline.Builder.Stages;
 
 /// <summary>
-/// Stage 2: the customised root filesystem as a directory tree. The base tarball is unpacked,
-/// the builder's system configuration (DHCP on every wired NIC, serial console login, hostname)
-/// is applied, then the recipe's files, then its commands in a chroot. Every timestamp is set to
+/// Stage 2: the customised root filesystem, kept as the upper layer of an overlay on the base
+/// tree — only what this image changes is written and cached, the base is never copied. The
+/// builder's system configuration (DHCP on every wired NIC, serial console login, hostname) is
+/// applied, then the recipe's files, then its commands in a chroot. Every timestamp is set to
 /// SOURCE_DATE_EPOCH so the next stage can produce the same bytes twice.
 /// </summary>
 public static class RootfsStage
 {
     public const string Name = "rootfs";
-    public const string TreeDirectory = "tree";
+    /// <summary>The overlay's upper layer: this image's changes to the base, with overlayfs whiteouts for removals.</summary>
+    public const string UpperDirectory = "upper";
     public const string PackagesFile = "packages.tsv";
     public const string KernelFile = "kernel-version";
 
-    public static string Digest(Recipe recipe, string baseDigest, string inputDigest)
+    public static string Digest(Recipe recipe, string baseGeneration, string inputDigest)
     {
         using var digest = new DigestBuilder()
-            .Add("stage", "rootfs/v1")
-            .Add("base", baseDigest)
+            .Add("stage", "rootfs/v2")
+            .Add("base-generation", baseGeneration)
             .Add("input", inputDigest)
             .Add("name", recipe.Name)
             .Add("root", recipe.Disk.Root.ToString())
@@ -33,80 +35,61 @@ public static class RootfsStage
         return digest.Finish();
     }
 
-    public static Task<(string Path, bool Hit)> RunAsync(BuildContext context, string basePath, string baseDigest, string inputDigest)
+    /// <summary>The base tree and this stage's upper layer, in overlayfs order (upper first).</summary>
+    public static IReadOnlyList<string> Layers(string basePath, string rootfsPath) =>
+        [Path.Combine(rootfsPath, UpperDirectory), Path.Combine(basePath, BaseRootfsStage.TreeDirectory)];
+
+    public static Task<(string Path, bool Hit)> RunAsync(BuildContext context, string basePath, string digest, string inputDigest)
     {
         var recipe = context.Recipe;
-        var digest = Digest(recipe, baseDigest, inputDigest);
         return context.Cache.GetOrCreateAsync(Name, digest, async dir =>
         {
-            var tree = Path.Combine(dir, TreeDirectory);
-            Directory.CreateDirectory(tree);
-            var tarball = Path.Combine(basePath, BaseRootfsStage.Tarball);
-            if (recipe.Base.Kind == BaseKind.Busybox)
+            var upper = Path.Combine(dir, UpperDirectory);
+            var work = Path.Combine(dir, "work");
+            var tree = Path.Combine(dir, "merged");
+            Directory.CreateDirectory(upper);
+            Directory.CreateDirectory(work);
+            await Mounts.OverlayAsync(tree, [Path.Combine(basePath, BaseRootfsStage.TreeDirectory)], upper, work, context.CancellationToken);
+            try
             {
-                // Only the files of the packages the image keeps (see BaseRootfsStage.BusyboxSelectionHook).
-                var list = Path.Combine(dir, "base-files.list");
-                await File.WriteAllTextAsync(list, await context.Tools.RunAsync(Name, "tar", ["-xOf", tarball, "./" + BaseRootfsStage.FileListPath], context.CancellationToken, quiet: true), context.CancellationToken);
-                await context.RunAsync(Name, "tar", "--numeric-owner", "--no-recursion", "-xpf", tarball, "-C", tree, "-T", list);
-                File.Delete(list);
+                var kernelVersion = BaseRootfsStage.FindKernelVersion(tree);
+                await File.WriteAllTextAsync(Path.Combine(dir, KernelFile), kernelVersion, context.CancellationToken);
+
+                if (recipe.Base.Kind == BaseKind.Busybox)
+                    ConfigureBusybox(context, tree);
+                else
+                    await ConfigureDebianAsync(context, tree);
+
+                var identity = new ImageIdentity(recipe.Name, inputDigest, recipe.SourceDigest, recipe.Base.ToString());
+                WriteFile(tree, ImageIdentity.PathInImage, JsonSerializer.Serialize(identity, ManifestJson.Options) + "\n", 0b110_100_100);
+
+                foreach (var file in recipe.Files)
+                    WriteFile(tree, file.Path.TrimStart('/'), file.ReadBytes(), file.Mode);
+
+                foreach (var command in recipe.Commands)
+                    await RunInChrootAsync(context, tree, command, recipe.Base.Kind);
+
+                if (BaseRootfsStage.FindKernelVersion(tree) != kernelVersion)
+                    throw new BuildStepException(Name, "find /boot/vmlinuz-*", $"the recipe's commands replaced kernel {kernelVersion}; choose the kernel with 'kernel:' instead", "");
+                await File.WriteAllTextAsync(Path.Combine(dir, PackagesFile), ReadPackages(tree, context), context.CancellationToken);
             }
-            else
+            finally
             {
-                await context.RunAsync(Name, "tar", "--numeric-owner", "-xpf", tarball, "-C", tree);
-            }
-
-            var kernelVersion = FindKernelVersion(tree);
-            await File.WriteAllTextAsync(Path.Combine(dir, KernelFile), kernelVersion, context.CancellationToken);
-
-            if (recipe.Base.Kind == BaseKind.Busybox)
-                await ConfigureBusyboxAsync(context, tree, kernelVersion);
-            else
-                await ConfigureDebianAsync(context, tree);
-
-            var identity = new ImageIdentity(recipe.Name, inputDigest, recipe.SourceDigest, recipe.Base.ToString());
-            WriteFile(tree, ImageIdentity.PathInImage, JsonSerializer.Serialize(identity, ManifestJson.Options) + "\n", 0b110_100_100);
-
-            foreach (var file in recipe.Files)
-                WriteFile(tree, file.Path.TrimStart('/'), file.ReadBytes(), file.Mode);
-
-            foreach (var command in recipe.Commands)
-                await RunInChrootAsync(context, tree, command, recipe.Base.Kind);
-
-            if (recipe.Base.Kind == BaseKind.Busybox)
-            {
-                // The extract variant runs no maintainer scripts: index the modules, build our own initramfs.
-                KernelModulePruning.Prune(Path.Combine(tree, "lib/modules", kernelVersion), context.Log);
-                await context.RunAsync(Name, "depmod", "-b", tree, kernelVersion);
-                await BusyboxInitramfs.BuildAsync(context, tree, kernelVersion);
+                Mounts.UnmountUnder(tree);
+                Directory.Delete(tree);
+                StageCache.TryDelete(work);
             }
 
-            await File.WriteAllTextAsync(Path.Combine(dir, PackagesFile), ReadPackages(tree, context), context.CancellationToken);
-
-            // Every file carries the same mtime; atime and ctime are fixed when the filesystem is made.
-            await context.RunAsync(Name, "find", tree, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+");
+            // Only this layer's entries: touching through the overlay would copy the whole base up.
+            await context.RunAsync(Name, "find", upper, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+");
         });
     }
 
-    private static string FindKernelVersion(string tree)
+    private static void ConfigureBusybox(BuildContext context, string tree)
     {
-        var kernels = Directory.Exists(Path.Combine(tree, "boot"))
-            ? Directory.GetFiles(Path.Combine(tree, "boot"), "vmlinuz-*").Select(f => Path.GetFileName(f)["vmlinuz-".Length..]).Order(StringComparer.Ordinal).ToList()
-            : [];
-        return kernels.Count switch
-        {
-            1 => kernels[0],
-            0 => throw new Tools.BuildStepException(Name, "find /boot/vmlinuz-*", "the base has no kernel in /boot; set 'kernel:' to a Debian kernel package such as linux-image-amd64", ""),
-            _ => throw new Tools.BuildStepException(Name, "find /boot/vmlinuz-*", $"the base has {kernels.Count} kernels ({string.Join(", ", kernels)}); an image boots exactly one, so install one kernel package", ""),
-        };
-    }
-
-    private static async Task ConfigureBusyboxAsync(BuildContext context, string tree, string kernelVersion)
-    {
-        _ = kernelVersion;
-        foreach (var dir in new[] { "bin", "sbin", "usr/bin", "usr/sbin", "etc/init.d", "etc/rc.d", "proc", "sys", "dev", "run", "tmp", "root", "usr/share/udhcpc", "var/log" })
+        foreach (var dir in new[] { "etc/init.d", "etc/rc.d", "proc", "sys", "dev", "run", "tmp", "root", "usr/share/udhcpc", "var/log" })
             Directory.CreateDirectory(Path.Combine(tree, dir));
         File.SetUnixFileMode(Path.Combine(tree, "tmp"), (UnixFileMode)0b1_111_111_111);
-        await context.RunAsync(Name, "chroot", tree, "/bin/busybox", "--install", "-s");
 
         WriteFile(tree, "etc/inittab", EmbeddedFiles.Read("Stages/busybox-inittab"), 0b110_100_100);
         WriteFile(tree, "etc/init.d/rcS", EmbeddedFiles.Read("Stages/busybox-rcS"), 0b111_101_101);
@@ -118,7 +101,7 @@ public static class RootfsStage
         WriteFile(tree, "etc/shadow", "root:*:19000:0:99999:7:::\n", 0b110_000_000);
         WriteFile(tree, "etc/shells", "/bin/sh\n", 0b110_100_100);
         var resolv = Path.Combine(tree, "etc/resolv.conf");
-        if (!File.Exists(resolv))
+        if (!File.Exists(resolv) && new FileInfo(resolv).LinkTarget is null)
             File.CreateSymbolicLink(resolv, "/run/resolv.conf");
     }
 
