@@ -15,6 +15,7 @@ public sealed class ArtifactPublisher(string dataDirectory, string? outputDirect
     {
         var parent = outputDirectory is null ? StoreRoot : Path.GetDirectoryName(Path.GetFullPath(outputDirectory))!;
         Directory.CreateDirectory(parent);
+        StageCache.RemoveStaleTemporaries(parent, ".tmp-image-*");
         var staging = Path.Combine(parent, $".tmp-image-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         return staging;

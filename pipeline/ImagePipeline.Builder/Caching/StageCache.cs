@@ -22,7 +22,7 @@ public sealed class StageCache(string root)
 
         var stageDir = Path.Combine(Root, stage);
         Directory.CreateDirectory(stageDir);
-        RemoveStaleTemporaries(stageDir);
+        RemoveStaleTemporaries(stageDir, ".tmp-*");
         var temporary = Path.Combine(stageDir, $".tmp-{digest[..12]}-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temporary);
         try
@@ -45,10 +45,16 @@ public sealed class StageCache(string root)
         return (final, false);
     }
 
-    /// <summary>Temporaries of processes that no longer run are leftovers of a killed build.</summary>
-    private static void RemoveStaleTemporaries(string stageDir)
+    /// <summary>
+    /// Temporaries of processes that no longer run are leftovers of a killed build. Their names
+    /// carry the owner's process id as the third '-'-separated field (".tmp-DIGEST-PID-...",
+    /// ".tmp-image-PID-..." counts "image" as the digest).
+    /// </summary>
+    internal static void RemoveStaleTemporaries(string directory, string pattern)
     {
-        foreach (var dir in Directory.EnumerateDirectories(stageDir, ".tmp-*"))
+        if (!Directory.Exists(directory))
+            return;
+        foreach (var dir in Directory.EnumerateDirectories(directory, pattern))
         {
             var parts = Path.GetFileName(dir).Split('-');
             if (parts.Length >= 4 && int.TryParse(parts[2], out var pid) && !Directory.Exists($"/proc/{pid}"))

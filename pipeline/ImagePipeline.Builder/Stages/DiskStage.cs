@@ -136,7 +136,10 @@ public static class DiskStage
         {
             // Sparse images in tmpfs take only their data; ask for the whole disk to be safe.
             if (Directory.Exists(Shm) && new DriveInfo(Shm).AvailableFreeSpace > 2 * diskBytes)
+            {
+                StageCache.RemoveStaleTemporaries(Shm, "imagepipe-disk-*");
                 return Directory.CreateDirectory(Path.Combine(Shm, $"imagepipe-disk-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName;
+            }
         }
         catch (IOException)
         {
