@@ -28,7 +28,7 @@ public static class BenchVerb
             CopyDirectory(Path.GetDirectoryName(Path.GetFullPath(recipePath))!, recipeDir);
             var recipeCopy = Path.Combine(recipeDir, Path.GetFileName(recipePath));
             var options = new BuildOptions { DataDirectory = Path.Combine(scratch, "data") };
-            var observer = new ConsoleBuildObserver(Console.Out);
+            using var observer = new ConsoleBuildObserver(Console.Out);
 
             Console.WriteLine("cold build (empty cache):");
             var cold = await TimeAsync(() => new ImageBuilder(options, observer).BuildAsync(RecipeParser.Load(recipeCopy), cancellationToken));

@@ -41,7 +41,8 @@ public static class BuildVerb
             return ExitCodes.InvalidInput;
 
         var jsonObserver = json ? new JsonBuildObserver(Console.Out) : null;
-        IBuildObserver observer = jsonObserver is not null ? jsonObserver : new ConsoleBuildObserver(Console.Out);
+        using var consoleObserver = jsonObserver is null ? new ConsoleBuildObserver(Console.Out) : null;
+        IBuildObserver observer = (IBuildObserver?)jsonObserver ?? consoleObserver!;
         if (!json)
             Console.WriteLine($"building {recipe!.Name} ({recipe.Base}) from {recipePath}");
         try
