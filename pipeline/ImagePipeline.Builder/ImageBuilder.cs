@@ -56,7 +56,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         log.Line($"recipe {recipe.SourcePath} ({recipe.SourceDigest}), input digest {inputDigest}");
         var (basePath, _) = await Stage(BaseRootfsStage.Name, () => BaseRootfsStage.RunAsync(context, options.Refresh));
         var baseGeneration = await File.ReadAllTextAsync(Path.Combine(basePath, BaseRootfsStage.GenerationFile), cancellationToken);
-        var rootfsDigest = RootfsStage.Digest(recipe, baseGeneration, inputDigest);
+        var rootfsDigest = RootfsStage.Digest(baseGeneration, inputDigest);
         var (rootfsPath, _) = await Stage(RootfsStage.Name, () => RootfsStage.RunAsync(context, basePath, rootfsDigest, inputDigest));
         var layers = RootfsStage.Layers(basePath, rootfsPath);
         var (diskPath, _) = await Stage(DiskStage.Name, () => DiskStage.RunAsync(context, layers, rootfsPath, rootfsDigest));

@@ -3,6 +3,7 @@ using ImagePipeline.Recipes;
 
 namespace ImagePipeline.Builder.Tests;
 
+[Collection(nameof(ExclusiveStore))]
 public sealed class CachingTests(TinyImage tiny)
 {
     [Fact]

@@ -4,6 +4,7 @@ using ImagePipeline.Recipes;
 
 namespace ImagePipeline.Builder.Tests;
 
+[Collection(nameof(ExclusiveStore))]
 public sealed class FailureReportTests(TinyImage tiny)
 {
     [Fact]

@@ -2,6 +2,7 @@ using ImagePipeline.Builder.Tests.Support;
 
 namespace ImagePipeline.Builder.Tests;
 
+[Collection(nameof(ExclusiveStore))]
 public sealed class ReproducibilityTests(TinyImage tiny)
 {
     [Fact]

@@ -21,17 +21,13 @@ public static class RootfsStage
     public const string PackagesFile = "packages.tsv";
     public const string KernelFile = "kernel-version";
 
-    public static string Digest(Recipe recipe, string baseGeneration, string inputDigest)
+    /// <summary>The input digest already covers the recipe's files, commands and settings; the base generation ties the layer to the exact base tree below it.</summary>
+    public static string Digest(string baseGeneration, string inputDigest)
     {
         using var digest = new DigestBuilder()
-            .Add("stage", "rootfs/v2")
+            .Add("stage", "rootfs/v3")
             .Add("base-generation", baseGeneration)
-            .Add("input", inputDigest)
-            .Add("name", recipe.Name)
-            .Add("root", recipe.Disk.Root.ToString())
-            .Add("commands", string.Join('\0', recipe.Commands));
-        foreach (var file in recipe.Files)
-            digest.Add("file", $"{file.Path}\0{file.Mode}\0{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file.ReadBytes()))}");
+            .Add("input", inputDigest);
         return digest.Finish();
     }
 

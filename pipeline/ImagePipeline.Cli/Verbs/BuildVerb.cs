@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Cli.Output;
@@ -30,15 +29,16 @@ public static class BuildVerb
                 Refresh = parse.GetValue(refresh),
                 VerifyReproducible = parse.GetValue(verify),
             };
-            return await RunAsync(parse.GetValue(recipe)!, options, parse.GetValue(json), cancellationToken);
+            return (await RunAsync(parse.GetValue(recipe)!, options, parse.GetValue(json), cancellationToken)).ExitCode;
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(string recipePath, BuildOptions options, bool json, CancellationToken cancellationToken)
+    /// <summary>Lints and builds, reporting progress on the console; the result is null unless the exit code is <see cref="ExitCodes.Success"/>.</summary>
+    public static async Task<(int ExitCode, BuildResult? Result)> RunAsync(string recipePath, BuildOptions options, bool json, CancellationToken cancellationToken)
     {
         if (!RecipeVerb.TryLoad(recipePath, out var recipe))
-            return ExitCodes.InvalidInput;
+            return (ExitCodes.InvalidInput, null);
 
         var jsonObserver = json ? new JsonBuildObserver(Console.Out) : null;
         using var consoleObserver = jsonObserver is null ? new ConsoleBuildObserver(Console.Out) : null;
@@ -58,22 +58,22 @@ public static class BuildVerb
                 Console.WriteLine(result.Manifest.ImageId);
             }
 
-            return ExitCodes.Success;
+            return (ExitCodes.Success, result);
         }
         catch (BuildStepException e)
         {
             Report(jsonObserver, e.Message, e.Stage);
-            return ExitCodes.Failed;
+            return (ExitCodes.Failed, null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Report(jsonObserver, "cancelled; nothing was published", null);
-            return ExitCodes.Cancelled;
+            return (ExitCodes.Cancelled, null);
         }
         catch (InvalidOperationException e)
         {
             Report(jsonObserver, e.Message, null);
-            return ExitCodes.Failed;
+            return (ExitCodes.Failed, null);
         }
     }
 
@@ -84,6 +84,4 @@ public static class BuildVerb
         else
             Console.Error.WriteLine($"build failed: {message}");
     }
-
-    internal static readonly JsonSerializerOptions Indented = ManifestJson.Options;
 }

@@ -25,17 +25,10 @@ public static class DemoVerb
             var options = new BuildOptions { DataDirectory = DataDirectory.Resolve(parse.GetValue(data)) };
             Console.WriteLine("ImagePipeline demo: build → boot (UEFI and BIOS). Validation, approval and rollout are not built yet.");
             Console.WriteLine();
-            var recipe = RepositoryPaths.Example("tiny");
-            var code = await BuildVerb.RunAsync(recipe, options, json: false, cancellationToken);
+            var (code, build) = await BuildVerb.RunAsync(RepositoryPaths.Example("tiny"), options, json: false, cancellationToken);
             if (code != ExitCodes.Success)
                 return code;
-
-            var store = new Builder.Artifacts.ArtifactPublisher(options.DataDirectory, null);
-            var manifest = Recipes.RecipeParser.Load(recipe);
-            var image = Directory.GetDirectories(store.StoreRoot).Where(d => !Path.GetFileName(d).StartsWith('.'))
-                .Select(d => (Dir: d, Info: new FileInfo(Path.Combine(d, ImageBuilder.ImageManifestFile))))
-                .Where(x => x.Info.Exists && File.ReadAllText(x.Info.FullName).Contains($"\"name\": \"{manifest.Name}\"", StringComparison.Ordinal))
-                .OrderByDescending(x => x.Info.LastWriteTimeUtc).First().Dir;
+            var image = build!.Directory;
 
             Console.WriteLine();
             var failed = false;

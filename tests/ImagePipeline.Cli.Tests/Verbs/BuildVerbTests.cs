@@ -17,9 +17,10 @@ public sealed class BuildVerbTests : IDisposable
         var data = Path.Combine(dir.FullName, "data");
         var output = Path.Combine(dir.FullName, "out");
 
-        var code = await BuildVerb.RunAsync(recipe, new BuildOptions { DataDirectory = data, OutputDirectory = output }, json: true, TestContext.Current.CancellationToken);
+        var (code, result) = await BuildVerb.RunAsync(recipe, new BuildOptions { DataDirectory = data, OutputDirectory = output }, json: true, TestContext.Current.CancellationToken);
 
         code.ShouldBe(ExitCodes.InvalidInput);
+        result.ShouldBeNull();
         Directory.Exists(data).ShouldBeFalse();
         Directory.Exists(output).ShouldBeFalse();
     }
@@ -27,9 +28,10 @@ public sealed class BuildVerbTests : IDisposable
     [Fact]
     public async Task A_missing_recipe_exits_2()
     {
-        var code = await BuildVerb.RunAsync(Path.Combine(dir.FullName, "absent.yaml"), new BuildOptions { DataDirectory = Path.Combine(dir.FullName, "data") }, json: false, TestContext.Current.CancellationToken);
+        var (code, result) = await BuildVerb.RunAsync(Path.Combine(dir.FullName, "absent.yaml"), new BuildOptions { DataDirectory = Path.Combine(dir.FullName, "data") }, json: false, TestContext.Current.CancellationToken);
 
         code.ShouldBe(ExitCodes.InvalidInput);
+        result.ShouldBeNull();
     }
 
     [Fact]
