@@ -12,7 +12,8 @@ public static class QemuArguments
     /// <param name="disk">a qcow2 overlay (never the artifact itself)</param>
     /// <param name="uefiVars">this VM's private copy of the OVMF variable store (UEFI only)</param>
     /// <param name="accelerator">tcg (default here: KVM guests hang on these hosts) or kvm</param>
-    public static IReadOnlyList<string> For(QemuMachine machine, string disk, string? uefiVars, string accelerator = "tcg")
+    /// <param name="network">the user-mode network's extra options, for example host forwards (",hostfwd=tcp:127.0.0.1:8080-:80")</param>
+    public static IReadOnlyList<string> For(QemuMachine machine, string disk, string? uefiVars, string accelerator = "tcg", string network = "")
     {
         var args = new List<string>
         {
@@ -45,7 +46,7 @@ public static class QemuArguments
             _ => throw new ArgumentOutOfRangeException(nameof(machine), machine.Nic, "unknown NIC model"),
         };
         // romfile= keeps the NIC's PXE ROM out of the boot order: these machines boot their disk.
-        args.AddRange(["-netdev", "user,id=net0", "-device", $"{nic},netdev=net0,romfile="]);
+        args.AddRange(["-netdev", "user,id=net0" + network, "-device", $"{nic},netdev=net0,id=nic0,romfile="]);
         return args;
     }
 }

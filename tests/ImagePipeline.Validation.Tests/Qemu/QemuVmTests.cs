@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using ImagePipeline.Validation.Harness;
+using ImagePipeline.Validation.Machines;
+using ImagePipeline.Validation.Qemu;
+using ImagePipeline.Validation.Tests.Support;
+
+namespace ImagePipeline.Validation.Tests.Qemu;
+
+public sealed class QemuVmTests(TestImages images)
+{
+    private static readonly Regex LoginPrompt = new(@"login: ?$", RegexOptions.Multiline);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Commands_run_in_the_guest_with_their_exit_code_and_output()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+
+        (await vm.SucceedAsync("cat /etc/hostname", cancellationToken: Ct)).ShouldBe("tiny\n");
+        (await vm.ExecuteAsync("echo to stderr >&2; exit 3", cancellationToken: Ct)).ShouldBe((3, "to stderr\n"));
+        await vm.FailAsync("test -e /no/such/file", cancellationToken: Ct);
+        await Should.ThrowAsync<CheckFailedException>(() => vm.SucceedAsync("false", cancellationToken: Ct));
+        // Output that looks like the harness's own markers is still just output.
+        (await vm.SucceedAsync("echo __IPE9__ 7; echo after", cancellationToken: Ct)).ShouldBe("__IPE9__ 7\nafter\n");
+    }
+
+    [Fact]
+    public async Task A_port_is_open_only_once_the_guest_listens()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, [8080], cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+
+        var closed = await Should.ThrowAsync<CheckFailedException>(() => vm.WaitForOpenPortAsync(8080, TimeSpan.FromSeconds(3), Ct));
+        closed.Message.ShouldContain("port 8080");
+
+        await vm.SucceedAsync("httpd -p 8080 -h /etc", cancellationToken: Ct);
+        await vm.WaitForOpenPortAsync(8080, TimeSpan.FromSeconds(30), Ct);
+    }
+
+    [Fact]
+    public async Task A_power_cut_stops_the_machine_and_it_boots_again_from_its_disk()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("uefi-virtio").WithFirmware(Firmware.Uefi), images.Tiny, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+        await vm.SucceedAsync("echo written-before-the-cut > /root/marker; sync", cancellationToken: Ct);
+
+        await vm.CrashAsync();
+        vm.IsRunning.ShouldBeFalse();
+        var since = vm.Console.Position;
+        await vm.PowerOnAsync(Ct);
+
+        await vm.WaitForConsoleTextAsync(LoginPrompt, since: since, cancellationToken: Ct);
+        Regex.Count(vm.Console.Text, "imagepipeline: tiny started").ShouldBe(2, "the transcript spans both power cycles");
+        (await vm.SucceedAsync("cat /root/marker", cancellationToken: Ct)).ShouldBe("written-before-the-cut\n");
+    }
+
+    [Fact]
+    public async Task Pulling_the_cable_takes_the_link_down_until_it_is_plugged_back()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-e1000").WithNic(NicModel.E1000), images.Tiny, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+        await vm.WaitUntilSucceedsAsync("grep -q 1 /sys/class/net/eth0/carrier", cancellationToken: Ct);
+
+        await vm.BlockAsync(Ct);
+        await vm.WaitUntilSucceedsAsync("grep -q 0 /sys/class/net/eth0/carrier", TimeSpan.FromSeconds(20), Ct);
+        await vm.UnblockAsync(Ct);
+        await vm.WaitUntilSucceedsAsync("grep -q 1 /sys/class/net/eth0/carrier", TimeSpan.FromSeconds(20), Ct);
+    }
+
+    [Fact]
+    public async Task A_screenshot_is_a_png_of_the_vga_console()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+        var png = Path.Combine(vm.Directory, "screen.png");
+
+        await vm.ScreenshotAsync(png, Ct);
+
+        var header = new byte[8];
+        await using (var file = File.OpenRead(png))
+            await file.ReadExactlyAsync(header, Ct);
+        header.ShouldBe(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
+    }
+
+    [Fact]
+    public async Task A_kernel_panic_fails_the_wait_at_once_with_the_panic_lines()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Panicking, cancellationToken: Ct);
+
+        var error = await Should.ThrowAsync<CheckFailedException>(() => vm.WaitForConsoleTextAsync(LoginPrompt, TimeSpan.FromSeconds(120), cancellationToken: Ct));
+
+        error.Message.ShouldContain("kernel panic");
+        error.Message.ShouldContain("Attempted to kill init");
+        var panicAt = vm.Console.Text.IndexOf("Kernel panic", StringComparison.Ordinal);
+        panicAt.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task A_QEMU_that_dies_is_reported_as_the_harness_breaking()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, cancellationToken: Ct);
+        var qemu = Process.GetProcessesByName("qemu-system-x86_64").Single(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(vm.Directory, StringComparison.Ordinal));
+
+        qemu.Kill();
+
+        await Should.ThrowAsync<HarnessException>(() => vm.WaitForConsoleTextAsync(LoginPrompt, TimeSpan.FromSeconds(60), cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task An_image_that_is_not_qcow2_is_refused_before_anything_starts()
+    {
+        var bogus = Path.Combine(Path.GetTempPath(), $"not-an-image-{Guid.NewGuid():N}.qcow2");
+        await File.WriteAllTextAsync(bogus, "hello", Ct);
+        try
+        {
+            var error = await Should.ThrowAsync<HarnessException>(() => QemuVm.StartAsync(QemuMachine.Create("x"), bogus, cancellationToken: Ct));
+            error.Message.ShouldContain("overlay");
+        }
+        finally
+        {
+            File.Delete(bogus);
+        }
+    }
+
+    [Fact]
+    public async Task Disposing_a_running_vm_leaves_no_process_socket_or_overlay()
+    {
+        var vm = await QemuVm.StartAsync(QemuMachine.Create("uefi-nvme").WithFirmware(Firmware.Uefi).WithDiskBus(DiskBus.Nvme), images.Tiny, cancellationToken: Ct);
+        var directory = vm.Directory;
+        File.Exists(Path.Combine(directory, "overlay.qcow2")).ShouldBeTrue();
+
+        await vm.DisposeAsync();
+
+        Directory.Exists(directory).ShouldBeFalse();
+        Process.GetProcessesByName("qemu-system-x86_64")
+            .Where(p => { try { return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(directory, StringComparison.Ordinal); } catch (IOException) { return false; } })
+            .ShouldBeEmpty();
+    }
+}

@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using ImagePipeline.Validation.Harness;
+
+namespace ImagePipeline.Validation.Qemu;
+
+/// <summary>
+/// The words checks and tests are written in (after the NixOS test driver): wait for console
+/// text, run a command and expect success or failure, wait for a port, cut the power, pull the
+/// cable, take a screenshot. Every wait goes through <see cref="Retry"/>; a kernel panic on the
+/// console fails any wait at once, and a QEMU that died is reported as the harness breaking.
+/// </summary>
+public sealed partial class QemuVm
+{
+    /// <summary>Lines that mean the kernel is in trouble: a panic ends the boot, an oops or call trace taints it.</summary>
+    public static readonly Regex KernelTrouble = new(@"Kernel panic - not syncing.*|\bOops\b.*|\bCall Trace:|\bBUG: .*", RegexOptions.Compiled);
+    private static readonly Regex Panic = new(@"Kernel panic - not syncing.*", RegexOptions.Compiled);
+    /// <summary>
+    /// A root shell's prompt ("~ # "). Not anchored at the end: kernel messages may follow it on the
+    /// console at any moment, and busybox's line editor sends a cursor-position query after it.
+    /// </summary>
+    private const string RootPrompt = @"(?:^|\n)[^\n#]*# ";
+    private int commandSerial;
+    private bool loggedIn;
+
+    /// <summary>A new boot: the shell of the last one is gone.</summary>
+    private void OnPowerOn() => loggedIn = false;
+
+    /// <summary>Why a wait cannot succeed any more, or null: a panic, or the machine no longer running.</summary>
+    private void ThrowIfDead(string what)
+    {
+        var text = console?.Text ?? "";
+        if (Panic.Match(text) is { Success: true } panic)
+        {
+            var lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+            var at = Array.FindIndex(lines, l => l.Contains("Kernel panic", StringComparison.Ordinal));
+            throw new CheckFailedException($"kernel panic while waiting for {what}: {panic.Value.Trim()}\n" +
+                string.Join('\n', lines.Skip(Math.Max(0, at - 10)).Take(20)));
+        }
+
+        if (process is { IsCompleted: true } done)
+        {
+            var result = done.GetAwaiter().GetResult();
+            if (result.ExitCode != 0)
+                throw new HarnessException($"QEMU exited with code {result.ExitCode} while waiting for {what}: {QemuErrors}");
+            throw new CheckFailedException($"the machine powered off or rebooted while waiting for {what}");
+        }
+    }
+
+    public async Task<Match> WaitForConsoleTextAsync(Regex pattern, TimeSpan? timeout = null, int since = 0, CancellationToken cancellationToken = default)
+    {
+        Match? match = null;
+        await Retry.UntilAsync($"/{pattern}/ on the serial console of {Machine.Name}", _ =>
+        {
+            match = Console.Find(pattern, since);
+            if (match is null)
+                ThrowIfDead($"/{pattern}/");
+            return Task.FromResult(match is null ? "not seen yet" : null);
+        }, timeout, () => "last console lines:\n" + string.Join('\n', Console.LastLines(50)) + "\nlast characters, escaped: " + EscapedTail(Console.Text, 120), cancellationToken: cancellationToken);
+        return match!;
+    }
+
+    /// <summary>The end of the console with control characters made visible: prompts are matched byte by byte.</summary>
+    private static string EscapedTail(string text, int count) =>
+        string.Concat(text[Math.Max(0, text.Length - count)..].Select(c => c < ' ' && c != '\n' ? $"\\x{(int)c:x2}" : c == '\n' ? "\\n" : c.ToString()));
+
+    /// <summary>Waits until a TCP connection to the guest port (through its host forward) stays open, which slirp only allows once the guest accepts.</summary>
+    public async Task WaitForOpenPortAsync(int guestPort, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        if (!PortForwards.TryGetValue(guestPort, out var hostPort))
+            throw new HarnessException($"guest port {guestPort} is not forwarded; start the VM with it in forwardGuestPorts");
+        await Retry.UntilAsync($"port {guestPort} of {Machine.Name} to accept connections", async token =>
+        {
+            ThrowIfDead($"port {guestPort}");
+            using var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync("127.0.0.1", hostPort, token);
+                // slirp accepts on the host at once and closes when the guest refuses: an open port stays open.
+                var stream = client.GetStream();
+                var probe = stream.ReadAsync(new byte[1], token).AsTask();
+                var finished = await Task.WhenAny(probe, Task.Delay(TimeSpan.FromMilliseconds(300), token));
+                return finished == probe && (await probe) == 0 ? "the guest refused the connection" : null;
+            }
+            catch (SocketException e)
+            {
+                return e.Message;
+            }
+            catch (IOException e)
+            {
+                return e.Message;
+            }
+        }, timeout, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Power cut: QEMU is killed without warning; the overlay keeps whatever reached it. <see cref="PowerOnAsync"/> boots it again.</summary>
+    public async Task CrashAsync()
+    {
+        if (power is null || process is null)
+            return;
+        await power.CancelAsync();
+        try
+        {
+            await process;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>The cable is pulled: the NIC reports no link until <see cref="UnblockAsync"/>.</summary>
+    public Task BlockAsync(CancellationToken cancellationToken = default) =>
+        Qmp.ExecuteAsync("set_link", new { name = "nic0", up = false }, cancellationToken);
+
+    public Task UnblockAsync(CancellationToken cancellationToken = default) =>
+        Qmp.ExecuteAsync("set_link", new { name = "nic0", up = true }, cancellationToken);
+
+    /// <summary>What the VGA console shows, as a PNG (QMP screendump).</summary>
+    public async Task ScreenshotAsync(string pngPath, CancellationToken cancellationToken = default)
+    {
+        await Qmp.ExecuteAsync("screendump", new { filename = Path.GetFullPath(pngPath), format = "png" }, cancellationToken);
+        if (!File.Exists(pngPath))
+            throw new HarnessException($"QEMU reported a screendump but {pngPath} does not exist");
+    }
+
+    /// <summary>Runs a shell command in the guest over the serial console; its exit code and output.</summary>
+    public async Task<(int ExitCode, string Output)> ExecuteAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        await LoginAsync(cancellationToken);
+        var n = Interlocked.Increment(ref commandSerial);
+        // The typed line is echoed; splitting the markers with "" keeps the echo from ever matching them.
+        var begin = $"__IPB{n}__";
+        var end = $"__IPE{n}__";
+        var since = Console.Position;
+        await Console.WriteAsync($"echo __IP\"\"B{n}__; ( {command} ) 2>&1; echo __IP\"\"E{n}__ $?\n", cancellationToken);
+        var pattern = new Regex($"{Regex.Escape(begin)}\\r?\\n(?<output>.*?){Regex.Escape(end)} (?<code>[0-9]+)", RegexOptions.Singleline);
+        var match = await WaitForConsoleTextAsync(pattern, timeout, since, cancellationToken);
+        return (int.Parse(match.Groups["code"].Value, CultureInfo.InvariantCulture), match.Groups["output"].Value.Replace("\r", "", StringComparison.Ordinal));
+    }
+
+    public async Task<string> SucceedAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (code, output) = await ExecuteAsync(command, timeout, cancellationToken);
+        return code == 0 ? output : throw new CheckFailedException($"`{command}` exited {code}, expected 0; output:\n{output}");
+    }
+
+    public async Task<string> FailAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (code, output) = await ExecuteAsync(command, timeout, cancellationToken);
+        return code != 0 ? output : throw new CheckFailedException($"`{command}` exited 0, expected a failure; output:\n{output}");
+    }
+
+    public async Task<string> WaitUntilSucceedsAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var output = "";
+        await Retry.UntilAsync($"`{command}` to succeed on {Machine.Name}", async token =>
+        {
+            var (code, text) = await ExecuteAsync(command, TimeSpan.FromSeconds(30), token);
+            output = text;
+            return code == 0 ? null : $"exit code {code}: {text.Trim()}";
+        }, timeout, cancellationToken: cancellationToken);
+        return output;
+    }
+
+    /// <summary>Logs in as root on the serial console (images that allow it, such as the tiny example) and turns echo off.</summary>
+    private async Task LoginAsync(CancellationToken cancellationToken)
+    {
+        if (loggedIn)
+            return;
+        var since = Console.Position;
+        await Console.WriteAsync("\n", cancellationToken);
+        var prompt = await WaitForConsoleTextAsync(new Regex(@"login: |" + RootPrompt), null, since, cancellationToken);
+        if (prompt.Value.Contains("login", StringComparison.Ordinal))
+        {
+            since = Console.Position;
+            await Console.WriteAsync("root\n", cancellationToken);
+            var answer = await WaitForConsoleTextAsync(new Regex(RootPrompt + "|Password: "), TimeSpan.FromSeconds(30), since, cancellationToken);
+            if (answer.Value.Contains("Password", StringComparison.Ordinal))
+                throw new CheckFailedException($"{Machine.Name}: root needs a password on the serial console, so the harness cannot run commands; give the image a console login for validation (see recipes/examples/tiny.yaml)");
+        }
+
+        // Quiet the kernel on the console (messages go on to the log) and stop echoing what is typed.
+        await Console.WriteAsync("dmesg -n 1; stty -echo\n", cancellationToken);
+        loggedIn = true;
+    }
+}

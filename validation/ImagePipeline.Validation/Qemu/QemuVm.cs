@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using CliWrap;
+using ImagePipeline.Validation.Harness;
+using ImagePipeline.Validation.Machines;
+
+namespace ImagePipeline.Validation.Qemu;
+
+/// <summary>
+/// One running QEMU guest. It starts paused with a QMP socket and a serial console socket, the
+/// harness connects to both, then resumes it (a chardev server socket drops output while no
+/// client is connected). The disk is a qcow2 overlay on the image artifact, which is only ever a
+/// read-only backing file. Disposal removes the process, the sockets and the overlay, however the
+/// run ended. If the process driving it is killed outright, the next VM started on this host
+/// removes the orphan: VM directories carry their owner's process id.
+/// </summary>
+public sealed partial class QemuVm : IAsyncDisposable
+{
+    private readonly StringBuilder qemuErrors = new();
+    private CancellationTokenSource? power;
+    private Task<CommandResult>? process;
+    private QmpClient? qmp;
+    private SerialConsole? console;
+
+    private QemuVm(QemuMachine machine, string image, string directory, IReadOnlyDictionary<int, int> forwards, string accelerator)
+    {
+        Machine = machine;
+        Image = image;
+        Directory = directory;
+        PortForwards = forwards;
+        Accelerator = accelerator;
+    }
+
+    public QemuMachine Machine { get; }
+    public string Image { get; }
+    /// <summary>This VM's private directory: overlay, UEFI variables, sockets, serial log.</summary>
+    public string Directory { get; }
+    public string Accelerator { get; }
+    /// <summary>Guest TCP port → host port on 127.0.0.1 (user-mode networking host forwards).</summary>
+    public IReadOnlyDictionary<int, int> PortForwards { get; }
+    public string SerialLogPath => Path.Combine(Directory, "serial.log");
+    public SerialConsole Console => console ?? throw new HarnessException($"VM {Machine.Name} is not running");
+    public QmpClient Qmp => qmp ?? throw new HarnessException($"VM {Machine.Name} is not running");
+
+    /// <summary>When the guest was resumed after its sockets were connected (the boot's time zero).</summary>
+    public DateTimeOffset StartedAt { get; private set; }
+
+    public static async Task<QemuVm> StartAsync(QemuMachine machine, string imageQcow2, IEnumerable<int>? forwardGuestPorts = null,
+        string accelerator = "tcg", CancellationToken cancellationToken = default)
+    {
+        Orphans.Reap();
+        var directory = System.IO.Directory.CreateTempSubdirectory($"{Orphans.Prefix}{Environment.ProcessId}-{machine.Name}-").FullName;
+        var forwards = (forwardGuestPorts ?? []).Distinct().ToDictionary(port => port, _ => FreeTcpPort());
+        var vm = new QemuVm(machine, Path.GetFullPath(imageQcow2), directory, forwards, accelerator);
+        try
+        {
+            var created = await Cli.Wrap("qemu-img")
+                .WithArguments(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", vm.Image, Path.Combine(directory, "overlay.qcow2")])
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteAsync(cancellationToken);
+            if (created.ExitCode != 0)
+                throw new HarnessException($"qemu-img could not create an overlay on {vm.Image} (exit {created.ExitCode}); is it a qcow2 image?");
+            if (machine.Firmware == Firmware.Uefi)
+                File.Copy(QemuArguments.OvmfVars, Path.Combine(directory, "OVMF_VARS.fd"));
+            await vm.PowerOnAsync(cancellationToken);
+            return vm;
+        }
+        catch
+        {
+            await vm.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts QEMU on the existing overlay: the first boot, or power on again after <see cref="CrashAsync"/>.</summary>
+    public async Task PowerOnAsync(CancellationToken cancellationToken)
+    {
+        if (process is { IsCompleted: false })
+            throw new HarnessException($"VM {Machine.Name} is already running");
+        var qmpPath = Path.Combine(Directory, "qmp.sock");
+        var serialPath = Path.Combine(Directory, "serial.sock");
+        File.Delete(qmpPath);
+        File.Delete(serialPath);
+        var network = string.Concat(PortForwards.Select(f => $",hostfwd=tcp:127.0.0.1:{f.Value}-:{f.Key}"));
+        var arguments = new List<string>();
+        arguments.AddRange(QemuArguments.For(Machine, Path.Combine(Directory, "overlay.qcow2"),
+            Machine.Firmware == Firmware.Uefi ? Path.Combine(Directory, "OVMF_VARS.fd") : null, Accelerator, network));
+        arguments.AddRange(["-S", "-monitor", "none",
+            "-qmp", $"unix:{qmpPath},server=on,wait=off",
+            "-chardev", $"socket,id=ser0,path={serialPath},server=on,wait=off,logfile={SerialLogPath},logappend=on",
+            "-serial", "chardev:ser0"]);
+
+        power = new CancellationTokenSource();
+        lock (qemuErrors)
+            qemuErrors.Clear();
+        // (PR_SET_PDEATHSIG is no use here: it fires when the spawning *thread* exits, and .NET
+        // spawns from pool threads that come and go.)
+        process = Cli.Wrap("qemu-system-x86_64").WithArguments(arguments)
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (qemuErrors) qemuErrors.AppendLine(line); }))
+            .ExecuteAsync(power.Token);
+
+        await Retry.UntilAsync("QEMU to create its QMP and serial sockets", _ =>
+        {
+            if (process.IsCompleted)
+                throw new HarnessException($"QEMU exited before it started the machine: {QemuErrors}");
+            return Task.FromResult(File.Exists(qmpPath) && File.Exists(serialPath) ? null : "no sockets yet");
+        }, TimeSpan.FromSeconds(20), cancellationToken: cancellationToken);
+
+        var previous = console;
+        if (previous is not null)
+            await previous.DisposeAsync();
+        if (qmp is not null)
+            await qmp.DisposeAsync();
+        qmp = await QmpClient.ConnectAsync(qmpPath, cancellationToken);
+        console = await SerialConsole.ConnectAsync(serialPath, cancellationToken, previous);
+        OnPowerOn();
+        await qmp.ExecuteAsync("cont", null, cancellationToken);
+        StartedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>What QEMU printed on stderr (why it would not start, or died).</summary>
+    public string QemuErrors
+    {
+        get
+        {
+            lock (qemuErrors)
+                return qemuErrors.ToString().Trim();
+        }
+    }
+
+    public bool IsRunning => process is { IsCompleted: false };
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (qmp is not null && IsRunning)
+        {
+            try
+            {
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await qmp.ExecuteAsync("quit", null, quick.Token);
+            }
+            catch (Exception e) when (e is HarnessException or OperationCanceledException)
+            {
+                // It is killed below either way.
+            }
+        }
+
+        if (power is not null)
+        {
+            if (process is not null)
+            {
+                try
+                {
+                    await process.WaitAsync(TimeSpan.FromSeconds(3));
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+
+            await power.CancelAsync();
+            try
+            {
+                if (process is not null)
+                    await process;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            power.Dispose();
+        }
+
+        if (console is not null)
+            await console.DisposeAsync();
+        if (qmp is not null)
+            await qmp.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
