@@ -12,12 +12,29 @@ namespace ImagePipeline.Builder;
 /// </summary>
 public static class InputDigest
 {
-    public const string BuilderVersion = "1";
+    public const string BuilderVersion = "2";
+
+    /// <summary>The files the builder itself puts into images (init scripts, units...): changing one must make a new image.</summary>
+    public static string BuilderFilesDigest => BuilderFiles.Value;
+
+    private static readonly Lazy<string> BuilderFiles = new(() =>
+    {
+        var assembly = typeof(InputDigest).Assembly;
+        using var digest = new DigestBuilder();
+        foreach (var name in assembly.GetManifestResourceNames().Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            digest.Add(name, SHA256.HashData(stream));
+        }
+
+        return digest.Finish();
+    });
 
     public static string Compute(Recipe recipe, string baseDay, long sourceDateEpoch)
     {
         using var digest = new DigestBuilder()
             .Add("builder", BuilderVersion)
+            .Add("builder-files", BuilderFiles.Value)
             .Add("name", recipe.Name)
             .Add("base", recipe.Base.ToString())
             .Add("kernel", recipe.Kernel)

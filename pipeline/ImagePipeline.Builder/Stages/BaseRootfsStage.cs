@@ -85,7 +85,9 @@ public static class BaseRootfsStage
             .Add("base", recipe.Base.ToString())
             .Add("kernel", recipe.Kernel)
             .Add("packages", string.Join('\n', recipe.Packages.Order(StringComparer.Ordinal)))
-            .Add("freshness", recipe.Snapshot ?? day);
+            .Add("freshness", recipe.Snapshot ?? day)
+            // A busybox base is finished with the builder's own initramfs.
+            .Add("builder-files", recipe.Base.Kind == BaseKind.Busybox ? InputDigest.BuilderFilesDigest : "");
         return digest.Finish();
     }
 

@@ -51,6 +51,7 @@ public static class RootfsStage
                 var kernelVersion = BaseRootfsStage.FindKernelVersion(tree);
                 await File.WriteAllTextAsync(Path.Combine(dir, KernelFile), kernelVersion, context.CancellationToken);
 
+                WriteFile(tree, "usr/lib/imagepipeline/boot-report", EmbeddedFiles.Read("Stages/boot-report"), 0b111_101_101);
                 if (recipe.Base.Kind == BaseKind.Busybox)
                     ConfigureBusybox(context, tree);
                 else
@@ -107,7 +108,8 @@ public static class RootfsStage
         WriteFile(tree, "etc/systemd/network/80-imagepipeline-wired.network", EmbeddedFiles.Read("Stages/networkd-wired.network"), 0b110_100_100);
         // An immutable image boots many machines: each must generate its own machine id on first boot.
         WriteFile(tree, "etc/machine-id", "", 0b100_100_100);
-        await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", "systemd-networkd.service");
+        WriteFile(tree, "etc/systemd/system/imagepipeline-boot-report.service", EmbeddedFiles.Read("Stages/imagepipeline-boot-report.service"), 0b110_100_100);
+        await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", "systemd-networkd.service", "imagepipeline-boot-report.service");
     }
 
     private static async Task RunInChrootAsync(BuildContext context, string tree, string command, BaseKind kind)
