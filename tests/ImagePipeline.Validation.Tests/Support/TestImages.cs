@@ -10,8 +10,15 @@ public sealed class TestImages : IAsyncLifetime
 {
     private readonly string data = Directory.CreateTempSubdirectory("imagepipe-validation-tests-").FullName;
 
+    /// <summary>disk.qcow2 of the tiny example.</summary>
     public string Tiny { get; private set; } = "";
+    public string TinyDirectory => Path.GetDirectoryName(Tiny)!;
+    /// <summary>tiny whose /sbin/init exits: the kernel panics.</summary>
     public string Panicking { get; private set; } = "";
+    /// <summary>Build directory of tiny serving a page with busybox httpd on port 80.</summary>
+    public string WebDirectory { get; private set; } = "";
+    /// <summary>Build directory of tiny on Debian's cloud kernel, which has no e1000 driver.</summary>
+    public string CloudKernelDirectory { get; private set; } = "";
 
     public async ValueTask InitializeAsync()
     {
@@ -20,6 +27,17 @@ public sealed class TestImages : IAsyncLifetime
         Tiny = Path.Combine((await builder.BuildAsync(recipe, TestContext.Current.CancellationToken)).Directory, "disk.qcow2");
         var panicking = recipe with { Files = [.. recipe.Files, new RecipeFile("/sbin/init", "#!/bin/sh\necho init is about to exit\nexit 1\n", null, 0b111_101_101)] };
         Panicking = Path.Combine((await builder.BuildAsync(panicking, TestContext.Current.CancellationToken)).Directory, "disk.qcow2");
+        var web = recipe with
+        {
+            Files =
+            [
+                .. recipe.Files,
+                new RecipeFile("/www/index.html", "<h1>tiny web</h1>\n", null, 0b110_100_100),
+                new RecipeFile("/etc/rc.d/60-httpd", "#!/bin/sh\nhttpd -p 80 -h /www\n", null, 0b111_101_101),
+            ],
+        };
+        WebDirectory = (await builder.BuildAsync(web, TestContext.Current.CancellationToken)).Directory;
+        CloudKernelDirectory = (await builder.BuildAsync(recipe with { Kernel = "linux-image-cloud-amd64" }, TestContext.Current.CancellationToken)).Directory;
     }
 
     public ValueTask DisposeAsync()

@@ -1,0 +1,58 @@
+using ImagePipeline.Validation.Checks;
+using ImagePipeline.Validation.Machines;
+using ImagePipeline.Validation.Running;
+using YamlDotNet.RepresentationModel;
+
+namespace ImagePipeline.Validation.Tests.Running;
+
+public sealed class ValidationPlanTests
+{
+    private static YamlMappingNode Section(string yaml)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        return (YamlMappingNode)stream.Documents[0].RootNode;
+    }
+
+    [Fact]
+    public void A_recipe_picks_catalogue_profiles_defines_its_own_and_adds_checks_after_the_built_in_ones()
+    {
+        var plan = ValidationPlan.FromSection(Section("""
+            profiles: [bios-virtio, { name: big-uefi, firmware: uefi, disk: nvme, nic: e1000, memory: 2048, cpus: 2 }]
+            retries: 1
+            checks:
+              - console: "hello"
+              - command: { run: "uname -r", output: "amd64" }
+              - tcp: 22
+              - http: { port: 8080, path: /health, status: 204, body: ok, timeout: 30 }
+              - screenshot: true
+            """));
+
+        plan.Profiles.Select(p => p.Name).ShouldBe(["bios-virtio", "big-uefi"]);
+        plan.Profiles[1].ShouldSatisfyAllConditions(
+            p => p.Firmware.ShouldBe(Firmware.Uefi), p => p.Nic.ShouldBe(NicModel.E1000), p => p.MemoryMiB.ShouldBe(2048), p => p.Cpus.ShouldBe(2));
+        plan.Retries.ShouldBe(1);
+        plan.Checks.Select(c => c.GetType()).ShouldBe([
+            typeof(ReadyCheck), typeof(NetworkCheck), typeof(FailedUnitsCheck),
+            typeof(ConsoleCheck), typeof(CommandCheck), typeof(TcpCheck), typeof(HttpCheck), typeof(ScreenshotCheck),
+            typeof(KernelHealthCheck)]);
+        var http = plan.Checks.OfType<HttpCheck>().Single();
+        (http.Port, http.Path, http.Status, http.Timeout).ShouldBe((8080, "/health", 204, TimeSpan.FromSeconds(30)));
+        plan.Checks.SelectMany(c => c.GuestPorts).ShouldBe([22, 8080]);
+    }
+
+    [Fact]
+    public void Without_a_section_the_default_matrix_and_built_in_checks_run() =>
+        ValidationPlan.Default().Profiles.Select(p => p.Name).ShouldBe(["bios-virtio", "uefi-virtio", "uefi-nvme", "bios-sata-e1000"]);
+
+    [Fact]
+    public void The_command_line_narrows_the_profiles() =>
+        ValidationPlan.Default(["uefi-nvme"]).Profiles.ShouldHaveSingleItem().Name.ShouldBe("uefi-nvme");
+
+    [Theory]
+    [InlineData("checks: [ { smell: roses } ]", "unknown check 'smell'")]
+    [InlineData("profiles: [ { name: x, nic: token-ring } ]", "'nic' must be virtio, e1000 or rtl8139")]
+    [InlineData("retries: 5", "retries must be 0 or 1")]
+    public void A_bad_section_says_what_to_fix(string yaml, string expected) =>
+        Should.Throw<Exception>(() => ValidationPlan.FromSection(Section(yaml))).Message.ShouldContain(expected);
+}
