@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using ImagePipeline.Builder.Tests.Support;
-using ImagePipeline.Validation.Boot;
+using ImagePipeline.Validation.Qemu;
 using ImagePipeline.Validation.Machines;
 
 namespace ImagePipeline.Builder.Tests;
@@ -8,7 +8,8 @@ namespace ImagePipeline.Builder.Tests;
 /// <summary>The built disk boots in real QEMU (TCG): both firmwares, the disk buses of the hardware catalogue.</summary>
 public sealed class BootTests(TinyImage tiny)
 {
-    private static readonly Regex LoginPrompt = new(@"tiny login: ?$", RegexOptions.Multiline);
+    // Not anchored at the end of a line: a kernel message may follow the prompt at any moment.
+    private static readonly Regex LoginPrompt = new("tiny login: ");
 
     [Theory]
     [InlineData(Firmware.Uefi, DiskBus.Virtio)]
@@ -19,11 +20,11 @@ public sealed class BootTests(TinyImage tiny)
     {
         var machine = QemuMachine.Create($"{firmware}-{bus}".ToLowerInvariant()).WithFirmware(firmware).WithDiskBus(bus);
 
-        var outcome = await DiskBootProbe.BootAsync(machine, tiny.DiskQcow2, LoginPrompt, TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+        await using var vm = await QemuVm.StartAsync(machine, tiny.DiskQcow2, cancellationToken: TestContext.Current.CancellationToken);
 
-        outcome.ReachedMarker.ShouldBeTrue($"{outcome.Failure}\n--- console ---\n{outcome.Console[^Math.Min(3000, outcome.Console.Length)..]}");
-        outcome.Console.ShouldContain("imagepipeline: tiny started");
-        outcome.Console.ShouldNotContain("Kernel panic");
+        await vm.WaitForConsoleTextAsync(LoginPrompt, TimeSpan.FromSeconds(120), cancellationToken: TestContext.Current.CancellationToken);
+        vm.Console.Text.ShouldContain("imagepipeline: tiny started");
+        vm.Console.Text.ShouldNotContain("Kernel panic");
     }
 
     [Fact]
@@ -37,10 +38,10 @@ public sealed class BootTests(TinyImage tiny)
         var built = await new ImageBuilder(tiny.Options, new RecordingObserver()).BuildAsync(squashfs, TestContext.Current.CancellationToken);
         built.Manifest.Partitions[1].Filesystem.ShouldBe("squashfs");
 
-        var outcome = await DiskBootProbe.BootAsync(QemuMachine.Create("bios-virtio"), Path.Combine(built.Directory, "disk.qcow2"), LoginPrompt, TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), Path.Combine(built.Directory, "disk.qcow2"), cancellationToken: TestContext.Current.CancellationToken);
 
-        outcome.ReachedMarker.ShouldBeTrue($"{outcome.Failure}\n--- console ---\n{outcome.Console[^Math.Min(3000, outcome.Console.Length)..]}");
-        outcome.Console.ShouldContain("overlay-writable");
+        await vm.WaitForConsoleTextAsync(LoginPrompt, TimeSpan.FromSeconds(120), cancellationToken: TestContext.Current.CancellationToken);
+        vm.Console.Text.ShouldContain("overlay-writable");
     }
 
     [Fact]
@@ -49,7 +50,11 @@ public sealed class BootTests(TinyImage tiny)
         var before = File.GetLastWriteTimeUtc(tiny.DiskQcow2);
         var hash = tiny.Result.Manifest.Artifacts.Single(a => a.Name == "disk.qcow2").Sha256;
 
-        await DiskBootProbe.BootAsync(QemuMachine.Create("bios"), tiny.DiskQcow2, LoginPrompt, TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+        await using (var vm = await QemuVm.StartAsync(QemuMachine.Create("bios"), tiny.DiskQcow2, cancellationToken: TestContext.Current.CancellationToken))
+        {
+            await vm.WaitForConsoleTextAsync(LoginPrompt, TimeSpan.FromSeconds(120), cancellationToken: TestContext.Current.CancellationToken);
+            await vm.SucceedAsync("echo scribble > /root/scribble; sync", cancellationToken: TestContext.Current.CancellationToken);
+        }
 
         File.GetLastWriteTimeUtc(tiny.DiskQcow2).ShouldBe(before);
         (await ImageBuilder.Sha256FileAsync(tiny.DiskQcow2, TestContext.Current.CancellationToken)).ShouldBe(hash);
