@@ -1,7 +1,7 @@
 namespace ImagePipeline.Validation.Running;
 
 /// <summary>The outcome of validating one image: per profile and per check, with evidence (written as validation/report.json beside the image).</summary>
-public sealed record ValidationReport(string Image, bool Passed, double Seconds, IReadOnlyList<ProfileResult> Profiles);
+public sealed record ValidationReport(string Image, bool Passed, double Seconds, string Accelerator, IReadOnlyList<ProfileResult> Profiles);
 
 public sealed record ProfileResult(
     string Profile,

@@ -28,13 +28,14 @@ public static class ValidationRunner
         var evidence = Path.Combine(imageDirectory, ReportDirectory);
         Directory.CreateDirectory(evidence);
         var watch = Stopwatch.StartNew();
+        var accelerator = await Accelerator.ChooseAsync(image, cancellationToken);
         using var slots = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
         var results = await Task.WhenAll(plan.Profiles.Select(async machine =>
         {
             await slots.WaitAsync(cancellationToken);
             try
             {
-                var result = await RunProfileAsync(image, machine, plan, evidence, cancellationToken);
+                var result = await RunProfileAsync(image, machine, plan, evidence, accelerator, cancellationToken);
                 progress?.Invoke(result);
                 return result;
             }
@@ -44,12 +45,12 @@ public static class ValidationRunner
             }
         }));
 
-        var report = new ValidationReport(Path.GetFileName(Path.GetFullPath(imageDirectory)), results.All(r => r.Passed), Math.Round(watch.Elapsed.TotalSeconds, 1), results);
+        var report = new ValidationReport(Path.GetFileName(Path.GetFullPath(imageDirectory)), results.All(r => r.Passed), Math.Round(watch.Elapsed.TotalSeconds, 1), accelerator, results);
         await File.WriteAllTextAsync(Path.Combine(evidence, ReportFile), JsonSerializer.Serialize(report, Json) + "\n", cancellationToken);
         return report;
     }
 
-    private static async Task<ProfileResult> RunProfileAsync(string image, QemuMachine machine, ValidationPlan plan, string evidence, CancellationToken cancellationToken)
+    private static async Task<ProfileResult> RunProfileAsync(string image, QemuMachine machine, ValidationPlan plan, string evidence, string accelerator, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var serialLog = $"{machine.Name}.serial.log";
@@ -62,7 +63,7 @@ public static class ValidationRunner
         QemuVm? vm = null;
         try
         {
-            vm = await QemuVm.StartAsync(machine, image, plan.Checks.SelectMany(c => c.GuestPorts), cancellationToken: cancellationToken);
+            vm = await QemuVm.StartAsync(machine, image, plan.Checks.SelectMany(c => c.GuestPorts), accelerator, cancellationToken);
             var failed = false;
             foreach (var check in plan.Checks)
             {
