@@ -6,11 +6,9 @@ set -euo pipefail
 packages=(
   # image builder
   mmdebstrap debian-archive-keyring dosfstools mtools squashfs-tools e2fsprogs fdisk zstd
-  cpio kmod syslinux syslinux-common systemd-boot-efi qemu-utils
+  kmod syslinux syslinux-common systemd-boot-efi qemu-utils
   # validation harness
   qemu-system-x86 ovmf ipxe-qemu
-  # tests that inspect images
-  jq
 )
 
 missing=()
