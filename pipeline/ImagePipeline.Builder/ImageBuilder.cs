@@ -20,6 +20,8 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
 
     public async Task<BuildResult> BuildAsync(Recipe recipe, CancellationToken cancellationToken = default)
     {
+        if (Environment.UserName != "root")
+            throw new BuildStepException("setup", "id -u", "building images needs root (mmdebstrap --mode=root, chroot, overlay mounts, file ownership in the image); run the build as root", "");
         var data = Path.GetFullPath(options.DataDirectory);
         var logs = Path.Combine(data, "logs");
         Directory.CreateDirectory(logs);
@@ -37,9 +39,6 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             BaseDay = started.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             CancellationToken = cancellationToken,
         };
-        if (Environment.UserName != "root")
-            throw new BuildStepException("setup", "id -u", "building images needs root (mmdebstrap --mode=root, chroot, file ownership in the image); run the build as root", "");
-
         var timings = new List<StageTiming>();
         async Task<(string Path, bool Hit)> Stage(string name, Func<Task<(string Path, bool Hit)>> run)
         {
