@@ -70,7 +70,18 @@ public sealed class StageCache(string root)
             if (!Directory.Exists(dir))
                 return;
             Tools.Mounts.UnmountUnder(dir);
-            Directory.Delete(dir, recursive: true);
+            // A cancelled tool may still be going away and touching the directory: retry briefly.
+            for (var attempt = 1; Directory.Exists(dir); attempt++)
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+                catch (IOException) when (attempt < 50)
+                {
+                    Thread.Sleep(100);
+                }
+            }
         }
         catch (IOException)
         {

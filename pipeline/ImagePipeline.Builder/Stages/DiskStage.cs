@@ -75,9 +75,9 @@ public static class DiskStage
         var rootImage = Path.Combine(scratch, "root.img");
         // The root filesystem is read through a read-only overlay of the cached layers.
         var tree = Path.Combine(scratch, "root");
-        await Tools.Mounts.OverlayAsync(tree, layers, null, null, context.CancellationToken);
         try
         {
+            await Tools.Mounts.OverlayAsync(tree, layers, null, null, context.CancellationToken);
             var fsType = recipe.Disk.Root == RootFilesystem.Squashfs ? "squashfs" : "ext4";
             var commandLine = BootLoaders.KernelCommandLine(rootGuid, fsType, recipe.Cmdline);
             // The two filesystems are independent: make them side by side.
@@ -121,7 +121,8 @@ public static class DiskStage
         finally
         {
             Tools.Mounts.UnmountUnder(tree);
-            Directory.Delete(tree);
+            if (Directory.Exists(tree))
+                Directory.Delete(tree);
             File.Delete(espImage);
             File.Delete(rootImage);
             if (scratch != dir)

@@ -45,9 +45,9 @@ public static class RootfsStage
             var tree = Path.Combine(dir, "merged");
             Directory.CreateDirectory(upper);
             Directory.CreateDirectory(work);
-            await Mounts.OverlayAsync(tree, [Path.Combine(basePath, BaseRootfsStage.TreeDirectory)], upper, work, context.CancellationToken);
             try
             {
+                await Mounts.OverlayAsync(tree, [Path.Combine(basePath, BaseRootfsStage.TreeDirectory)], upper, work, context.CancellationToken);
                 var kernelVersion = BaseRootfsStage.FindKernelVersion(tree);
                 await File.WriteAllTextAsync(Path.Combine(dir, KernelFile), kernelVersion, context.CancellationToken);
 
@@ -73,7 +73,8 @@ public static class RootfsStage
             finally
             {
                 Mounts.UnmountUnder(tree);
-                Directory.Delete(tree);
+                if (Directory.Exists(tree))
+                    Directory.Delete(tree);
                 StageCache.TryDelete(work);
             }
 

@@ -51,8 +51,8 @@ public sealed partial class QemuVm : IAsyncDisposable
         string accelerator = "tcg", CancellationToken cancellationToken = default)
     {
         Orphans.Reap();
-        var directory = System.IO.Directory.CreateTempSubdirectory($"{Orphans.Prefix}{Environment.ProcessId}-{machine.Name}-").FullName;
         var forwards = (forwardGuestPorts ?? []).Distinct().ToDictionary(port => port, _ => FreeTcpPort());
+        var directory = System.IO.Directory.CreateTempSubdirectory($"{Orphans.Prefix}{Environment.ProcessId}-{machine.Name}-").FullName;
         var vm = new QemuVm(machine, Path.GetFullPath(imageQcow2), directory, forwards, accelerator);
         try
         {
@@ -181,16 +181,35 @@ public sealed partial class QemuVm : IAsyncDisposable
             power.Dispose();
         }
 
-        if (console is not null)
-            await console.DisposeAsync();
-        if (qmp is not null)
-            await qmp.DisposeAsync();
         try
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
+            if (console is not null)
+                await console.DisposeAsync();
+            if (qmp is not null)
+                await qmp.DisposeAsync();
         }
-        catch (DirectoryNotFoundException)
+        finally
         {
+            await DeleteDirectoryAsync(Directory);
+        }
+    }
+
+    /// <summary>
+    /// Removes a VM directory even while a process that is going away still touches it (QEMU
+    /// unlinks its sockets as it exits; a killed qemu-img may still create its file): retried.
+    /// </summary>
+    internal static async Task DeleteDirectoryAsync(string directory)
+    {
+        for (var attempt = 1; System.IO.Directory.Exists(directory); attempt++)
+        {
+            try
+            {
+                System.IO.Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                await Task.Delay(100);
+            }
         }
     }
 }
