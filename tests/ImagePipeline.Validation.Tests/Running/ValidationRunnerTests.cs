@@ -95,14 +95,19 @@ public sealed class ValidationRunnerTests(TestImages images)
     [Fact]
     public async Task Cancelling_a_run_leaves_no_QEMU_process_or_VM_directory()
     {
+        // Profile names unique to this test: other tests boot VMs at the same time.
+        var tag = $"cancelled-{Guid.NewGuid():N}"[..20];
+        var plan = ValidationPlan.Default() with
+        {
+            Profiles = [QemuMachine.Create(tag + "-a"), QemuMachine.Create(tag + "-b").WithFirmware(Firmware.Uefi)],
+        };
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         cancel.CancelAfter(TimeSpan.FromSeconds(4));
-        var before = Directory.GetDirectories(Path.GetTempPath(), $"imagepipe-vm-{Environment.ProcessId}-*").ToHashSet();
 
-        await Should.ThrowAsync<OperationCanceledException>(() => ValidationRunner.RunAsync(images.TinyDirectory, ValidationPlan.Default(["bios-virtio", "uefi-virtio"]), cancellationToken: cancel.Token));
+        await Should.ThrowAsync<OperationCanceledException>(() => ValidationRunner.RunAsync(images.TinyDirectory, plan, cancellationToken: cancel.Token));
 
-        Directory.GetDirectories(Path.GetTempPath(), $"imagepipe-vm-{Environment.ProcessId}-*").Where(d => !before.Contains(d)).ShouldBeEmpty();
+        Directory.GetDirectories(Path.GetTempPath(), $"imagepipe-vm-{Environment.ProcessId}-{tag}-*").ShouldBeEmpty();
         foreach (var qemu in Process.GetProcessesByName("qemu-system-x86_64"))
-            (await File.ReadAllTextAsync($"/proc/{qemu.Id}/cmdline", Ct)).ShouldNotContain(images.TinyDirectory);
+            (await File.ReadAllTextAsync($"/proc/{qemu.Id}/cmdline", Ct)).ShouldNotContain(tag);
     }
 }
