@@ -8,7 +8,7 @@ public sealed record NetworkCheck(TimeSpan Timeout) : ValidationCheck("network",
 {
     public override async Task RunAsync(QemuVm vm, CheckContext context, CancellationToken cancellationToken)
     {
-        var report = context.BootReport ??= BootReport.Parse(await vm.WaitForConsoleTextAsync(BootReport.Pattern(), Timeout, cancellationToken: cancellationToken));
+        var report = await context.BootReportAsync(vm, Timeout, cancellationToken);
         if (report.Nics.Count == 0)
         {
             throw new CheckFailedException(

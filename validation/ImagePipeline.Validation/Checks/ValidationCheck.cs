@@ -16,6 +16,10 @@ public sealed class CheckContext(string evidenceDirectory, string profile)
 {
     public string EvidenceDirectory { get; } = evidenceDirectory;
     public string Profile { get; } = profile;
-    public BootReport? BootReport { get; set; }
+    private BootReport? bootReport;
+
+    /// <summary>The image's boot-report line, waited for once and shared by the checks that read it.</summary>
+    public async Task<BootReport> BootReportAsync(QemuVm vm, TimeSpan timeout, CancellationToken cancellationToken) =>
+        bootReport ??= BootReport.Parse(await vm.WaitForConsoleTextAsync(BootReport.Pattern(), timeout, cancellationToken: cancellationToken));
     public List<string> Screenshots { get; } = [];
 }

@@ -35,16 +35,7 @@ public sealed class QmpClient : IAsyncDisposable
 
     public static async Task<QmpClient> ConnectAsync(string path, CancellationToken cancellationToken)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new HarnessException($"could not connect to QMP at {path}: {e.Message}", e);
-        }
+        var socket = await UnixSocket.ConnectAsync(path, "QMP", cancellationToken);
 
         var client = new QmpClient(socket);
         await client.greeting.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);

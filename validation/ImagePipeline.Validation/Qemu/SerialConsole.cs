@@ -32,17 +32,7 @@ public sealed class SerialConsole : IAsyncDisposable
     /// <param name="previous">the console of this VM's previous power cycle: its text is kept, so positions stay valid across a power cut</param>
     public static async Task<SerialConsole> ConnectAsync(string path, CancellationToken cancellationToken, SerialConsole? previous = null)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new HarnessException($"could not connect to the serial console at {path}: {e.Message}", e);
-        }
-
+        var socket = await UnixSocket.ConnectAsync(path, "the serial console", cancellationToken);
         return new SerialConsole(socket, previous?.Text ?? "");
     }
 
