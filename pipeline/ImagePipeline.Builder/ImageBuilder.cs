@@ -75,7 +75,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             {
                 await Stage("verify-reproducible", async () =>
                 {
-                    await VerifyReproducibleAsync(context, layers, rootfsPath, rootfsDigest, staging);
+                    await VerifyReproducibleAsync(context, layers, rootfsPath, rootfsDigest, artifacts);
                     return (staging, false);
                 });
             }
@@ -92,7 +92,8 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         }
     }
 
-    private static async Task VerifyReproducibleAsync(BuildContext context, IReadOnlyList<string> layers, string rootfsPath, string rootfsDigest, string staging)
+    /// <param name="published">the first build's artifacts, already hashed by the formats stage</param>
+    private static async Task VerifyReproducibleAsync(BuildContext context, IReadOnlyList<string> layers, string rootfsPath, string rootfsDigest, IReadOnlyList<ArtifactEntry> published)
     {
         var scratch = Path.Combine(context.Cache.Root, "..", "logs", $"verify-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var keep = false;
@@ -102,19 +103,19 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             var secondRaw = Path.Combine(second, DiskStage.RawFile);
             var secondQcow2 = Path.Combine(second, FormatsStage.Qcow2File);
             await FormatsStage.ConvertToQcow2Async(context, secondRaw, secondQcow2);
-            foreach (var (first, again) in new[] { (Path.Combine(staging, DiskStage.RawFile), secondRaw), (Path.Combine(staging, FormatsStage.Qcow2File), secondQcow2) })
+            foreach (var (name, again) in new[] { (DiskStage.RawFile, secondRaw), (FormatsStage.Qcow2File, secondQcow2) })
             {
-                var a = await Sha256FileAsync(first, context.CancellationToken);
+                var a = published.Single(artifact => artifact.Name == name).Sha256;
                 var b = await Sha256FileAsync(again, context.CancellationToken);
                 if (a != b)
                 {
                     keep = true;
                     throw new BuildStepException("verify-reproducible", "build the disk twice",
-                        $"{Path.GetFileName(first)} differs between two builds of the same input ({a} vs {b}); some step is not deterministic. " +
+                        $"{name} differs between two builds of the same input ({a} vs {b}); some step is not deterministic. " +
                         $"The second build is kept for comparison (cmp -l, diffoscope) in {Path.GetFullPath(second)}", "");
                 }
 
-                context.Observer.Message($"{Path.GetFileName(first)} identical on rebuild: {a}");
+                context.Observer.Message($"{name} identical on rebuild: {a}");
             }
         }
         finally

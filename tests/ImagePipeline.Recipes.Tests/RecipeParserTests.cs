@@ -193,21 +193,10 @@ public sealed class RecipeParserTests : IDisposable
     [Fact]
     public void The_shipped_examples_lint_clean()
     {
-        var examples = Path.Combine(RepositoryRoot(), "recipes", "examples");
+        var examples = Path.Combine(RepositoryLayout.Root, "recipes", "examples");
         var files = Directory.GetFiles(examples, "*.yaml");
         files.Length.ShouldBeGreaterThanOrEqualTo(2);
         foreach (var file in files)
             Should.NotThrow(() => RecipeParser.Load(file), file);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "ImagePipeline.sln")))
-                return d.FullName;
-        }
-
-        throw new InvalidOperationException("tests run from inside the repository");
     }
 }

@@ -59,8 +59,7 @@ public static class BenchVerb
         var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-validate-").FullName;
         try
         {
-            using var observer = new ConsoleBuildObserver(TextWriter.Null);
-            var image = await new ImageBuilder(new BuildOptions { DataDirectory = Path.Combine(scratch, "data") }, observer)
+            var image = await new ImageBuilder(new BuildOptions { DataDirectory = Path.Combine(scratch, "data") }, NullBuildObserver.Instance)
                 .BuildAsync(RecipeParser.Load(RepositoryPaths.Example("tiny")), cancellationToken);
 
             // The limit: the same guest booting alone, in as many rounds as the cores allow for four VMs.

@@ -11,7 +11,7 @@ namespace ImagePipeline.Builder.Tests.Support;
 public sealed class TinyImage : IAsyncLifetime
 {
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("imagepipe-builder-tests-").FullName;
-    public Recipe Recipe { get; } = RecipeParser.Load(Repository.Example("tiny"));
+    public Recipe Recipe { get; } = RecipeParser.Load(RepositoryLayout.Example("tiny"));
     public BuildResult Result { get; private set; } = null!;
     public RecordingObserver Observer { get; } = new();
 

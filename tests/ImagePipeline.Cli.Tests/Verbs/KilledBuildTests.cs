@@ -14,19 +14,7 @@ public sealed class KilledBuildTests : IDisposable
         dir.Delete(recursive: true);
     }
 
-    private static string Recipe
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            {
-                if (File.Exists(Path.Combine(d.FullName, "ImagePipeline.sln")))
-                    return Path.Combine(d.FullName, "recipes", "examples", "tiny.yaml");
-            }
-
-            throw new InvalidOperationException("tests run from inside the repository");
-        }
-    }
+    private static string Recipe => RepositoryLayout.Example("tiny");
 
     private static Command Build(string data) => CliWrap.Cli.Wrap("dotnet")
         .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "build", Recipe, "--data", data])

@@ -22,8 +22,8 @@ public sealed class TestImages : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var recipe = RecipeParser.Load(Path.Combine(RepositoryRoot(), "recipes", "examples", "tiny.yaml"));
-        var builder = new ImageBuilder(new BuildOptions { DataDirectory = data }, new SilentObserver());
+        var recipe = RecipeParser.Load(RepositoryLayout.Example("tiny"));
+        var builder = new ImageBuilder(new BuildOptions { DataDirectory = data }, NullBuildObserver.Instance);
         Tiny = Path.Combine((await builder.BuildAsync(recipe, TestContext.Current.CancellationToken)).Directory, "disk.qcow2");
         var panicking = recipe with { Files = [.. recipe.Files, new RecipeFile("/sbin/init", "#!/bin/sh\necho init is about to exit\nexit 1\n", null, 0b111_101_101)] };
         Panicking = Path.Combine((await builder.BuildAsync(panicking, TestContext.Current.CancellationToken)).Directory, "disk.qcow2");
@@ -44,31 +44,5 @@ public sealed class TestImages : IAsyncLifetime
     {
         Directory.Delete(data, recursive: true);
         return ValueTask.CompletedTask;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "ImagePipeline.sln")))
-                return d.FullName;
-        }
-
-        throw new InvalidOperationException("tests run from inside the repository");
-    }
-
-    private sealed class SilentObserver : IBuildObserver
-    {
-        public void StageStarted(string stage)
-        {
-        }
-
-        public void StageFinished(string stage, TimeSpan elapsed, bool cached)
-        {
-        }
-
-        public void Message(string text)
-        {
-        }
     }
 }

@@ -1,6 +1,7 @@
-namespace ImagePipeline.Builder.Tests.Support;
+namespace ImagePipeline.Tests.Shared;
 
-public static class Repository
+/// <summary>Where the repository's own files (example recipes) are, found from the test binary's location. Compiled into every test project.</summary>
+internal static class RepositoryLayout
 {
     public static string Root
     {
