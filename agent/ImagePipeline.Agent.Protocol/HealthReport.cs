@@ -1,0 +1,16 @@
+namespace ImagePipeline.Agent.Protocol;
+
+/// <summary>Sent by the agent in report mode, from inside the booted golden image.</summary>
+public sealed record HealthReport
+{
+    public required string ImageId { get; init; }
+    public required string Kernel { get; init; }
+    public required double BootSeconds { get; init; }
+    public required IReadOnlyList<string> FailedUnits { get; init; }
+    public required IReadOnlyList<HealthCheckResult> Checks { get; init; }
+}
+
+public sealed record HealthCheckResult(string Name, bool Passed, string? Detail);
+
+/// <summary>The machine's state after the report, so the agent can stop retrying.</summary>
+public sealed record HealthAcknowledgement(string State, IReadOnlyList<string> Reasons);

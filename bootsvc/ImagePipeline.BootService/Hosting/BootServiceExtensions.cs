@@ -1,0 +1,63 @@
+using System.Text.Json.Serialization;
+using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Dhcp;
+using ImagePipeline.BootService.Files;
+using ImagePipeline.BootService.Http;
+using ImagePipeline.BootService.Images;
+using ImagePipeline.BootService.Inventory;
+using ImagePipeline.BootService.Scripts;
+using ImagePipeline.BootService.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ImagePipeline.BootService.Hosting;
+
+/// <summary>
+/// Adds the boot service to an ASP.NET Core host: standalone (<c>imagepipe bootsvc</c>) or
+/// embedded in the pipeline server, which then serves both from one process.
+/// </summary>
+public static class BootServiceExtensions
+{
+    public static IServiceCollection AddBootService(this IServiceCollection services, BootServiceOptions options)
+    {
+        var network = BootNetwork.Resolve(options);
+        Directory.CreateDirectory(options.FilesDirectory);
+        Directory.CreateDirectory(options.ArtifactsDirectory);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(network);
+        services.AddSingleton(sp => BootDatabase.OpenAsync(options.DatabasePath, CancellationToken.None).GetAwaiter().GetResult());
+        services.AddSingleton<SqliteMachineInventory>();
+        services.AddSingleton<IMachineInventory>(sp => sp.GetRequiredService<SqliteMachineInventory>());
+        services.AddSingleton<IMachineLookup>(sp => sp.GetRequiredService<SqliteMachineInventory>());
+        services.AddSingleton<IBootSightings>(sp => sp.GetRequiredService<SqliteMachineInventory>());
+        services.AddSingleton<ILeaseStore, SqliteLeaseStore>();
+        services.AddSingleton(new BootEndpoints(network.ServerAddress, options.HttpPort));
+        services.AddSingleton<BootFilePlanner>();
+        services.AddSingleton(new BootFiles([options.FilesDirectory, options.IpxeDirectory]));
+        services.AddSingleton<IImageCatalog>(new ArtifactStoreCatalog(options.ArtifactsDirectory));
+        services.AddSingleton(new BootScriptPolicy(options.Discovery, ExtraKernelArguments: options.ExtraKernelArguments));
+        services.AddSingleton<BootScriptPlanner>();
+        services.AddSingleton<DeployProgressBoard>();
+        services.AddSingleton<BootNetworkService>();
+        services.AddHostedService(sp => sp.GetRequiredService<BootNetworkService>());
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJson.Default);
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapBootService(this IEndpointRouteBuilder app)
+    {
+        var options = app.ServiceProvider.GetRequiredService<BootServiceOptions>();
+        app.MapBootScripts();
+        app.MapBootFiles(new FileJail(options.ArtifactsDirectory));
+        app.MapAgentApi();
+        app.MapInventoryApi();
+        return app;
+    }
+}

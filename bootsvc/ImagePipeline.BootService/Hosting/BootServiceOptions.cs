@@ -1,0 +1,37 @@
+using System.Net;
+using ImagePipeline.BootService.Dhcp;
+
+namespace ImagePipeline.BootService.Hosting;
+
+/// <summary>Everything the boot service needs to know to run; <see cref="BootServiceSetup"/> fills the gaps from the interface.</summary>
+public sealed record BootServiceOptions
+{
+    /// <summary>The boot network's interface (DHCP, TFTP and router advertisements are bound to it).</summary>
+    public string? Interface { get; init; }
+    public BootMode Mode { get; init; } = BootMode.Full;
+    /// <summary>This service's address on the boot network; by default the interface's first IPv4 address.</summary>
+    public IPAddress? ServerAddress { get; init; }
+    /// <summary>Full mode: the addresses handed out; by default the upper half of the interface's subnet.</summary>
+    public AddressRange? Pool { get; init; }
+    public IPAddress? Router { get; init; }
+    public IReadOnlyList<IPAddress> DnsServers { get; init; } = [];
+    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromHours(1);
+    public int HttpPort { get; init; } = 8080;
+    public int TftpPort { get; init; } = 69;
+    public int DhcpPort { get; init; } = DhcpServer.ServerPort;
+    /// <summary>Holds bootsvc.db (machines, leases) and files/ (the deploy environment).</summary>
+    public required string DataDirectory { get; init; }
+    /// <summary>The builder's artifact store (data/artifacts/sha256), served under /images/.</summary>
+    public required string ArtifactsDirectory { get; init; }
+    /// <summary>iPXE binaries; Debian's package ipxe installs them here.</summary>
+    public string IpxeDirectory { get; init; } = Files.BootFiles.DebianIpxeDirectory;
+    public bool Discovery { get; init; }
+    /// <summary>Guards writes to /api/v1 (desired images); without it they are refused.</summary>
+    public string? AdminToken { get; init; }
+    /// <summary>Send IPv6 router advertisements so iPXE does not wait for IPv6 (on by default in full mode).</summary>
+    public bool? RouterAdvertisements { get; init; }
+    public string ExtraKernelArguments { get; init; } = "";
+
+    public string DatabasePath => Path.Combine(DataDirectory, "bootsvc.db");
+    public string FilesDirectory => Path.Combine(DataDirectory, "files");
+}

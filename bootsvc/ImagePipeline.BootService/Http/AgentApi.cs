@@ -1,0 +1,123 @@
+using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Dhcp;
+using ImagePipeline.BootService.Hosting;
+using ImagePipeline.BootService.Images;
+using ImagePipeline.BootService.Inventory;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace ImagePipeline.BootService.Http;
+
+/// <summary>
+/// The agent's API (paths in <see cref="AgentRoutes"/>). Every call is authenticated by the
+/// machine's token (<c>Authorization: Bearer</c>), issued with its deploy script; the token names
+/// the machine, so an agent can only speak for itself.
+/// </summary>
+public static class AgentApi
+{
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(AgentRoutes.Register, RegisterAsync);
+        app.MapPost(AgentRoutes.Progress, ProgressAsync);
+        app.MapPost(AgentRoutes.Result, ResultAsync);
+        app.MapPost(AgentRoutes.Health, HealthAsync);
+        return app;
+    }
+
+    private static async Task<Results<Ok<RegisterResponse>, UnauthorizedHttpResult>> RegisterAsync(RegisterRequest request, HttpContext http,
+        IMachineInventory inventory, IImageCatalog images, BootEndpoints endpoints, CancellationToken cancellationToken)
+    {
+        if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
+            return TypedResults.Unauthorized();
+        var nics = string.Join(", ", request.Facts.Nics.Select(n => n.Mac));
+        machine = await inventory.UpdateAsync(machine.Mac, "registered",
+            $"agent {request.AgentVersion}: {request.Facts.Firmware}, {request.Facts.Cpu.Cores} cores, {request.Facts.MemoryBytes >> 20} MiB, {request.Facts.Disks.Count} disks, NICs {nics}",
+            m => m with { Facts = request.Facts, Firmware = request.Facts.Firmware }, cancellationToken);
+        if (!machine.NeedsDeploy)
+            return TypedResults.Ok(new RegisterResponse(machine.Id, null));
+        var image = images.Find(machine.DesiredImage!);
+        if (image is null)
+        {
+            var reason = $"desired image {machine.DesiredImage} is not in the artifact store; build or import it, then set the desired image again";
+            await inventory.TransitionAsync(machine.Mac, MachineState.Failed, reason, m => m with { LastError = reason }, cancellationToken);
+            return TypedResults.Ok(new RegisterResponse(machine.Id, null));
+        }
+
+        return TypedResults.Ok(new RegisterResponse(machine.Id, new Assignment
+        {
+            ImageId = image.Id,
+            ImageUrl = $"{endpoints.HttpBase}/images/{image.StreamFile}",
+            Encoding = "zstd",
+            SizeBytes = image.SizeBytes,
+            Sha256 = image.Id,
+            Target = new TargetDiskRule(),
+            GrowRoot = image.GrowRoot,
+            VerifyAfterWrite = false,
+        }));
+    }
+
+    private static async Task<Results<NoContent, UnauthorizedHttpResult>> ProgressAsync(ProgressReport report, HttpContext http,
+        IMachineInventory inventory, DeployProgressBoard board, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
+            return TypedResults.Unauthorized();
+        board.Record(machine.Mac, report, clock.GetUtcNow());
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<NoContent, UnauthorizedHttpResult, Conflict<string>>> ResultAsync(DeployResult result, HttpContext http,
+        IMachineInventory inventory, DeployProgressBoard board, CancellationToken cancellationToken)
+    {
+        if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
+            return TypedResults.Unauthorized();
+        board.Clear(machine.Mac);
+        if (machine.State != MachineState.Deploying)
+            return TypedResults.Conflict($"machine {machine.Mac} is {machine.State}, not deploying; a deploy result is only taken during a deployment");
+        if (result.Succeeded && result.ImageId == machine.DesiredImage)
+        {
+            await inventory.TransitionAsync(machine.Mac, MachineState.Booting,
+                $"wrote {result.ImageId} to {result.TargetDisk ?? "its disk"} in {result.Seconds:0.0} s; rebooting into it",
+                m => m with { CurrentImage = result.ImageId, DeployAttempts = 0, LastError = null }, cancellationToken);
+        }
+        else
+        {
+            var reason = result.Succeeded
+                ? $"agent wrote {result.ImageId} but the desired image is {machine.DesiredImage}"
+                : $"deploy failed: {result.Reason ?? "the agent gave no reason"}";
+            await inventory.TransitionAsync(machine.Mac, MachineState.Failed, reason, m => m with { LastError = reason }, cancellationToken);
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<HealthAcknowledgement>, UnauthorizedHttpResult, Conflict<string>>> HealthAsync(HealthReport report, HttpContext http,
+        IMachineInventory inventory, CancellationToken cancellationToken)
+    {
+        if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
+            return TypedResults.Unauthorized();
+        var reasons = new List<string>();
+        if (report.ImageId != machine.CurrentImage)
+            reasons.Add($"booted image {report.ImageId}, but the deployed image is {machine.CurrentImage ?? "none"}");
+        reasons.AddRange(report.FailedUnits.Select(u => $"failed unit {u}"));
+        reasons.AddRange(report.Checks.Where(c => !c.Passed).Select(c => $"check {c.Name} failed{(c.Detail is null ? "" : $": {c.Detail}")}"));
+        var target = reasons.Count == 0 ? MachineState.Healthy : MachineState.Failed;
+        if (!MachineLifecycle.CanMove(machine.State, target))
+            return TypedResults.Conflict($"machine {machine.Mac} is {machine.State}; a health report cannot make it {target}");
+        var detail = reasons.Count == 0
+            ? $"image {report.ImageId} healthy: kernel {report.Kernel}, booted in {report.BootSeconds:0.0} s, {report.Checks.Count} checks passed"
+            : string.Join("; ", reasons);
+        machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
+        return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons));
+    }
+
+    private static async Task<Machine?> AuthenticateAsync(HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.Ordinal) || header.Length <= scheme.Length)
+            return null;
+        return await inventory.AuthenticateAsync(header[scheme.Length..].Trim(), cancellationToken);
+    }
+}

@@ -1,0 +1,35 @@
+using ImagePipeline.BootService.Files;
+using ImagePipeline.BootService.Images;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+
+namespace ImagePipeline.BootService.Http;
+
+/// <summary>
+/// Boot files (<c>/files/...</c>: iPXE, deploy kernel and initramfs) and images
+/// (<c>/images/ID/disk.raw.zst</c>) with Range and ETag, so an agent resumes a download where it
+/// broke off. Both go through a <see cref="FileJail"/>: nothing outside their roots is served.
+/// </summary>
+public static class BootFilesApi
+{
+    public static IEndpointRouteBuilder MapBootFiles(this IEndpointRouteBuilder app, FileJail images)
+    {
+        app.MapMethods("/files/{**path}", ["GET", "HEAD"], (string path, BootFiles files) => Serve(files.Resolve(path)));
+        app.MapMethods("/images/{**path}", ["GET", "HEAD"], (string path) => Serve(images.Resolve(path)));
+        return app;
+    }
+
+    private static Results<PhysicalFileHttpResult, NotFound, ForbidHttpResult, ProblemHttpResult> Serve(FileLookup lookup)
+    {
+        if (lookup.IsRefused)
+            return TypedResults.Problem(lookup.Refusal, statusCode: StatusCodes.Status403Forbidden);
+        if (lookup.File is not { } file)
+            return TypedResults.NotFound();
+        var modified = file.LastWriteTimeUtc;
+        var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{modified.Ticks:x}\"");
+        return TypedResults.PhysicalFile(file.FullName, "application/octet-stream", lastModified: modified, entityTag: etag, enableRangeProcessing: true);
+    }
+}

@@ -1,0 +1,8 @@
+namespace ImagePipeline.BootService.Images;
+
+/// <summary>An image the agent can be told to write: what it is and where its files are served.</summary>
+/// <param name="Id">the SHA-256 of the raw disk, which is also the decoded stream's expected hash</param>
+/// <param name="SizeBytes">raw disk size</param>
+/// <param name="GrowRoot">the recipe asks for the root partition to be grown to the end of the disk</param>
+/// <param name="StreamFile">the file the agent downloads (disk.raw.zst), relative to the artifact store</param>
+public sealed record BootImage(string Id, long SizeBytes, bool GrowRoot, string StreamFile);

@@ -1,0 +1,226 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Dhcp;
+using ImagePipeline.BootService.Inventory;
+using ImagePipeline.BootService.Network;
+using Microsoft.Data.Sqlite;
+
+namespace ImagePipeline.BootService.Storage;
+
+/// <summary>
+/// The machine inventory in the boot database. Every change is one transaction that writes the
+/// machine and its event together, so the history never disagrees with the state. Agent tokens
+/// are stored only as SHA-256 hashes.
+/// </summary>
+public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider clock) : IMachineInventory, IBootSightings
+{
+    private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at";
+
+    public Task<Machine?> GetByMacAsync(string mac, CancellationToken cancellationToken) =>
+        database.ExecuteAsync((c, ct) => QueryOneAsync(c, "mac = $key", Canonical(mac), ct), cancellationToken);
+
+    public Task<Machine?> GetByAddressAsync(IPAddress address, CancellationToken cancellationToken) =>
+        database.ExecuteAsync((c, ct) => QueryOneAsync(c, "address = $key", address.ToString(), ct), cancellationToken);
+
+    public Task<IReadOnlyList<Machine>> ListAsync(CancellationToken cancellationToken) =>
+        database.ExecuteAsync<IReadOnlyList<Machine>>(async (c, ct) =>
+        {
+            await using var command = c.CreateCommand();
+            command.CommandText = $"SELECT {Columns} FROM machines ORDER BY mac";
+            return await ReadMachinesAsync(command, ct);
+        }, cancellationToken);
+
+    public Task<Machine> DiscoverAsync(string mac, CancellationToken cancellationToken)
+    {
+        mac = Canonical(mac);
+        return database.ExecuteAsync(async (c, ct) =>
+        {
+            if (await QueryOneAsync(c, "mac = $key", mac, ct) is { } existing)
+                return existing;
+            var now = clock.GetUtcNow();
+            var machine = new Machine { Id = Guid.CreateVersion7().ToString("N"), Mac = mac, State = MachineState.Discovered, CreatedAt = now, UpdatedAt = now };
+            await using var transaction = await c.BeginTransactionAsync(ct);
+            await using (var command = c.CreateCommand())
+            {
+                command.CommandText = "INSERT INTO machines (id, mac, state, created_at, updated_at) VALUES ($id, $mac, $state, $now, $now)";
+                command.Parameters.AddWithValue("$id", machine.Id);
+                command.Parameters.AddWithValue("$mac", mac);
+                command.Parameters.AddWithValue("$state", machine.State.ToString());
+                command.Parameters.AddWithValue("$now", Format(now));
+                await command.ExecuteNonQueryAsync(ct);
+            }
+
+            await AddEventAsync(c, machine.Id, "discovered", null, MachineState.Discovered, $"first network boot from {mac}", ct);
+            await transaction.CommitAsync(ct);
+            return machine;
+        }, cancellationToken);
+    }
+
+    public Task<Machine> TransitionAsync(string mac, MachineState target, string reason, Func<Machine, Machine>? change, CancellationToken cancellationToken) =>
+        ChangeAsync(mac, machine =>
+        {
+            if (!MachineLifecycle.CanMove(machine.State, target))
+                throw new InvalidTransitionException(machine.State, target);
+            var changed = (change ?? (m => m))(machine) with { State = target };
+            return (changed, "state", reason);
+        }, cancellationToken);
+
+    public Task<Machine> UpdateAsync(string mac, string eventKind, string detail, Func<Machine, Machine> change, CancellationToken cancellationToken) =>
+        ChangeAsync(mac, machine => (change(machine) with { State = machine.State }, eventKind, detail), cancellationToken);
+
+    public Task<Machine> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken) =>
+        UpdateAsync(mac, "desired-image", $"desired image set to {imageId}", m => m with { DesiredImage = imageId, DeployAttempts = 0 }, cancellationToken);
+
+    public Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(async (c, ct) =>
+        {
+            // No event: DHCP renews often; the address is current state, not history.
+            await using var command = c.CreateCommand();
+            command.CommandText = "UPDATE machines SET address = coalesce($address, address), firmware = coalesce($firmware, firmware) WHERE mac = $mac";
+            command.Parameters.AddWithValue("$mac", Canonical(mac));
+            command.Parameters.AddWithValue("$address", (object?)address?.ToString() ?? DBNull.Value);
+            command.Parameters.AddWithValue("$firmware", (object?)firmware ?? DBNull.Value);
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
+
+    Task IBootSightings.RecordAsync(string mac, IPAddress? address, BootClient client, CancellationToken cancellationToken) =>
+        RecordAddressAsync(mac, address, client.Architecture is null ? null : client.IsUefi ? "uefi" : "bios", cancellationToken);
+
+    public Task<string> IssueTokenAsync(string mac, CancellationToken cancellationToken)
+    {
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        return database.ExecuteAsync(async (c, ct) =>
+        {
+            await using var command = c.CreateCommand();
+            command.CommandText = "UPDATE machines SET token_hash = $hash WHERE mac = $mac";
+            command.Parameters.AddWithValue("$mac", Canonical(mac));
+            command.Parameters.AddWithValue("$hash", Hash(token));
+            if (await command.ExecuteNonQueryAsync(ct) != 1)
+                throw new KeyNotFoundException($"no machine with MAC {mac}");
+            return token;
+        }, cancellationToken);
+    }
+
+    public Task<Machine?> AuthenticateAsync(string token, CancellationToken cancellationToken) =>
+        database.ExecuteAsync((c, ct) => QueryOneAsync(c, "token_hash = $key", Hash(token), ct), cancellationToken);
+
+    public Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken) =>
+        database.ExecuteAsync<IReadOnlyList<MachineEvent>>(async (c, ct) =>
+        {
+            await using var command = c.CreateCommand();
+            command.CommandText = """
+                SELECT e.id, e.machine_id, e.at, e.kind, e.from_state, e.to_state, e.detail
+                FROM machine_events e JOIN machines m ON m.id = e.machine_id WHERE m.mac = $mac ORDER BY e.id
+                """;
+            command.Parameters.AddWithValue("$mac", Canonical(mac));
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var events = new List<MachineEvent>();
+            while (await reader.ReadAsync(ct))
+            {
+                events.Add(new MachineEvent(reader.GetInt64(0), reader.GetString(1), Parse(reader.GetString(2)), reader.GetString(3),
+                    reader.IsDBNull(4) ? null : Enum.Parse<MachineState>(reader.GetString(4)),
+                    reader.IsDBNull(5) ? null : Enum.Parse<MachineState>(reader.GetString(5)), reader.GetString(6)));
+            }
+
+            return events;
+        }, cancellationToken);
+
+    private Task<Machine> ChangeAsync(string mac, Func<Machine, (Machine Changed, string Kind, string Detail)> change, CancellationToken cancellationToken)
+    {
+        mac = Canonical(mac);
+        return database.ExecuteAsync(async (c, ct) =>
+        {
+            await using var transaction = await c.BeginTransactionAsync(ct);
+            var machine = await QueryOneAsync(c, "mac = $key", mac, ct) ?? throw new KeyNotFoundException($"no machine with MAC {mac}; it appears once it network-boots with discovery on");
+            var (changed, kind, detail) = change(machine);
+            changed = changed with { UpdatedAt = clock.GetUtcNow() };
+            await using (var command = c.CreateCommand())
+            {
+                command.CommandText = """
+                    UPDATE machines SET state = $state, address = $address, firmware = $firmware, desired_image = $desired,
+                        current_image = $current, facts = $facts, deploy_attempts = $attempts, last_error = $error, updated_at = $updated
+                    WHERE id = $id
+                    """;
+                command.Parameters.AddWithValue("$id", changed.Id);
+                command.Parameters.AddWithValue("$state", changed.State.ToString());
+                command.Parameters.AddWithValue("$address", (object?)changed.Address?.ToString() ?? DBNull.Value);
+                command.Parameters.AddWithValue("$firmware", (object?)changed.Firmware ?? DBNull.Value);
+                command.Parameters.AddWithValue("$desired", (object?)changed.DesiredImage ?? DBNull.Value);
+                command.Parameters.AddWithValue("$current", (object?)changed.CurrentImage ?? DBNull.Value);
+                command.Parameters.AddWithValue("$facts", changed.Facts is null ? DBNull.Value : JsonSerializer.Serialize(changed.Facts, ProtocolJson.Default.HardwareFacts));
+                command.Parameters.AddWithValue("$attempts", changed.DeployAttempts);
+                command.Parameters.AddWithValue("$error", (object?)changed.LastError ?? DBNull.Value);
+                command.Parameters.AddWithValue("$updated", Format(changed.UpdatedAt));
+                await command.ExecuteNonQueryAsync(ct);
+            }
+
+            var stateChanged = kind == "state";
+            await AddEventAsync(c, machine.Id, stateChanged ? changed.State.ToString().ToLowerInvariant() : kind,
+                stateChanged ? machine.State : null, stateChanged ? changed.State : null, detail, ct);
+            await transaction.CommitAsync(ct);
+            return changed;
+        }, cancellationToken);
+    }
+
+    private async Task AddEventAsync(SqliteConnection c, string machineId, string kind, MachineState? from, MachineState? to, string detail, CancellationToken ct)
+    {
+        await using var command = c.CreateCommand();
+        command.CommandText = "INSERT INTO machine_events (machine_id, at, kind, from_state, to_state, detail) VALUES ($id, $at, $kind, $from, $to, $detail)";
+        command.Parameters.AddWithValue("$id", machineId);
+        command.Parameters.AddWithValue("$at", Format(clock.GetUtcNow()));
+        command.Parameters.AddWithValue("$kind", kind);
+        command.Parameters.AddWithValue("$from", (object?)from?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$to", (object?)to?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$detail", detail);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<Machine?> QueryOneAsync(SqliteConnection c, string where, string key, CancellationToken ct)
+    {
+        await using var command = c.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM machines WHERE {where} LIMIT 1";
+        command.Parameters.AddWithValue("$key", key);
+        var machines = await ReadMachinesAsync(command, ct);
+        return machines.Count == 0 ? null : machines[0];
+    }
+
+    private static async Task<List<Machine>> ReadMachinesAsync(SqliteCommand command, CancellationToken ct)
+    {
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var machines = new List<Machine>();
+        while (await reader.ReadAsync(ct))
+        {
+            machines.Add(new Machine
+            {
+                Id = reader.GetString(0),
+                Mac = reader.GetString(1),
+                State = Enum.Parse<MachineState>(reader.GetString(2)),
+                Address = reader.IsDBNull(3) ? null : IPAddress.Parse(reader.GetString(3)),
+                Firmware = reader.IsDBNull(4) ? null : reader.GetString(4),
+                DesiredImage = reader.IsDBNull(5) ? null : reader.GetString(5),
+                CurrentImage = reader.IsDBNull(6) ? null : reader.GetString(6),
+                Facts = reader.IsDBNull(7) ? null : JsonSerializer.Deserialize(reader.GetString(7), ProtocolJson.Default.HardwareFacts),
+                DeployAttempts = reader.GetInt32(8),
+                LastError = reader.IsDBNull(9) ? null : reader.GetString(9),
+                CreatedAt = Parse(reader.GetString(10)),
+                UpdatedAt = Parse(reader.GetString(11)),
+            });
+        }
+
+        return machines;
+    }
+
+    private static string Canonical(string mac) =>
+        MacAddress.TryNormalize(mac, out var canonical) ? canonical : throw new ArgumentException($"'{mac}' is not a MAC address; write it as 52:54:00:12:34:56", nameof(mac));
+
+    private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    private static string Format(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using ImagePipeline.Builder.Boot;
+using ImagePipeline.Builder.Caching;
+using ImagePipeline.Builder.Stages;
+using ImagePipeline.Builder.Tools;
+using ImagePipeline.Recipes;
+
+namespace ImagePipeline.Builder.DeployEnvironment;
+
+/// <summary>
+/// Builds the deploy environment the boot service netboots machines into: the generic Debian
+/// kernel (it has the NIC drivers the cloud kernel lacks) and an initramfs holding busybox, the
+/// storage, NIC and filesystem modules, a DHCP client and, when given, the agent. It reuses the
+/// busybox base stage (and its cache) of image builds. Output: <c>vmlinuz</c> and
+/// <c>initrd.img</c>, each replaced atomically.
+/// </summary>
+public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserver observer)
+{
+    public const string KernelFile = "vmlinuz";
+    public const string InitrdFile = "initrd.img";
+    public const string AgentPath = "bin/imagepipe-agent";
+
+    private const string RecipeYaml = """
+        name: deploy-environment
+        base: busybox
+        kernel: linux-image-amd64
+        """;
+
+    /// <summary>Storage for every disk bus, NICs from QEMU's models to common server ones, the filesystems the agent touches.</summary>
+    private static readonly string[] Modules =
+    [
+        "virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "ahci", "ata_piix", "nvme", "megaraid_sas", "mpt3sas",
+        "virtio_net", "e1000", "e1000e", "igb", "igc", "ixgbe", "i40e", "ice", "8139cp", "8139too", "r8169", "tg3", "bnx2", "bnx2x", "bnxt_en",
+        "mlx4_en", "mlx5_core", "vmxnet3", "ena",
+        "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "efivarfs",
+    ];
+
+    /// <param name="outputDirectory">where vmlinuz and initrd.img go (the boot service serves them from files/deploy)</param>
+    /// <param name="agentBinary">the NativeAOT agent to include as /bin/imagepipe-agent, or null</param>
+    public async Task<DeployEnvironmentResult> BuildAsync(string outputDirectory, string? agentBinary, CancellationToken cancellationToken = default)
+    {
+        if (Environment.UserName != "root")
+            throw new BuildStepException("setup", "id -u", "building the deploy environment needs root (mmdebstrap --mode=root); run it as root", "");
+        if (agentBinary is not null && !File.Exists(agentBinary))
+            throw new FileNotFoundException($"the agent binary '{agentBinary}' does not exist; publish it first (dotnet publish agent/ImagePipeline.Agent)");
+        var data = Path.GetFullPath(options.DataDirectory);
+        var logs = Path.Combine(data, "logs");
+        Directory.CreateDirectory(logs);
+        using var log = new BuildLog(Path.Combine(logs, $"{DateTime.UtcNow:yyyyMMddTHHmmss}-deploy-environment-{Environment.ProcessId}.log"));
+        var context = new BuildContext
+        {
+            Recipe = RecipeParser.Parse(RecipeYaml, "(built-in deploy environment)"),
+            Log = log,
+            Tools = new ToolRunner(log),
+            Cache = new StageCache(Path.Combine(data, "cache")),
+            Observer = observer,
+            SourceDateEpoch = options.SourceDateEpoch,
+            BaseDay = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            CancellationToken = cancellationToken,
+        };
+        observer.StageStarted(BaseRootfsStage.Name);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (basePath, hit) = await BaseRootfsStage.RunAsync(context, options.Refresh);
+        observer.StageFinished(BaseRootfsStage.Name, watch.Elapsed, hit);
+
+        observer.StageStarted("initramfs");
+        watch.Restart();
+        var tree = Path.Combine(basePath, BaseRootfsStage.TreeDirectory);
+        var kernelVersion = (await File.ReadAllTextAsync(Path.Combine(basePath, BaseRootfsStage.KernelFile), cancellationToken)).Trim();
+        Directory.CreateDirectory(outputDirectory);
+        var initrdTemp = Path.Combine(outputDirectory, $".{InitrdFile}.{Environment.ProcessId}.tmp");
+        var kernelTemp = Path.Combine(outputDirectory, $".{KernelFile}.{Environment.ProcessId}.tmp");
+        try
+        {
+            await WriteInitramfsAsync(context, tree, kernelVersion, agentBinary, initrdTemp);
+            File.Copy(Path.Combine(tree, "boot", $"vmlinuz-{kernelVersion}"), kernelTemp, overwrite: true);
+            File.Move(kernelTemp, Path.Combine(outputDirectory, KernelFile), overwrite: true);
+            File.Move(initrdTemp, Path.Combine(outputDirectory, InitrdFile), overwrite: true);
+        }
+        finally
+        {
+            File.Delete(initrdTemp);
+            File.Delete(kernelTemp);
+        }
+
+        observer.StageFinished("initramfs", watch.Elapsed, false);
+        var initrd = Path.Combine(outputDirectory, InitrdFile);
+        return new DeployEnvironmentResult(Path.Combine(outputDirectory, KernelFile), initrd, kernelVersion, new FileInfo(initrd).Length, agentBinary is not null);
+    }
+
+    private static async Task WriteInitramfsAsync(BuildContext context, string tree, string kernelVersion, string? agentBinary, string target)
+    {
+        var modulesDir = Path.Combine(tree, "lib/modules", kernelVersion);
+        var order = new KernelModules(modulesDir).LoadOrder(Modules);
+        var applets = (await context.RunAsync(BaseRootfsStage.Name, Path.Combine(tree, "bin/busybox"), "--list"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(a => a != "busybox")
+            .Order(StringComparer.Ordinal);
+        await using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
+        var cpio = new CpioNewcWriter(output, context.SourceDateEpoch);
+        foreach (var dir in new[] { "bin", "dev", "etc", "lib", "lib/modules", "proc", "run", "sys", "tmp" })
+            cpio.Directory(dir);
+        cpio.CharDevice("dev/console", 5, 1, 0b110_000_000);
+        cpio.File("bin/busybox", await File.ReadAllBytesAsync(Path.Combine(tree, "bin/busybox"), context.CancellationToken), 0b111_101_101);
+        foreach (var applet in applets)
+            cpio.Symlink($"bin/{applet}", "busybox");
+        var flat = new List<string>();
+        foreach (var module in order)
+        {
+            var name = Path.GetFileName(module);
+            cpio.File($"lib/modules/{name}", await File.ReadAllBytesAsync(Path.Combine(modulesDir, module), context.CancellationToken), 0b110_100_100);
+            flat.Add(name);
+        }
+
+        cpio.File("etc/modules.order", Encoding.UTF8.GetBytes(string.Join('\n', flat) + "\n"), 0b110_100_100);
+        cpio.File("etc/udhcpc.script", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("Stages/busybox-udhcpc.script")), 0b111_101_101);
+        cpio.Symlink("etc/resolv.conf", "/run/resolv.conf");
+        if (agentBinary is not null)
+            cpio.File(AgentPath, await File.ReadAllBytesAsync(agentBinary, context.CancellationToken), 0b111_101_101);
+        cpio.File("init", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("DeployEnvironment/deploy-init.sh")), 0b111_101_101);
+        cpio.Finish();
+        context.Log.Line($"deploy initramfs: {flat.Count} modules, agent {(agentBinary is null ? "absent" : Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(agentBinary, context.CancellationToken))))}");
+    }
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# ImagePipeline deploy environment: the netboot system the boot service's iPXE script starts.
+# It loads storage and NIC drivers, brings up the NIC the machine booted from with DHCP, and
+# hands over to the agent, which registers, writes the image and reboots. Without an agent (an
+# environment built for a test) it reports itself on the console and waits.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /run /tmp
+mount -t tmpfs tmpfs /run
+dmesg -n 1
+
+say() { echo "imagepipeline-deploy: $*" > /dev/console; }
+
+while read -r module; do
+  insmod "/lib/modules/$module" 2>/dev/null
+done < /etc/modules.order
+
+server="" mac=""
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    imagepipeline.server=*) server="${arg#imagepipeline.server=}" ;;
+    imagepipeline.mac=*) mac="${arg#imagepipeline.mac=}" ;;
+  esac
+done
+say "kernel $(uname -r) up, server ${server:-none}, boot MAC ${mac:-unknown}"
+
+# The NIC to use is the one the machine network-booted from; any NIC with a lease otherwise.
+iface=""
+for dev in /sys/class/net/*; do
+  name=${dev##*/}
+  [ "$name" = lo ] && continue
+  if [ -z "$mac" ] || [ "$(cat "$dev/address")" = "$mac" ]; then iface=$name; break; fi
+done
+if [ -z "$iface" ]; then
+  say "no NIC with MAC $mac; NICs: $(ls /sys/class/net | tr '\n' ' ')"
+else
+  ip link set lo up
+  ip link set "$iface" up
+  if udhcpc -i "$iface" -s /etc/udhcpc.script -q -f -n -t 10 -T 2 >/dev/null 2>&1; then
+    say "network $iface address $(ip -4 -o addr show dev "$iface" | awk '{print $4}')"
+  else
+    say "no DHCP lease on $iface"
+  fi
+fi
+
+if [ -x /bin/imagepipe-agent ]; then
+  exec /bin/imagepipe-agent deploy
+fi
+say "no agent in this environment; console shell follows"
+exec setsid cttyhack sh

@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Net;
+using ImagePipeline.BootService.Dhcp;
+using ImagePipeline.BootService.Hosting;
+using ImagePipeline.BootService.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ImagePipeline.Cli.Verbs;
+
+/// <summary><c>imagepipe bootsvc --interface IF --mode full|proxy</c>: run the boot service alone, near the machines.</summary>
+public static class BootsvcVerb
+{
+    public static Command Create()
+    {
+        var iface = new Option<string?>("--interface") { Description = "the boot network's interface (DHCP and TFTP bind to it), for example br0" };
+        var mode = new Option<string>("--mode") { Description = "full: own the network's addresses; proxy: proxyDHCP beside an existing DHCP server; http: no DHCP/TFTP", DefaultValueFactory = _ => "full" };
+        var address = new Option<string?>("--address") { Description = "this service's address on the boot network (default: the interface's IPv4 address)" };
+        var pool = new Option<string?>("--pool") { Description = "full mode: addresses to hand out, FIRST-LAST (default: the upper half of the subnet)" };
+        var router = new Option<string?>("--router") { Description = "full mode: default gateway to announce (none by default: an isolated network)" };
+        var dns = new Option<string[]>("--dns") { Description = "full mode: DNS servers to announce" };
+        var leaseTime = new Option<int>("--lease-time") { Description = "full mode: lease time in seconds", DefaultValueFactory = _ => 3600 };
+        var httpPort = new Option<int>("--http-port") { Description = "HTTP port for scripts, boot files, images and the agent API", DefaultValueFactory = _ => 8080 };
+        var tftpPort = new Option<int>("--tftp-port") { Description = "TFTP port", DefaultValueFactory = _ => 69 };
+        var discovery = new Option<bool>("--discovery") { Description = "record unknown machines and boot them into the deploy environment to register" };
+        var adminToken = new Option<string?>("--admin-token") { Description = "token for /api/v1 writes (setting desired images); default $IMAGEPIPE_ADMIN_TOKEN" };
+        var kernelArgs = new Option<string?>("--kernel-args") { Description = "extra kernel command-line arguments for the deploy environment" };
+        var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
+        var command = new Command("bootsvc", "Run the boot service: DHCP (full or proxy), TFTP, HTTP iPXE scripts and the agent API.")
+        {
+            iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken, kernelArgs, data,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            BootServiceOptions options;
+            try
+            {
+                var dataDirectory = DataDirectory.Resolve(parse.GetValue(data));
+                options = new BootServiceOptions
+                {
+                    Interface = parse.GetValue(iface),
+                    Mode = parse.GetValue(mode) switch
+                    {
+                        "full" => BootMode.Full,
+                        "proxy" => BootMode.Proxy,
+                        "http" => BootMode.HttpOnly,
+                        var other => throw new FormatException($"--mode '{other}' is not one of full, proxy, http"),
+                    },
+                    ServerAddress = ParseAddress(parse.GetValue(address), "--address"),
+                    Pool = parse.GetValue(pool) is { } p ? AddressRange.Parse(p) : null,
+                    Router = ParseAddress(parse.GetValue(router), "--router"),
+                    DnsServers = [.. (parse.GetValue(dns) ?? []).Select(d => ParseAddress(d, "--dns")!)],
+                    LeaseTime = TimeSpan.FromSeconds(parse.GetValue(leaseTime)),
+                    HttpPort = parse.GetValue(httpPort),
+                    TftpPort = parse.GetValue(tftpPort),
+                    Discovery = parse.GetValue(discovery),
+                    AdminToken = parse.GetValue(adminToken) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_TOKEN"),
+                    ExtraKernelArguments = parse.GetValue(kernelArgs) ?? "",
+                    DataDirectory = Path.Combine(dataDirectory, "bootsvc"),
+                    ArtifactsDirectory = Path.Combine(dataDirectory, "artifacts", "sha256"),
+                };
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"bootsvc: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+
+            return await RunAsync(options, cancellationToken);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(BootServiceOptions options, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.UseKestrel(kestrel => kestrel.ListenAnyIP(options.HttpPort));
+        try
+        {
+            builder.Services.AddBootService(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"bootsvc: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+
+        await using var app = builder.Build();
+        app.UseBootRequestLogging();
+        app.MapBootService();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.Net.Sockets.SocketException or IOException)
+        {
+            Console.Error.WriteLine($"bootsvc: cannot start: {e.Message}");
+            return ExitCodes.Failed;
+        }
+
+        var network = app.Services.GetRequiredService<BootNetwork>();
+        Console.WriteLine($"boot service ready: mode {options.Mode.ToString().ToLowerInvariant()} on {options.Interface ?? "(no interface)"}, "
+            + $"server {network.ServerAddress}, pool {network.Pool?.ToString() ?? "none"}, TFTP port {options.TftpPort}, HTTP port {options.HttpPort}, "
+            + $"discovery {(options.Discovery ? "on" : "off")}");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await app.StopAsync(CancellationToken.None);
+        return ExitCodes.Success;
+    }
+
+    private static IPAddress? ParseAddress(string? text, string option) =>
+        text is null ? null : IPAddress.TryParse(text, out var address) ? address : throw new FormatException($"{option} '{text}' is not an IP address");
+}
