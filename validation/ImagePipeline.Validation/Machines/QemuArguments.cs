@@ -45,8 +45,26 @@ public static class QemuArguments
             NicModel.Rtl8139 => "rtl8139",
             _ => throw new ArgumentOutOfRangeException(nameof(machine), machine.Nic, "unknown NIC model"),
         };
-        // romfile= keeps the NIC's PXE ROM out of the boot order: these machines boot their disk.
-        args.AddRange(["-netdev", "user,id=net0" + network, "-device", $"{nic},netdev=net0,id=nic0,romfile="]);
+        var netdev = machine.Network switch
+        {
+            NetworkAttachment.TapNetwork tap => $"tap,id=net0,ifname={tap.Device},script=no,downscript=no",
+            _ => "user,id=net0" + network,
+        };
+        var device = $"{nic},netdev=net0,id=nic0" + (machine.Mac is null ? "" : $",mac={machine.Mac}");
+        device += machine.NetworkBoot switch
+        {
+            // romfile= keeps the NIC's PXE ROM out of the boot order: these machines boot their disk.
+            NetworkBoot.None => ",romfile=",
+            NetworkBoot.IpxeRom => ",bootindex=0",
+            _ => ",romfile=,bootindex=0",
+        };
+        if (machine.NetworkBoot == NetworkBoot.FirmwareHttp)
+        {
+            // OVMF tries PXE before HTTP boot on the same NIC; with PXE off it goes straight to HTTP.
+            args.AddRange(["-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n", "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"]);
+        }
+
+        args.AddRange(["-netdev", netdev, "-device", device]);
         return args;
     }
 }

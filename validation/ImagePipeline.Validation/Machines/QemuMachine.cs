@@ -16,6 +16,10 @@ public sealed record QemuMachine
     public NicModel Nic { get; private init; } = NicModel.VirtioNet;
     public int MemoryMiB { get; private init; } = 512;
     public int Cpus { get; private init; } = 1;
+    public NetworkAttachment Network { get; private init; } = NetworkAttachment.User;
+    public NetworkBoot NetworkBoot { get; private init; } = NetworkBoot.None;
+    /// <summary>The NIC's MAC; QEMU's default (52:54:00:12:34:56) when unset, which machines sharing a network must not all use.</summary>
+    public string? Mac { get; private init; }
 
     /// <summary>QEMU machine type: q35 for UEFI (OVMF expects it), pc for BIOS unless set.</summary>
     public string MachineType => ExplicitMachineType ?? (Firmware == Firmware.Uefi ? "q35" : "pc");
@@ -29,6 +33,13 @@ public sealed record QemuMachine
     [Pure] public QemuMachine WithNic(NicModel nic) => this with { Nic = nic };
     [Pure] public QemuMachine WithCpus(int cpus) => this with { Cpus = cpus };
     [Pure] public QemuMachine WithMachineType(string type) => this with { ExplicitMachineType = type };
+    [Pure] public QemuMachine WithNetwork(NetworkAttachment network) => this with { Network = network };
+    [Pure] public QemuMachine WithMac(string mac) => this with { Mac = mac.ToLowerInvariant() };
+
+    [Pure]
+    public QemuMachine WithNetworkBoot(NetworkBoot boot) => boot is NetworkBoot.FirmwarePxe or NetworkBoot.FirmwareHttp && Firmware != Firmware.Uefi
+        ? throw new ArgumentException($"{boot} is a UEFI firmware feature; set WithFirmware(Firmware.Uefi) first, or use NetworkBoot.IpxeRom", nameof(boot))
+        : this with { NetworkBoot = boot };
 
     [Pure]
     public QemuMachine WithMemory(int mebibytes) => mebibytes >= 64

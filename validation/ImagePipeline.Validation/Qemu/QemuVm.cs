@@ -47,21 +47,36 @@ public sealed partial class QemuVm : IAsyncDisposable
     /// <summary>When the guest was resumed after its sockets were connected (the boot's time zero).</summary>
     public DateTimeOffset StartedAt { get; private set; }
 
-    public static async Task<QemuVm> StartAsync(QemuMachine machine, string imageQcow2, IEnumerable<int>? forwardGuestPorts = null,
+    public static Task<QemuVm> StartAsync(QemuMachine machine, string imageQcow2, IEnumerable<int>? forwardGuestPorts = null,
         string accelerator = "tcg", CancellationToken cancellationToken = default)
+    {
+        var image = Path.GetFullPath(imageQcow2);
+        return StartAsync(machine, image, ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image],
+            $"qemu-img could not create an overlay on {image}; is it a qcow2 image?", forwardGuestPorts, accelerator, cancellationToken);
+    }
+
+    /// <summary>Starts a machine with an empty disk of <paramref name="diskBytes"/> (a bare-metal machine before its first deploy).</summary>
+    public static Task<QemuVm> StartBlankAsync(QemuMachine machine, long diskBytes, string accelerator = "tcg", CancellationToken cancellationToken = default) =>
+        StartAsync(machine, "(blank disk)", ["create", "-q", "-f", "qcow2"], "qemu-img could not create a blank disk",
+            null, accelerator, cancellationToken, diskBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static async Task<QemuVm> StartAsync(QemuMachine machine, string image, string[] createArguments, string createFailure,
+        IEnumerable<int>? forwardGuestPorts, string accelerator, CancellationToken cancellationToken, string? size = null)
     {
         Orphans.Reap();
         var forwards = (forwardGuestPorts ?? []).Distinct().ToDictionary(port => port, _ => FreeTcpPort());
+        if (forwards.Count > 0 && machine.Network is not NetworkAttachment.UserNetwork)
+            throw new ArgumentException("port forwards exist only on user-mode networking; on a tap network reach the guest by its address", nameof(forwardGuestPorts));
         var directory = System.IO.Directory.CreateTempSubdirectory($"{Orphans.Prefix}{Environment.ProcessId}-{machine.Name}-").FullName;
-        var vm = new QemuVm(machine, Path.GetFullPath(imageQcow2), directory, forwards, accelerator);
+        var vm = new QemuVm(machine, image, directory, forwards, accelerator);
         try
         {
-            var created = await Cli.Wrap("qemu-img")
-                .WithArguments(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", vm.Image, Path.Combine(directory, "overlay.qcow2")])
+            string[] arguments = [.. createArguments, Path.Combine(directory, "overlay.qcow2"), .. size is null ? Array.Empty<string>() : [size]];
+            var created = await Cli.Wrap("qemu-img").WithArguments(arguments)
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteAsync(cancellationToken);
             if (created.ExitCode != 0)
-                throw new HarnessException($"qemu-img could not create an overlay on {vm.Image} (exit {created.ExitCode}); is it a qcow2 image?");
+                throw new HarnessException($"{createFailure} (exit {created.ExitCode})");
             if (machine.Firmware == Firmware.Uefi)
                 File.Copy(QemuArguments.OvmfVars, Path.Combine(directory, "OVMF_VARS.fd"));
             await vm.PowerOnAsync(cancellationToken);
@@ -97,7 +112,11 @@ public sealed partial class QemuVm : IAsyncDisposable
             qemuErrors.Clear();
         // (PR_SET_PDEATHSIG is no use here: it fires when the spawning *thread* exits, and .NET
         // spawns from pool threads that come and go.)
-        process = Cli.Wrap("qemu-system-x86_64").WithArguments(arguments)
+        // On a private network QEMU runs inside its namespace, where the tap device lives.
+        var command = Machine.Network is NetworkAttachment.TapNetwork tap
+            ? Cli.Wrap("ip").WithArguments(["netns", "exec", tap.Namespace, "qemu-system-x86_64", .. arguments])
+            : Cli.Wrap("qemu-system-x86_64").WithArguments(arguments);
+        process = command
             .WithValidation(CommandResultValidation.None)
             .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (qemuErrors) qemuErrors.AppendLine(line); }))
             .ExecuteAsync(power.Token);

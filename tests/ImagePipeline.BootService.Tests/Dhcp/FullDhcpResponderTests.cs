@@ -1,0 +1,121 @@
+using System.Net;
+using ImagePipeline.BootService.Dhcp;
+using ImagePipeline.BootService.Storage;
+using ImagePipeline.BootService.Tests.Support;
+
+namespace ImagePipeline.BootService.Tests.Dhcp;
+
+public sealed class FullDhcpResponderTests
+{
+    private static readonly IPAddress Server = IPAddress.Parse("10.0.0.1");
+    private static readonly BootFilePlanner Planner = new(new BootEndpoints(Server, 8080));
+    private static readonly DhcpNetwork Network = new(IPAddress.Parse("255.255.255.0"), null, [], TimeSpan.FromHours(1));
+
+    private static async Task<FullDhcpResponder> ResponderAsync(ILeaseStore store, string range = "10.0.0.100-10.0.0.102") =>
+        new(await AddressPool.LoadAsync(AddressRange.Parse(range), [Server], store, TimeProvider.System, TimeSpan.FromHours(1), CancellationToken.None), Network, Planner);
+
+    private static async Task<DhcpMessage?> SendAsync(FullDhcpResponder responder, DhcpMessage request)
+    {
+        var parsed = DhcpRequests.RoundTrip(request);
+        return await responder.RespondAsync(parsed, BootClientClassifier.Classify(parsed), false, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_client_is_offered_an_address_and_gets_it_acknowledged_with_the_network_options()
+    {
+        using var responder = await ResponderAsync(new MemoryLeaseStore());
+
+        var offer = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01")))!;
+        var ack = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", offer.YourAddress, Server)))!;
+
+        offer.MessageType.ShouldBe(DhcpMessageType.Offer);
+        offer.YourAddress.ShouldBe(IPAddress.Parse("10.0.0.100"));
+        ack.MessageType.ShouldBe(DhcpMessageType.Ack);
+        ack.YourAddress.ShouldBe(offer.YourAddress);
+        ack.Options.GetAddress(DhcpOptionCode.ServerIdentifier).ShouldBe(Server);
+        ack.Options.GetAddress(DhcpOptionCode.SubnetMask).ShouldBe(IPAddress.Parse("255.255.255.0"));
+        ack.Options.Get(DhcpOptionCode.LeaseTime).ShouldBe([0, 0, 0x0e, 0x10]);
+        ack.Options.Contains(DhcpOptionCode.BootFileName).ShouldBeFalse("a client that is not network-booting gets no boot file");
+    }
+
+    [Fact]
+    public async Task A_network_boot_client_gets_its_boot_file_with_the_address()
+    {
+        using var responder = await ResponderAsync(new MemoryLeaseStore());
+
+        var bios = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01", "PXEClient:Arch:00000:UNDI:002001", 0)))!;
+        var ipxe = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:02", "PXEClient:Arch:00000:UNDI:002001", 0, ipxe: true)))!;
+        var http = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:03", "HTTPClient:Arch:00016:UNDI:003001", 16)))!;
+
+        bios.BootFile.ShouldBe("undionly.kpxe");
+        bios.NextServerAddress.ShouldBe(Server);
+        ipxe.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://10.0.0.1:8080/boot/52:54:00:00:00:02.ipxe");
+        http.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://10.0.0.1:8080/files/snponly.efi");
+        http.Options.GetText(DhcpOptionCode.VendorClassIdentifier).ShouldBe("HTTPClient");
+    }
+
+    [Fact]
+    public async Task A_request_for_an_address_held_by_another_client_is_refused()
+    {
+        using var responder = await ResponderAsync(new MemoryLeaseStore());
+        var first = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01")))!;
+        await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", first.YourAddress, Server));
+
+        var nak = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:02", first.YourAddress, null)))!;
+
+        nak.MessageType.ShouldBe(DhcpMessageType.Nak);
+        nak.Options.GetText(DhcpOptionCode.Message)!.ShouldContain("not available");
+    }
+
+    [Fact]
+    public async Task A_client_that_chose_another_server_is_left_alone()
+    {
+        using var responder = await ResponderAsync(new MemoryLeaseStore());
+        var offer = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01")))!;
+
+        var reply = await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", offer.YourAddress, IPAddress.Parse("10.0.0.254")));
+
+        reply.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task An_exhausted_pool_offers_nothing_and_a_declined_address_is_skipped()
+    {
+        using var responder = await ResponderAsync(new MemoryLeaseStore(), "10.0.0.100-10.0.0.101");
+        var decline = DhcpRequests.Create(DhcpMessageType.Decline, "52:54:00:00:00:09");
+        decline.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, IPAddress.Parse("10.0.0.100"));
+        await SendAsync(responder, decline);
+
+        var first = await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01"));
+        var second = await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:02"));
+
+        first!.YourAddress.ShouldBe(IPAddress.Parse("10.0.0.101"));
+        second.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Leases_survive_a_restart_and_a_client_gets_its_address_back()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("imagepipe-leases-").FullName, "bootsvc.db");
+        IPAddress granted;
+        await using (var database = await BootDatabase.OpenAsync(path, CancellationToken.None))
+        {
+            using var responder = await ResponderAsync(new SqliteLeaseStore(database));
+            await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:07"));
+            var second = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:08")))!;
+            granted = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:08", second.YourAddress, Server)))!.YourAddress;
+        }
+
+        await using (var database = await BootDatabase.OpenAsync(path, CancellationToken.None))
+        {
+            using var restarted = await ResponderAsync(new SqliteLeaseStore(database));
+            var again = (await SendAsync(restarted, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:08")))!;
+            var other = (await SendAsync(restarted, DhcpRequests.Request("52:54:00:00:00:09", granted, null)))!;
+
+            again.YourAddress.ShouldBe(granted);
+            other.MessageType.ShouldBe(DhcpMessageType.Nak);
+        }
+
+        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+}
