@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Headers;
+using ImagePipeline.BootService.Tests.Support;
+
+namespace ImagePipeline.BootService.Tests.Http;
+
+public sealed class BootFilesApiTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_range_request_gets_exactly_those_bytes_so_a_download_can_resume()
+    {
+        await using var service = await InProcessBootService.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/files/deploy/vmlinuz");
+        request.Headers.Range = new RangeHeaderValue(1000, 1999);
+
+        using var response = await service.Client.SendAsync(request, Ct);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.PartialContent);
+        response.Content.Headers.ContentRange!.ToString().ShouldBe($"bytes 1000-1999/{service.Kernel.Length}");
+        (await response.Content.ReadAsByteArrayAsync(Ct)).ShouldBe(service.Kernel[1000..2000]);
+    }
+
+    [Fact]
+    public async Task An_unchanged_file_is_not_sent_again_and_a_stale_range_gets_the_whole_file()
+    {
+        await using var service = await InProcessBootService.StartAsync();
+        using var first = await service.Client.GetAsync("/files/deploy/vmlinuz", Ct);
+        var etag = first.Headers.ETag!;
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/files/deploy/vmlinuz");
+        conditional.Headers.IfNoneMatch.Add(etag);
+        using var notModified = await service.Client.SendAsync(conditional, Ct);
+        using var stale = new HttpRequestMessage(HttpMethod.Get, "/files/deploy/vmlinuz");
+        stale.Headers.Range = new RangeHeaderValue(10, 20);
+        stale.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue("\"other\""));
+        using var whole = await service.Client.SendAsync(stale, Ct);
+
+        notModified.StatusCode.ShouldBe(HttpStatusCode.NotModified);
+        whole.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await whole.Content.ReadAsByteArrayAsync(Ct)).Length.ShouldBe(service.Kernel.Length);
+    }
+
+    [Fact]
+    public async Task Images_and_iPXE_binaries_are_served_from_their_roots()
+    {
+        await using var service = await InProcessBootService.StartAsync();
+
+        using var image = await service.Client.GetAsync($"/images/{InProcessBootService.ImageId}/disk.raw.zst", Ct);
+        using var ipxe = await service.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/files/snponly.efi"), Ct);
+
+        image.StatusCode.ShouldBe(HttpStatusCode.OK);
+        image.Headers.AcceptRanges.ShouldContain("bytes");
+        ipxe.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ipxe.Content.Headers.ContentLength!.Value.ShouldBe(new FileInfo("/usr/lib/ipxe/snponly.efi").Length);
+    }
+
+    [Theory]
+    [InlineData("/files/..%2F..%2Fartifacts%2F1111111111111111111111111111111111111111111111111111111111111111%2Fmanifest.json")]
+    [InlineData("/files/%2Fetc%2Fpasswd")]
+    [InlineData("/files/deploy/..%2F..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("/images/..%2Fbootsvc%2Fbootsvc.db")]
+    [InlineData("/files/..%5C..%5Cetc%5Cpasswd")]
+    public async Task Path_traversal_over_HTTP_is_refused(string path)
+    {
+        await using var service = await InProcessBootService.StartAsync();
+
+        using var response = await service.Client.GetAsync(path, Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+
+        response.StatusCode.ShouldBeOneOf(HttpStatusCode.Forbidden, HttpStatusCode.NotFound, HttpStatusCode.BadRequest);
+        body.ShouldNotContain("root:");
+        body.ShouldNotContain("growRoot");
+        body.ShouldNotContain("SQLite format");
+    }
+}

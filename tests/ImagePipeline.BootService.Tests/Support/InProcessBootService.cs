@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using ImagePipeline.BootService.Hosting;
+using ImagePipeline.BootService.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ImagePipeline.BootService.Tests.Support;
+
+/// <summary>The boot service's HTTP side on real Kestrel on loopback (HTTP-only mode), with a data directory of its own.</summary>
+internal sealed class InProcessBootService : IAsyncDisposable
+{
+    public const string AdminToken = "test-admin-token";
+    public const string ImageId = "1111111111111111111111111111111111111111111111111111111111111111";
+
+    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("imagepipe-bootsvc-http-");
+    private WebApplication? app;
+
+    public HttpClient Client { get; private set; } = null!;
+    public string DataDirectory => data.FullName;
+    public string FilesDirectory => Path.Combine(data.FullName, "bootsvc", "files");
+    public string ArtifactsDirectory => Path.Combine(data.FullName, "artifacts");
+    public IServiceProvider Services => app!.Services;
+    public byte[] Kernel { get; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000);
+
+    public static async Task<InProcessBootService> StartAsync(bool discovery = true)
+    {
+        var service = new InProcessBootService();
+        await service.RunAsync(discovery);
+        return service;
+    }
+
+    private async Task RunAsync(bool discovery)
+    {
+        Directory.CreateDirectory(Path.Combine(FilesDirectory, "deploy"));
+        await File.WriteAllBytesAsync(Path.Combine(FilesDirectory, "deploy", "vmlinuz"), Kernel);
+        var image = Path.Combine(ArtifactsDirectory, ImageId);
+        Directory.CreateDirectory(image);
+        await File.WriteAllTextAsync(Path.Combine(image, "manifest.json"), """{"imageId":"1111","disk":{"size":1073741824,"growRoot":true}}""");
+        await File.WriteAllBytesAsync(Path.Combine(image, "disk.raw.zst"), new byte[4096]);
+
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.Services.AddBootService(new BootServiceOptions
+        {
+            Mode = BootMode.HttpOnly,
+            ServerAddress = IPAddress.Loopback,
+            HttpPort = port,
+            Discovery = discovery,
+            AdminToken = AdminToken,
+            DataDirectory = Path.Combine(data.FullName, "bootsvc"),
+            ArtifactsDirectory = ArtifactsDirectory,
+        });
+        app = builder.Build();
+        app.UseBootRequestLogging();
+        app.MapBootService();
+        await app.StartAsync();
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (app is not null)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        data.Delete(recursive: true);
+    }
+}
