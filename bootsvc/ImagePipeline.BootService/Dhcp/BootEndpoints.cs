@@ -7,7 +7,8 @@ public sealed record BootEndpoints(IPAddress ServerAddress, int HttpPort)
 {
     public string HttpBase => $"http://{ServerAddress}:{HttpPort}";
 
-    public string ScriptUrl(string mac) => $"{HttpBase}/boot/{mac}.ipxe";
+    /// <param name="firmware">"bios" or "uefi" as DHCP option 93 said, recorded by the script endpoint</param>
+    public string ScriptUrl(string mac, string? firmware = null) => $"{HttpBase}/boot/{mac}.ipxe" + (firmware is null ? "" : $"?firmware={firmware}");
 
     public string FileUrl(string name) => $"{HttpBase}/files/{name}";
 }

@@ -38,7 +38,7 @@ public sealed class BootFilePlanner(BootEndpoints endpoints)
                 reply.Options.SetText(DhcpOptionCode.VendorClassIdentifier, "HTTPClient");
                 break;
             case BootClientKind.Ipxe:
-                file = endpoints.ScriptUrl(mac);
+                file = endpoints.ScriptUrl(mac, client.Architecture is null ? null : client.IsUefi ? "uefi" : "bios");
                 break;
             default:
                 return false;

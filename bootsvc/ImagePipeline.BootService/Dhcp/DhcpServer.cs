@@ -120,7 +120,8 @@ public sealed partial class DhcpServer : IAsyncDisposable
         await socket.SendToAsync(reply.ToBytes(), SocketFlags.None, destination, cancellationToken);
         Statistics.CountReplied();
         LogReplied(reply.MessageType, mac, client.Kind, reply.YourAddress, reply.Options.GetText(DhcpOptionCode.BootFileName) ?? "-");
-        if (sightings is not null && client.IsNetworkBoot)
+        // Every answered client, network-booting or not (the deploy environment's own DHCP), keeps its machine's address current.
+        if (sightings is not null)
         {
             var address = reply.YourAddress.Equals(IPAddress.Any) ? null : reply.YourAddress;
             await sightings.RecordAsync(mac, address, client, cancellationToken);

@@ -47,6 +47,7 @@ public static class BootServiceExtensions
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJson.Default);
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            json.SerializerOptions.Converters.Add(new IPAddressJsonConverter());
         });
         return services;
     }

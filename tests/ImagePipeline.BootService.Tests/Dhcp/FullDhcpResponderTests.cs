@@ -49,7 +49,7 @@ public sealed class FullDhcpResponderTests
 
         bios.BootFile.ShouldBe("undionly.kpxe");
         bios.NextServerAddress.ShouldBe(Server);
-        ipxe.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://10.0.0.1:8080/boot/52:54:00:00:00:02.ipxe");
+        ipxe.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://10.0.0.1:8080/boot/52:54:00:00:00:02.ipxe?firmware=bios");
         http.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://10.0.0.1:8080/files/snponly.efi");
         http.Options.GetText(DhcpOptionCode.VendorClassIdentifier).ShouldBe("HTTPClient");
     }
