@@ -74,6 +74,10 @@ public sealed class AddressPool
     /// <summary>Whether <paramref name="mac"/> may hold <paramref name="address"/> (a REQUEST's check).</summary>
     public bool CanLease(string mac, IPAddress address) => IsAvailableTo(mac, address, clock.GetUtcNow());
 
+    /// <summary>The address offered to <paramref name="mac"/> and not yet taken or expired, if any.</summary>
+    public IPAddress? OfferedTo(string mac) =>
+        offers.TryGetValue(mac, out var offer) && offer.Until > clock.GetUtcNow() ? offer.Address : null;
+
     /// <summary>Binds the address and saves the lease; only then may the ACK go out.</summary>
     public async Task<Lease> CommitAsync(string mac, IPAddress address, string? hostName, CancellationToken cancellationToken)
     {
@@ -116,6 +120,15 @@ public sealed class AddressPool
             offeredTo.Remove(offer.Address);
     }
 
+    private IPAddress? OldestOffer()
+    {
+        if (offers.Count == 0)
+            return null;
+        var (mac, offer) = offers.MinBy(o => o.Value.Until);
+        ForgetOffer(mac);
+        return offer.Address;
+    }
+
     private bool IsOfferedToAnother(string mac, IPAddress address, DateTimeOffset now) =>
         offeredTo.TryGetValue(address, out var other) && other != mac && offers[other].Until > now;
 
@@ -146,6 +159,8 @@ public sealed class AddressPool
                 expired = address;
         }
 
-        return expired;
+        // Exhausted: offers are only tentative (RFC 2131 §4.3.1), so the oldest one gives way. A
+        // flood of DISCOVERs from invented MACs then cannot lock real clients out for a minute.
+        return expired ?? OldestOffer();
     }
 }

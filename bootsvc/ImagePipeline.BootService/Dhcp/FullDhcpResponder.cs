@@ -62,15 +62,28 @@ public sealed class FullDhcpResponder(AddressPool pool, DhcpNetwork network, Boo
 
         var requested = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress)
             ?? (request.ClientAddress.Equals(IPAddress.Any) ? null : request.ClientAddress);
-        if (requested is null || !pool.CanLease(mac, requested))
+        if (requested is null)
+            return Nak(request, "no address requested");
+        if (serverId is not null)
         {
-            // Authoritative for this network: a wrong or unavailable address is refused so the client restarts at DISCOVER.
-            var nak = request.CreateReply(DhcpMessageType.Nak);
-            nak.Options.SetAddress(DhcpOptionCode.ServerIdentifier, ServerAddress);
-            nak.Options.SetText(DhcpOptionCode.Message, requested is null ? "no address requested" : $"{requested} is not available to {mac}");
-            nak.Flags |= DhcpMessage.BroadcastFlag;
-            return nak;
+            // SELECTING: the address must be the one we offered this client (RFC 2131 §4.3.2).
+            if (!requested.Equals(pool.OfferedTo(mac)) && !requested.Equals(pool.LeaseOf(mac)?.Address))
+                return Nak(request, $"{requested} was not offered to {mac}; start again with DISCOVER");
         }
+        else if (!InSubnet(requested))
+        {
+            // INIT-REBOOT or renewing with an address from another network.
+            return Nak(request, $"{requested} is not on this network");
+        }
+        else if (!requested.Equals(pool.LeaseOf(mac)?.Address))
+        {
+            // INIT-REBOOT, RENEWING or REBINDING for a lease we have no record of: RFC 2131 §4.3.2
+            // says stay silent; a NAK when the client's recorded address is another one.
+            return pool.LeaseOf(mac) is null ? null : Nak(request, $"{mac} holds {pool.LeaseOf(mac)!.Address}, not {requested}");
+        }
+
+        if (!pool.CanLease(mac, requested))
+            return Nak(request, $"{requested} is not available to {mac}");
 
         await pool.CommitAsync(mac, requested, request.Options.GetText(DhcpOptionCode.HostName), cancellationToken);
         var ack = request.CreateReply(DhcpMessageType.Ack);
@@ -79,6 +92,22 @@ public sealed class FullDhcpResponder(AddressPool pool, DhcpNetwork network, Boo
         AddNetworkOptions(ack, withLease: true);
         planner.Apply(request, client, ack, proxy: false);
         return ack;
+    }
+
+    private DhcpMessage Nak(DhcpMessage request, string reason)
+    {
+        // Authoritative for this network: a wrong or unavailable address is refused so the client restarts at DISCOVER.
+        var nak = request.CreateReply(DhcpMessageType.Nak);
+        nak.Options.SetAddress(DhcpOptionCode.ServerIdentifier, ServerAddress);
+        nak.Options.SetText(DhcpOptionCode.Message, reason);
+        nak.Flags |= DhcpMessage.BroadcastFlag;
+        return nak;
+    }
+
+    private bool InSubnet(IPAddress address)
+    {
+        var mask = AddressRange.ToUInt32(network.SubnetMask);
+        return (AddressRange.ToUInt32(address) & mask) == (AddressRange.ToUInt32(ServerAddress) & mask);
     }
 
     private async Task<DhcpMessage?> ReleaseAsync(DhcpMessage request, string mac, CancellationToken cancellationToken)

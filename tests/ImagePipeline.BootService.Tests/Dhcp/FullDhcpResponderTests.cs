@@ -55,16 +55,49 @@ public sealed class FullDhcpResponderTests
     }
 
     [Fact]
-    public async Task A_request_for_an_address_held_by_another_client_is_refused()
+    public async Task A_request_for_an_address_that_was_not_offered_is_refused()
     {
         using var responder = await ResponderAsync(new MemoryLeaseStore());
         var first = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01")))!;
         await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", first.YourAddress, Server));
 
-        var nak = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:02", first.YourAddress, null)))!;
+        var stolen = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:02", first.YourAddress, Server)))!;
+        var invented = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:03", IPAddress.Parse("10.0.0.102"), Server)))!;
 
-        nak.MessageType.ShouldBe(DhcpMessageType.Nak);
-        nak.Options.GetText(DhcpOptionCode.Message)!.ShouldContain("not available");
+        stolen.MessageType.ShouldBe(DhcpMessageType.Nak);
+        stolen.Options.GetText(DhcpOptionCode.Message)!.ShouldContain("was not offered");
+        invented.MessageType.ShouldBe(DhcpMessageType.Nak);
+    }
+
+    [Fact]
+    public async Task Rebooting_clients_keep_a_recorded_lease_are_refused_a_wrong_one_and_are_ignored_when_unknown()
+    {
+        using var responder = await ResponderAsync(new MemoryLeaseStore());
+        var offer = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01")))!;
+        await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", offer.YourAddress, Server));
+
+        var reboot = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", offer.YourAddress, null)))!;
+        var wrong = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", IPAddress.Parse("10.0.0.101"), null)))!;
+        var otherNetwork = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:05", IPAddress.Parse("192.168.7.20"), null)))!;
+        var unknown = await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:06", IPAddress.Parse("10.0.0.101"), null));
+
+        reboot.MessageType.ShouldBe(DhcpMessageType.Ack);
+        wrong.MessageType.ShouldBe(DhcpMessageType.Nak);
+        otherNetwork.MessageType.ShouldBe(DhcpMessageType.Nak);
+        unknown.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task A_flood_of_discovers_from_invented_MACs_cannot_lock_a_real_client_out()
+    {
+        using var responder = await ResponderAsync(new MemoryLeaseStore());
+        for (var i = 0; i < 50; i++)
+            await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, $"02:00:00:00:00:{i:x2}"));
+
+        var offer = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01")))!;
+        var ack = (await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:01", offer.YourAddress, Server)))!;
+
+        ack.MessageType.ShouldBe(DhcpMessageType.Ack);
     }
 
     [Fact]
@@ -79,18 +112,19 @@ public sealed class FullDhcpResponderTests
     }
 
     [Fact]
-    public async Task An_exhausted_pool_offers_nothing_and_a_declined_address_is_skipped()
+    public async Task A_pool_of_leased_and_declined_addresses_offers_nothing()
     {
         using var responder = await ResponderAsync(new MemoryLeaseStore(), "10.0.0.100-10.0.0.101");
+        var holder = (await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:08")))!;
+        await SendAsync(responder, DhcpRequests.Request("52:54:00:00:00:08", holder.YourAddress, Server));
         var decline = DhcpRequests.Create(DhcpMessageType.Decline, "52:54:00:00:00:09");
-        decline.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, IPAddress.Parse("10.0.0.100"));
+        decline.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, IPAddress.Parse("10.0.0.101"));
         await SendAsync(responder, decline);
 
-        var first = await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01"));
-        var second = await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:02"));
+        var other = await SendAsync(responder, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:02"));
 
-        first!.YourAddress.ShouldBe(IPAddress.Parse("10.0.0.101"));
-        second.ShouldBeNull();
+        holder.YourAddress.ShouldBe(IPAddress.Parse("10.0.0.100"));
+        other.ShouldBeNull("one address is leased, the other declined");
     }
 
     [Fact]
@@ -110,10 +144,12 @@ public sealed class FullDhcpResponderTests
         {
             using var restarted = await ResponderAsync(new SqliteLeaseStore(database));
             var again = (await SendAsync(restarted, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:08")))!;
-            var other = (await SendAsync(restarted, DhcpRequests.Request("52:54:00:00:00:09", granted, null)))!;
+            var other = (await SendAsync(restarted, DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:09")))!;
+            var reboot = (await SendAsync(restarted, DhcpRequests.Request("52:54:00:00:00:08", granted, null)))!;
 
             again.YourAddress.ShouldBe(granted);
-            other.MessageType.ShouldBe(DhcpMessageType.Nak);
+            other.YourAddress.ShouldNotBe(granted);
+            reboot.MessageType.ShouldBe(DhcpMessageType.Ack);
         }
 
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
