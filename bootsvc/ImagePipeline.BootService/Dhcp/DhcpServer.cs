@@ -45,6 +45,8 @@ public sealed partial class DhcpServer : IAsyncDisposable
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.EnableBroadcast = true;
+            // A boot storm arrives at once: room for a burst while the loop catches up (capped by net.core.rmem_max).
+            socket.ReceiveBufferSize = 4 * 1024 * 1024;
             LinuxSockets.BindToDevice(socket, interfaceName);
             socket.Bind(new IPEndPoint(IPAddress.Any, port));
             sockets.Add(socket);

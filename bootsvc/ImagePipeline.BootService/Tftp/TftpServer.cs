@@ -43,6 +43,8 @@ public sealed partial class TftpServer : IAsyncDisposable
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // A boot storm arrives at once: room for a burst while the loop catches up (capped by net.core.rmem_max).
+        socket.ReceiveBufferSize = 4 * 1024 * 1024;
         // IP_PKTINFO: which local address a request arrived on, so its transfer answers from it.
         socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
         if (interfaceName is not null)
