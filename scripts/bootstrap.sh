@@ -7,8 +7,10 @@ packages=(
   # image builder
   mmdebstrap debian-archive-keyring dosfstools mtools squashfs-tools e2fsprogs fdisk zstd
   kmod syslinux syslinux-common systemd-boot-efi qemu-utils
-  # validation harness
-  qemu-system-x86 ovmf ipxe-qemu
+  # validation harness and virtual PXE networks
+  qemu-system-x86 ovmf ipxe-qemu iproute2
+  # boot service: iPXE binaries it serves; real clients and peers its tests and benchmarks use
+  ipxe busybox udhcpc tftp-hpa tftpd-hpa nginx-light curl
 )
 
 missing=()

@@ -8,6 +8,7 @@ using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Scripts;
 using ImagePipeline.BootService.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -50,6 +51,16 @@ public static class BootServiceExtensions
             json.SerializerOptions.Converters.Add(new IPAddressJsonConverter());
         });
         return services;
+    }
+
+    /// <summary>
+    /// Kestrel settings for serving kernels and images: a 1 MiB response buffer instead of 64 KiB,
+    /// so a large file is copied in fewer, larger writes (measured by <c>imagepipe bench http</c>).
+    /// </summary>
+    public static void ConfigureForBootFiles(this KestrelServerOptions kestrel)
+    {
+        kestrel.Limits.MaxResponseBufferSize = 1 << 20;
+        kestrel.AddServerHeader = false;
     }
 
     public static IEndpointRouteBuilder MapBootService(this IEndpointRouteBuilder app)

@@ -2,9 +2,7 @@ using ImagePipeline.BootService.Files;
 using ImagePipeline.BootService.Images;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Net.Http.Headers;
 
 namespace ImagePipeline.BootService.Http;
 
@@ -22,14 +20,12 @@ public static class BootFilesApi
         return app;
     }
 
-    private static Results<PhysicalFileHttpResult, NotFound, ForbidHttpResult, ProblemHttpResult> Serve(FileLookup lookup)
+    private static IResult Serve(FileLookup lookup)
     {
         if (lookup.IsRefused)
             return TypedResults.Problem(lookup.Refusal, statusCode: StatusCodes.Status403Forbidden);
         if (lookup.File is not { } file)
             return TypedResults.NotFound();
-        var modified = file.LastWriteTimeUtc;
-        var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{modified.Ticks:x}\"");
-        return TypedResults.PhysicalFile(file.FullName, "application/octet-stream", lastModified: modified, entityTag: etag, enableRangeProcessing: true);
+        return new FileResponse(file);
     }
 }

@@ -18,7 +18,11 @@ public static class BenchVerb
         build.SetAction(async (parse, cancellationToken) => await BuildAsync(parse.GetValue(recipeOption) ?? RepositoryPaths.Example("debian-web"), cancellationToken));
         var validate = new Command("validate", "Wall time of the tiny example's four-profile matrix against the limit: one VM's boot alone, times the rounds the cores allow.");
         validate.SetAction(async (parse, cancellationToken) => await ValidateAsync(cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate };
+        var tftp = new Command("tftp", "A 64 MiB file over loopback: our TFTP server (windowsize 16) vs tftpd-hpa; goal >= 1.0x.");
+        tftp.SetAction(async (_, cancellationToken) => await Benchmarks.TftpBenchmark.RunAsync(cancellationToken));
+        var http = new Command("http", "A 1 GiB image over loopback: the boot service's HTTP vs nginx; goal >= 0.8x.");
+        http.SetAction(async (_, cancellationToken) => await Benchmarks.HttpBenchmark.RunAsync(cancellationToken));
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)

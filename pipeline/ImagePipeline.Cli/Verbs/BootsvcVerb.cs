@@ -84,7 +84,11 @@ public static class BootsvcVerb
             console.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.WebHost.UseKestrel(kestrel => kestrel.ListenAnyIP(options.HttpPort));
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.ConfigureForBootFiles();
+            kestrel.ListenAnyIP(options.HttpPort);
+        });
         try
         {
             builder.Services.AddBootService(options);

@@ -22,6 +22,29 @@ public sealed class BootFilesApiTests
         (await response.Content.ReadAsByteArrayAsync(Ct)).ShouldBe(service.Kernel[1000..2000]);
     }
 
+    [Theory]
+    [InlineData("bytes=-100", 206, "bytes 299900-299999/300000", 100)]
+    [InlineData("bytes=299990-", 206, "bytes 299990-299999/300000", 10)]
+    [InlineData("bytes=299990-999999", 206, "bytes 299990-299999/300000", 10)]
+    [InlineData("bytes=300000-", 416, "bytes */300000", 0)]
+    [InlineData("bytes=0-1,5-6", 200, null, 300000)]
+    [InlineData("lines=0-1", 200, null, 300000)]
+    public async Task Range_forms_are_answered_as_RFC_9110_says(string range, int status, string? contentRange, int bytes)
+    {
+        await using var service = await InProcessBootService.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/files/deploy/vmlinuz");
+        request.Headers.TryAddWithoutValidation("Range", range);
+
+        using var response = await service.Client.SendAsync(request, Ct);
+        var body = await response.Content.ReadAsByteArrayAsync(Ct);
+
+        ((int)response.StatusCode).ShouldBe(status);
+        response.Content.Headers.ContentRange?.ToString().ShouldBe(contentRange);
+        body.Length.ShouldBe(bytes);
+        if (status == 206)
+            body.ShouldBe(service.Kernel[^bytes..]);
+    }
+
     [Fact]
     public async Task An_unchanged_file_is_not_sent_again_and_a_stale_range_gets_the_whole_file()
     {

@@ -12,7 +12,11 @@ public static partial class NamespaceSockets
 {
     private const int CloneNewNet = 0x40000000;
 
-    public static Socket CreateUdp(string networkNamespace)
+    public static Socket CreateUdp(string networkNamespace) => Create(networkNamespace, SocketType.Dgram, ProtocolType.Udp);
+
+    public static Socket CreateTcp(string networkNamespace) => Create(networkNamespace, SocketType.Stream, ProtocolType.Tcp);
+
+    public static Socket Create(string networkNamespace, SocketType type, ProtocolType protocol)
     {
         Socket? socket = null;
         Exception? failure = null;
@@ -23,7 +27,7 @@ public static partial class NamespaceSockets
                 using var handle = File.OpenHandle($"/run/netns/{networkNamespace}");
                 if (setns((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
                     throw new InvalidOperationException($"setns into {networkNamespace} failed: errno {Marshal.GetLastPInvokeError()}");
-                socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                socket = new Socket(AddressFamily.InterNetwork, type, protocol);
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or SocketException or UnauthorizedAccessException)
             {

@@ -16,13 +16,16 @@ public sealed class VirtualNetwork : IAsyncDisposable
 {
     public const string Prefix = "imagepipe-net-";
     public const string Bridge = "br0";
-    public const int PrefixLength = 24;
 
     private static int counter;
     private readonly List<string> clientNamespaces = [];
     private int devices;
 
-    private VirtualNetwork(string name) => Namespace = name;
+    private VirtualNetwork(string name, int prefixLength)
+    {
+        Namespace = name;
+        PrefixLength = prefixLength;
+    }
 
     /// <summary>The namespace the bridge, the taps and the boot service live in.</summary>
     public string Namespace { get; }
@@ -30,10 +33,15 @@ public sealed class VirtualNetwork : IAsyncDisposable
     /// <summary>The boot service's address on the bridge.</summary>
     public IPAddress ServerAddress { get; } = IPAddress.Parse("10.213.0.1");
 
-    public static async Task<VirtualNetwork> CreateAsync(string label, CancellationToken cancellationToken = default)
+    /// <summary>The subnet's prefix: /24 by default; a boot storm of hundreds of machines needs a larger one.</summary>
+    public int PrefixLength { get; }
+
+    public static Task<VirtualNetwork> CreateAsync(string label, CancellationToken cancellationToken = default) => CreateAsync(label, 24, cancellationToken);
+
+    public static async Task<VirtualNetwork> CreateAsync(string label, int prefixLength, CancellationToken cancellationToken = default)
     {
         await ReapOrphansAsync(cancellationToken);
-        var network = new VirtualNetwork($"{Prefix}{Environment.ProcessId}-{label}-{Interlocked.Increment(ref counter)}");
+        var network = new VirtualNetwork($"{Prefix}{Environment.ProcessId}-{label}-{Interlocked.Increment(ref counter)}", prefixLength);
         try
         {
             await IpAsync(["netns", "add", network.Namespace], cancellationToken);
@@ -42,7 +50,7 @@ public sealed class VirtualNetwork : IAsyncDisposable
             // No duplicate address detection on the bridge: its link-local address (the source of
             // router advertisements) is usable at once instead of a second later.
             await network.ExecAsync("sysctl", ["-qw", $"net.ipv6.conf.{Bridge}.accept_dad=0"], cancellationToken);
-            await network.InAsync(["addr", "add", $"{network.ServerAddress}/{PrefixLength}", "dev", Bridge], cancellationToken);
+            await network.InAsync(["addr", "add", $"{network.ServerAddress}/{prefixLength}", "dev", Bridge], cancellationToken);
             await network.InAsync(["link", "set", Bridge, "up"], cancellationToken);
             return network;
         }

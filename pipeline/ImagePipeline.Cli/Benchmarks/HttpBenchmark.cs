@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using CliWrap;
+using CliWrap.Buffered;
+using ImagePipeline.BootService.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ImagePipeline.Cli.Benchmarks;
+
+/// <summary>
+/// <c>imagepipe bench http</c>: a 1 GiB image over loopback from the boot service's HTTP file path
+/// and from nginx (sendfile on), each fetched by curl to /dev/null. Best of three; goal: ours at
+/// least 0.8x nginx.
+/// </summary>
+public static class HttpBenchmark
+{
+    private const long FileBytes = 1L << 30;
+
+    public static async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-http-");
+        using var stopPeer = new CancellationTokenSource();
+        CommandTask<CommandResult>? nginx = null;
+        WebApplication? app = null;
+        try
+        {
+            var files = Path.Combine(scratch.FullName, "bootsvc", "files");
+            Directory.CreateDirectory(files);
+            await BenchTable.WriteTestFileAsync(Path.Combine(files, "image.raw"), FileBytes, cancellationToken);
+
+            var oursPort = FreeTcpPort();
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel(k =>
+            {
+                k.ConfigureForBootFiles();
+                k.Listen(IPAddress.Loopback, oursPort);
+            });
+            builder.Services.AddBootService(new BootServiceOptions
+            {
+                Mode = BootMode.HttpOnly,
+                ServerAddress = IPAddress.Loopback,
+                HttpPort = oursPort,
+                DataDirectory = Path.Combine(scratch.FullName, "bootsvc"),
+                ArtifactsDirectory = Path.Combine(scratch.FullName, "artifacts"),
+            });
+            app = builder.Build();
+            app.MapBootService();
+            await app.StartAsync(cancellationToken);
+
+            var peerPort = FreeTcpPort();
+            var config = Path.Combine(scratch.FullName, "nginx.conf");
+            await File.WriteAllTextAsync(config, $$"""
+                daemon off;
+                user root;
+                worker_processes auto;
+                pid {{scratch.FullName}}/nginx.pid;
+                error_log {{scratch.FullName}}/nginx-error.log;
+                events { worker_connections 64; }
+                http {
+                    access_log off;
+                    sendfile on;
+                    tcp_nopush on;
+                    server { listen 127.0.0.1:{{peerPort}}; root {{files}}; }
+                }
+                """, cancellationToken);
+            nginx = CliWrap.Cli.Wrap("nginx").WithArguments(["-c", config, "-p", scratch.FullName])
+                .WithValidation(CommandResultValidation.None).ExecuteAsync(stopPeer.Token);
+            await Task.Delay(500, cancellationToken);
+            if (nginx.Task.IsCompleted)
+            {
+                Console.Error.WriteLine("bench http: nginx did not start; install it with apt-get install nginx-light");
+                return ExitCodes.Failed;
+            }
+
+            var oursSeconds = double.MaxValue;
+            var peerSeconds = double.MaxValue;
+            for (var round = 1; round <= 3; round++)
+            {
+                var a = await FetchAsync($"http://127.0.0.1:{oursPort}/files/image.raw", cancellationToken);
+                var b = await FetchAsync($"http://127.0.0.1:{peerPort}/image.raw", cancellationToken);
+                Console.WriteLine($"round {round}: ours {Rate(a)}, nginx {Rate(b)}");
+                oursSeconds = Math.Min(oursSeconds, a);
+                peerSeconds = Math.Min(peerSeconds, b);
+            }
+
+            BenchTable.Header();
+            BenchTable.Row("http 1 GiB image loopback (curl)", Rate(oursSeconds), Rate(peerSeconds), peerSeconds / oursSeconds, ">= 0.8x vs nginx");
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            if (app is not null)
+            {
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+            }
+
+            await stopPeer.CancelAsync();
+            if (nginx is not null)
+            {
+                try
+                {
+                    await nginx;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<double> FetchAsync(string url, CancellationToken cancellationToken)
+    {
+        var result = await CliWrap.Cli.Wrap("curl").WithArguments(["-sS", "-o", "/dev/null", "-w", "%{size_download} %{time_total}", url])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken);
+        var fields = result.StandardOutput.Split(' ');
+        if (result.ExitCode != 0 || fields.Length != 2 || long.Parse(fields[0], CultureInfo.InvariantCulture) != FileBytes)
+            throw new InvalidOperationException($"curl {url} failed: {result.StandardError} {result.StandardOutput}");
+        return double.Parse(fields[1], CultureInfo.InvariantCulture);
+    }
+
+    private static string Rate(double seconds) => $"{FileBytes / seconds / 1e6:0} MB/s";
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
