@@ -22,7 +22,11 @@ public static class BenchVerb
         tftp.SetAction(async (_, cancellationToken) => await Benchmarks.TftpBenchmark.RunAsync(cancellationToken));
         var http = new Command("http", "A 1 GiB image over loopback: the boot service's HTTP vs nginx; goal >= 0.8x.");
         http.SetAction(async (_, cancellationToken) => await Benchmarks.HttpBenchmark.RunAsync(cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http };
+        var bootstorm = new Command("bootstorm", "N simulated machines netboot at once through imagepipe bootsvc: DHCP, script, kernel, initrd; goal 0 errors at 500.");
+        var clients = new Option<int>("--clients") { Description = "machines in the storm", DefaultValueFactory = _ => 500 };
+        bootstorm.Options.Add(clients);
+        bootstorm.SetAction(async (parse, cancellationToken) => await Benchmarks.BootstormBenchmark.RunAsync(parse.GetValue(clients), cancellationToken));
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)
