@@ -16,20 +16,33 @@ public static class BusyboxInitramfs
         "crc32c_generic", "crc32c_intel", "ext4", "squashfs", "overlay",
     ];
 
+    private static readonly string[] BaseDirectories = ["bin", "dev", "etc", "lib", "lib/modules", "proc", "sys"];
+
     public static async Task BuildAsync(BuildContext context, string tree, string kernelVersion)
     {
+        var target = Path.Combine(tree, "boot", $"initrd.img-{kernelVersion}");
+        await using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
+        var cpio = new CpioNewcWriter(output, context.SourceDateEpoch);
+        await WriteBusyboxSystemAsync(context, cpio, tree, kernelVersion, BootModules, ["newroot"]);
+        cpio.File("init", System.Text.Encoding.UTF8.GetBytes(EmbeddedFiles.Read("Boot/busybox-initramfs-init.sh")), 0b111_101_101);
+        cpio.Finish();
+    }
+
+    /// <summary>
+    /// The part every busybox initramfs shares: the base directories, /dev/console, busybox and a
+    /// symlink per applet, and <paramref name="modules"/> (with their dependencies, in load order)
+    /// flat in /lib/modules with /etc/modules.order for the init to insmod.
+    /// </summary>
+    internal static async Task WriteBusyboxSystemAsync(BuildContext context, CpioNewcWriter cpio, string tree, string kernelVersion,
+        IEnumerable<string> modules, IEnumerable<string> extraDirectories)
+    {
         var modulesDir = Path.Combine(tree, "lib/modules", kernelVersion);
-        var modules = new KernelModules(modulesDir);
-        var order = modules.LoadOrder(BootModules);
+        var order = new KernelModules(modulesDir).LoadOrder(modules);
         var applets = (await context.RunAsync(BaseRootfsStage.Name, Path.Combine(tree, "bin/busybox"), "--list"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(a => a != "busybox")
             .Order(StringComparer.Ordinal);
-
-        var target = Path.Combine(tree, "boot", $"initrd.img-{kernelVersion}");
-        await using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
-        var cpio = new CpioNewcWriter(output, context.SourceDateEpoch);
-        foreach (var dir in new[] { "bin", "dev", "etc", "lib", "lib/modules", "proc", "sys", "newroot" })
+        foreach (var dir in BaseDirectories.Concat(extraDirectories))
             cpio.Directory(dir);
         cpio.CharDevice("dev/console", 5, 1, 0b110_000_000);
         cpio.File("bin/busybox", await File.ReadAllBytesAsync(Path.Combine(tree, "bin/busybox"), context.CancellationToken), 0b111_101_101);
@@ -47,7 +60,6 @@ public static class BusyboxInitramfs
         }
 
         cpio.File("etc/modules.order", System.Text.Encoding.UTF8.GetBytes(string.Join('\n', flat) + "\n"), 0b110_100_100);
-        cpio.File("init", System.Text.Encoding.UTF8.GetBytes(EmbeddedFiles.Read("Boot/busybox-initramfs-init.sh")), 0b111_101_101);
-        cpio.Finish();
+        context.Log.Line($"initramfs: busybox and {flat.Count} modules");
     }
 }

@@ -92,35 +92,15 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
 
     private static async Task WriteInitramfsAsync(BuildContext context, string tree, string kernelVersion, string? agentBinary, string target)
     {
-        var modulesDir = Path.Combine(tree, "lib/modules", kernelVersion);
-        var order = new KernelModules(modulesDir).LoadOrder(Modules);
-        var applets = (await context.RunAsync(BaseRootfsStage.Name, Path.Combine(tree, "bin/busybox"), "--list"))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(a => a != "busybox")
-            .Order(StringComparer.Ordinal);
         await using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
         var cpio = new CpioNewcWriter(output, context.SourceDateEpoch);
-        foreach (var dir in new[] { "bin", "dev", "etc", "lib", "lib/modules", "proc", "run", "sys", "tmp" })
-            cpio.Directory(dir);
-        cpio.CharDevice("dev/console", 5, 1, 0b110_000_000);
-        cpio.File("bin/busybox", await File.ReadAllBytesAsync(Path.Combine(tree, "bin/busybox"), context.CancellationToken), 0b111_101_101);
-        foreach (var applet in applets)
-            cpio.Symlink($"bin/{applet}", "busybox");
-        var flat = new List<string>();
-        foreach (var module in order)
-        {
-            var name = Path.GetFileName(module);
-            cpio.File($"lib/modules/{name}", await File.ReadAllBytesAsync(Path.Combine(modulesDir, module), context.CancellationToken), 0b110_100_100);
-            flat.Add(name);
-        }
-
-        cpio.File("etc/modules.order", Encoding.UTF8.GetBytes(string.Join('\n', flat) + "\n"), 0b110_100_100);
+        await BusyboxInitramfs.WriteBusyboxSystemAsync(context, cpio, tree, kernelVersion, Modules, ["run", "tmp"]);
         cpio.File("etc/udhcpc.script", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("Stages/busybox-udhcpc.script")), 0b111_101_101);
         cpio.Symlink("etc/resolv.conf", "/run/resolv.conf");
         if (agentBinary is not null)
             cpio.File(AgentPath, await File.ReadAllBytesAsync(agentBinary, context.CancellationToken), 0b111_101_101);
         cpio.File("init", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("DeployEnvironment/deploy-init.sh")), 0b111_101_101);
         cpio.Finish();
-        context.Log.Line($"deploy initramfs: {flat.Count} modules, agent {(agentBinary is null ? "absent" : Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(agentBinary, context.CancellationToken))))}");
+        context.Log.Line($"deploy initramfs: agent {(agentBinary is null ? "absent" : Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(agentBinary, context.CancellationToken))))}");
     }
 }

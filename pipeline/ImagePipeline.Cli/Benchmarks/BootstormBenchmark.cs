@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using CliWrap;
 using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.Validation.Networks;
 
@@ -22,9 +20,6 @@ public static class BootstormBenchmark
     public static async Task<int> RunAsync(int clients, CancellationToken cancellationToken)
     {
         var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-bootstorm-");
-        using var stopService = new CancellationTokenSource();
-        CommandTask<CommandResult>? service = null;
-        var output = new StringBuilder();
         try
         {
             var deploy = Path.Combine(scratch.FullName, "bootsvc", "files", "deploy");
@@ -40,17 +35,9 @@ public static class BootstormBenchmark
             string[] self = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet"
                 ? [Environment.ProcessPath!, typeof(BootstormBenchmark).Assembly.Location]
                 : [Environment.ProcessPath!];
-            service = network.Command(self[0], [.. self[1..], "bootsvc", "--interface", VirtualNetwork.Bridge, "--mode", "full", "--discovery", "--data", scratch.FullName])
-                .WithStandardOutputPipe(PipeTarget.ToDelegate(line => { lock (output) output.AppendLine(line); }))
-                .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (output) output.AppendLine(line); }))
-                .ExecuteAsync(stopService.Token);
-            var ready = Stopwatch.StartNew();
-            while (!Contains(output, "boot service ready"))
-            {
-                if (service.Task.IsCompleted || ready.Elapsed > TimeSpan.FromSeconds(30))
-                    throw new InvalidOperationException($"the boot service did not start: {output}");
-                await Task.Delay(100, cancellationToken);
-            }
+            await using var service = new BackgroundProcess("imagepipe bootsvc",
+                network.Command(self[0], [.. self[1..], "bootsvc", "--interface", VirtualNetwork.Bridge, "--mode", "full", "--discovery", "--data", scratch.FullName]));
+            await service.WaitUntilReadyAsync(TimeSpan.Zero, "boot service ready", "see its output", cancellationToken);
 
             await using var dhcp = new DhcpExchange(NamespaceSockets.CreateUdp(clientNamespace), new IPEndPoint(IPAddress.Parse("10.213.7.255"), DhcpServer.ServerPort));
             using var http = new HttpClient(new SocketsHttpHandler
@@ -109,26 +96,8 @@ public static class BootstormBenchmark
         }
         finally
         {
-            await stopService.CancelAsync();
-            if (service is not null)
-            {
-                try
-                {
-                    await service;
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-
             scratch.Delete(recursive: true);
         }
-    }
-
-    private static bool Contains(StringBuilder output, string text)
-    {
-        lock (output)
-            return output.ToString().Contains(text, StringComparison.Ordinal);
     }
 
     private static double Percentile(List<double> sorted, int percentile) =>

@@ -22,8 +22,6 @@ public static class HttpBenchmark
     public static async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-http-");
-        using var stopPeer = new CancellationTokenSource();
-        CommandTask<CommandResult>? nginx = null;
         WebApplication? app = null;
         try
         {
@@ -67,14 +65,8 @@ public static class HttpBenchmark
                     server { listen 127.0.0.1:{{peerPort}}; root {{files}}; }
                 }
                 """, cancellationToken);
-            nginx = CliWrap.Cli.Wrap("nginx").WithArguments(["-c", config, "-p", scratch.FullName])
-                .WithValidation(CommandResultValidation.None).ExecuteAsync(stopPeer.Token);
-            await Task.Delay(500, cancellationToken);
-            if (nginx.Task.IsCompleted)
-            {
-                Console.Error.WriteLine("bench http: nginx did not start; install it with apt-get install nginx-light");
-                return ExitCodes.Failed;
-            }
+            await using var nginx = new BackgroundProcess("nginx", CliWrap.Cli.Wrap("nginx").WithArguments(["-c", config, "-p", scratch.FullName]));
+            await nginx.WaitUntilReadyAsync(TimeSpan.FromMilliseconds(500), null, "apt-get install nginx-light", cancellationToken);
 
             var oursSeconds = double.MaxValue;
             var peerSeconds = double.MaxValue;
@@ -97,18 +89,6 @@ public static class HttpBenchmark
             {
                 await app.StopAsync(CancellationToken.None);
                 await app.DisposeAsync();
-            }
-
-            await stopPeer.CancelAsync();
-            if (nginx is not null)
-            {
-                try
-                {
-                    await nginx;
-                }
-                catch (OperationCanceledException)
-                {
-                }
             }
 
             scratch.Delete(recursive: true);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using CliWrap;
 using ImagePipeline.BootService.Files;
 using ImagePipeline.BootService.Tftp;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,22 +21,15 @@ public static class TftpBenchmark
     public static async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-tftp-");
-        using var stopPeer = new CancellationTokenSource();
-        CommandTask<CommandResult>? peer = null;
         try
         {
             await BenchTable.WriteTestFileAsync(Path.Combine(scratch.FullName, "image.bin"), FileBytes, cancellationToken);
             await using var ours = new TftpServer(new BootFiles([scratch.FullName]), new TftpServerLimits(), NullLogger.Instance);
             ours.Start(IPAddress.Loopback, 0);
             var peerEndPoint = new IPEndPoint(IPAddress.Loopback, FreeUdpPort());
-            peer = CliWrap.Cli.Wrap("in.tftpd").WithArguments(["-L", "-a", $"127.0.0.1:{peerEndPoint.Port}", "-s", scratch.FullName, "-u", "root"])
-                .WithValidation(CommandResultValidation.None).ExecuteAsync(stopPeer.Token);
-            await Task.Delay(300, cancellationToken);
-            if (peer.Task.IsCompleted)
-            {
-                Console.Error.WriteLine("bench tftp: tftpd-hpa (in.tftpd) did not start; install it with apt-get install tftpd-hpa");
-                return ExitCodes.Failed;
-            }
+            await using var peer = new BackgroundProcess("tftpd-hpa",
+                CliWrap.Cli.Wrap("in.tftpd").WithArguments(["-L", "-a", $"127.0.0.1:{peerEndPoint.Port}", "-s", scratch.FullName, "-u", "root"]));
+            await peer.WaitUntilReadyAsync(TimeSpan.FromMilliseconds(300), null, "apt-get install tftpd-hpa", cancellationToken);
 
             var oursSeconds = double.MaxValue;
             var peerSeconds = double.MaxValue;
@@ -56,18 +48,6 @@ public static class TftpBenchmark
         }
         finally
         {
-            await stopPeer.CancelAsync();
-            if (peer is not null)
-            {
-                try
-                {
-                    await peer;
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-
             scratch.Delete(recursive: true);
         }
     }
