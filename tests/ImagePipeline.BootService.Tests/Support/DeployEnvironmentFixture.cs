@@ -1,20 +1,33 @@
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.DeployEnvironment;
+using ImagePipeline.Recipes;
 
 [assembly: AssemblyFixture(typeof(ImagePipeline.BootService.Tests.Support.DeployEnvironmentFixture))]
 
 namespace ImagePipeline.BootService.Tests.Support;
 
-/// <summary>The deploy environment (kernel + initramfs, no agent) that real-client tests netboot, built once for the test run.</summary>
+/// <summary>
+/// What real-client tests boot, built once per run in one data directory (so the deploy
+/// environment reuses the tiny image's busybox base): the deploy environment (no agent) machines
+/// netboot into, and the tiny example image for machines that already have an OS on their disk.
+/// </summary>
 public sealed class DeployEnvironmentFixture : IAsyncLifetime
 {
     private readonly DirectoryInfo data = System.IO.Directory.CreateTempSubdirectory("imagepipe-bootsvc-tests-");
 
     public string Directory => Path.Combine(data.FullName, "deploy");
 
-    public async ValueTask InitializeAsync() =>
-        await new DeployEnvironmentBuilder(new BuildOptions { DataDirectory = data.FullName }, NullBuildObserver.Instance)
-            .BuildAsync(Directory, agentBinary: null, TestContext.Current.CancellationToken);
+    /// <summary>disk.qcow2 of the tiny example.</summary>
+    public string TinyQcow2 { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        var options = new BuildOptions { DataDirectory = data.FullName };
+        var tiny = await new ImageBuilder(options, NullBuildObserver.Instance)
+            .BuildAsync(RecipeParser.Load(RepositoryLayout.Example("tiny")), TestContext.Current.CancellationToken);
+        TinyQcow2 = Path.Combine(tiny.Directory, "disk.qcow2");
+        await new DeployEnvironmentBuilder(options, NullBuildObserver.Instance).BuildAsync(Directory, agentBinary: null, TestContext.Current.CancellationToken);
+    }
 
     public ValueTask DisposeAsync()
     {

@@ -23,6 +23,7 @@ public sealed class TftpServerTests : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(root.FullName, "files", "deploy"));
         File.WriteAllBytes(Path.Combine(root.FullName, "files", "deploy", "initrd.img"), payload);
         File.WriteAllBytes(Path.Combine(root.FullName, "files", "exact"), new byte[1024]);
+        File.WriteAllText(Path.Combine(root.FullName, "files", "boot.ipxe"), "#!ipxe\nchain http://10.0.0.1/x\r\n");
         File.WriteAllText(Path.Combine(root.FullName, "outside"), "secret");
         File.CreateSymbolicLink(Path.Combine(root.FullName, "files", "escape"), Path.Combine(root.FullName, "outside"));
         server = new TftpServer(new BootFiles([Path.Combine(root.FullName, "files")]), new TftpServerLimits(), NullLogger.Instance);
@@ -52,6 +53,18 @@ public sealed class TftpServerTests : IAsyncLifetime
 
         result.ExitCode.ShouldBe(0, result.StandardError + result.StandardOutput);
         File.ReadAllBytes(target).ShouldBe(payload);
+    }
+
+    [Fact]
+    public async Task Tftp_hpa_in_netascii_mode_gets_the_text_with_its_line_ends_intact()
+    {
+        var target = Path.Combine(root.FullName, "ascii.out");
+
+        var result = await CliWrap.Cli.Wrap("tftp").WithArguments(["-m", "netascii", "127.0.0.1", EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-c", "get", "boot.ipxe", target])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(TestContext.Current.CancellationToken);
+
+        result.ExitCode.ShouldBe(0, result.StandardError + result.StandardOutput);
+        File.ReadAllText(target).ShouldBe("#!ipxe\nchain http://10.0.0.1/x\r\n");
     }
 
     [Theory]
