@@ -116,6 +116,12 @@ public static class BootsvcVerb
         Console.WriteLine($"boot service ready: mode {options.Mode.ToString().ToLowerInvariant()} on {options.Interface ?? "(no interface)"}, "
             + $"server {network.ServerAddress}, pool {network.Pool?.ToString() ?? "none"}, TFTP port {options.TftpPort}, HTTP port {options.HttpPort}, "
             + $"discovery {(options.Discovery ? "on" : "off")}");
+        foreach (var file in new[] { BootService.Scripts.IpxeScripts.DeployKernel, BootService.Scripts.IpxeScripts.DeployInitrd })
+        {
+            if (!File.Exists(Path.Combine(options.FilesDirectory, file)))
+                Console.Error.WriteLine($"bootsvc: warning: {Path.Combine(options.FilesDirectory, file)} is missing, so machines that need a deploy cannot boot one; run ./imagepipe build-deploy-env");
+        }
+
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
