@@ -1,0 +1,77 @@
+using ImagePipeline.Agent.Disks;
+using ImagePipeline.Agent.Transport;
+using ImagePipeline.Agent.Writing;
+
+namespace ImagePipeline.Agent;
+
+/// <summary>
+/// <c>imagepipe-agent write --url URL --size N --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key PEM | --allow-unsigned] [--verify]</c>:
+/// the write path alone, for benchmarks and operators. (<c>deploy</c> and <c>report</c> modes follow.)
+/// Exit 0 written, 1 refused (the first MiB untouched), 2 usage.
+/// </summary>
+public static class AgentProgram
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args is not ["write", ..])
+        {
+            Console.Error.WriteLine("usage: imagepipe-agent write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
+            return 2;
+        }
+
+        var options = Options(args[1..]);
+        if (!options.TryGetValue("url", out var url) || !options.TryGetValue("size", out var sizeText) || !long.TryParse(sizeText, out var size)
+            || !options.TryGetValue("sha256", out var sha) || !options.TryGetValue("target", out var targetPath))
+        {
+            Console.Error.WriteLine("write: --url, --size, --sha256 and --target are required");
+            return 2;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        var writeOptions = new WriteOptions
+        {
+            AllowUnsigned = options.ContainsKey("allow-unsigned"),
+            TrustedPublicKeyPem = options.TryGetValue("trust-key", out var keyFile) ? await File.ReadAllTextAsync(keyFile, cancel.Token) : null,
+            VerifyAfterWrite = options.ContainsKey("verify"),
+        };
+        var request = new WriteRequest(new Uri(url), options.GetValueOrDefault("encoding", "zstd"), size, sha, options.GetValueOrDefault("signature"));
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        try
+        {
+            using var target = BlockDevice.Open(targetPath, size);
+            var result = await new ImageWriter(new HttpImageTransport(http), writeOptions, TimeProvider.System)
+                .WriteAsync(request, target, p => Console.Error.WriteLine($"{p.Phase} {p.BytesDone >> 20}/{p.BytesTotal >> 20} MiB {p.BytesPerSecond / 1e6:0} MB/s"), cancel.Token);
+            Console.WriteLine($"written {result.SizeBytes} bytes to {targetPath} in {result.Elapsed.TotalSeconds:0.00} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes, direct I/O {(target.UsesDirectIo ? "on" : "off")})");
+            return 0;
+        }
+        catch (DeployRefusedException e)
+        {
+            Console.Error.WriteLine($"refused: {e.Message}");
+            return 1;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"refused: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static Dictionary<string, string> Options(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+                continue;
+            var name = args[i][2..];
+            options[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "";
+        }
+
+        return options;
+    }
+}

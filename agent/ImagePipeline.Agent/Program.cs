@@ -1,0 +1,1 @@
+return await ImagePipeline.Agent.AgentProgram.RunAsync(args);

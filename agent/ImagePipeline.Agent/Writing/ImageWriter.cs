@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using ImagePipeline.Agent.Disks;
+using ImagePipeline.Agent.Signing;
+using ImagePipeline.Agent.Transport;
+using ZstdSharp;
+
+namespace ImagePipeline.Agent.Writing;
+
+/// <summary>
+/// Streams an image onto a disk so that only a complete, verified image can ever boot. Download
+/// (resuming), zstd decoding, SHA-256 and writing all happen here, with no shell pipe to lose an
+/// exit status. Everything except the first MiB is written as it arrives; the first MiB (the
+/// protective MBR and the primary GPT: what makes the disk bootable) is held in memory and written
+/// last, only after the decoded length, the hash and the signature are right. Any failure before
+/// that leaves the first MiB exactly as it was, so the machine netboots again instead of booting a
+/// half-written disk.
+/// </summary>
+public sealed class ImageWriter(IImageTransport transport, WriteOptions options, TimeProvider clock)
+{
+    public const int HeadBytes = 1 << 20;
+    private const int ChunkBytes = 4 << 20;
+    private const int ChunksInFlight = 4;
+
+    public async Task<WriteResult> WriteAsync(WriteRequest request, IBlockDevice target, Action<WriteProgress>? progress, CancellationToken cancellationToken)
+    {
+        Check(request, target);
+        var watch = Stopwatch.StartNew();
+        await using var download = new ResumingStream(transport, request.Url, options.Resume, clock);
+        await using var decoded = request.Encoding == "zstd" ? new DecompressionStream(download, leaveOpen: true) : (Stream)download;
+        var head = new byte[Math.Min(HeadBytes, request.SizeBytes)];
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(ChunksInFlight) { SingleReader = true, SingleWriter = true });
+        var free = Channel.CreateUnbounded<AlignedBuffer>();
+        var buffers = Enumerable.Range(0, ChunksInFlight + 2).Select(_ => new AlignedBuffer(ChunkBytes)).ToList();
+        foreach (var buffer in buffers)
+            free.Writer.TryWrite(buffer);
+        try
+        {
+            // Two stages on two cores: download + decode here, hash + write in the consumer.
+            var consumer = Task.Run(() => ConsumeAsync(chunks.Reader, free.Writer, request, target, head, hash, watch, progress, cancellationToken), cancellationToken);
+            long decodedBytes;
+            try
+            {
+                decodedBytes = await ProduceAsync(decoded, chunks.Writer, free.Reader, request.SizeBytes, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                chunks.Writer.TryComplete(e);
+                await Task.WhenAny(consumer);
+                throw Refusal(e);
+            }
+
+            chunks.Writer.Complete();
+            var written = await consumer;
+            if (decodedBytes != request.SizeBytes)
+                throw new DeployRefusedException($"the image stream ended after {decodedBytes} of {request.SizeBytes} bytes (truncated)");
+            var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (digest != request.Sha256)
+                throw new DeployRefusedException($"SHA-256 of the written image is {digest}, expected {request.Sha256}: the stream is corrupt or is another image");
+            CheckSignature(request);
+
+            // Only now does the disk become bootable: all else is durable first, then the head.
+            target.Flush();
+            target.Write(0, head);
+            target.Flush();
+            if (options.VerifyAfterWrite)
+                VerifyReadBack(request, target);
+            return new WriteResult(request.SizeBytes, written + head.Length, download.Resumes, watch.Elapsed);
+        }
+        finally
+        {
+            foreach (var buffer in buffers)
+                ((IDisposable)buffer).Dispose();
+        }
+    }
+
+    private static void Check(WriteRequest request, IBlockDevice target)
+    {
+        if (request.Encoding is not ("zstd" or "raw"))
+            throw new DeployRefusedException($"image encoding '{request.Encoding}' is not supported; the boot service serves zstd or raw");
+        if (request.SizeBytes <= 0)
+            throw new DeployRefusedException($"image size {request.SizeBytes} is not a size");
+        if (request.SizeBytes > target.Length)
+            throw new DeployRefusedException($"the image is {request.SizeBytes} bytes but {target.Path} holds {target.Length}; choose a larger disk");
+        if (request.Sha256.Length != 64 || !request.Sha256.All(char.IsAsciiHexDigitLower))
+            throw new DeployRefusedException($"'{request.Sha256}' is not a lower-case hex SHA-256");
+    }
+
+    private void CheckSignature(WriteRequest request)
+    {
+        if (request.Signature is null)
+        {
+            if (!options.AllowUnsigned)
+                throw new DeployRefusedException("the image is unsigned; only promoted (signed) images are written here");
+            return;
+        }
+
+        if (options.TrustedPublicKeyPem is null)
+            throw new DeployRefusedException("the image is signed but this deploy environment has no trusted key to check it; rebuild it with --trust-key");
+        if (!ImageSignature.Verify(request.Sha256, request.Signature, options.TrustedPublicKeyPem))
+            throw new DeployRefusedException("the image's signature does not verify with the trusted key");
+    }
+
+    private static async Task<long> ProduceAsync(Stream decoded, ChannelWriter<Chunk> chunks, ChannelReader<AlignedBuffer> free, long size, CancellationToken cancellationToken)
+    {
+        long position = 0;
+        while (true)
+        {
+            var buffer = await free.ReadAsync(cancellationToken);
+            var filled = 0;
+            while (filled < ChunkBytes)
+            {
+                var read = await decoded.ReadAsync(buffer.Memory[filled..], cancellationToken);
+                if (read == 0)
+                    break;
+                filled += read;
+                if (position + filled > size)
+                    throw new DeployRefusedException($"the image stream is longer than the announced {size} bytes; refusing to write past it");
+            }
+
+            if (filled == 0)
+                return position;
+            await chunks.WriteAsync(new Chunk(buffer, position, filled), cancellationToken);
+            position += filled;
+            if (filled < ChunkBytes)
+                return position;
+        }
+    }
+
+    private static async Task<long> ConsumeAsync(ChannelReader<Chunk> chunks, ChannelWriter<AlignedBuffer> free, WriteRequest request, IBlockDevice target,
+        byte[] head, IncrementalHash hash, Stopwatch watch, Action<WriteProgress>? progress, CancellationToken cancellationToken)
+    {
+        long written = 0;
+        var lastReport = TimeSpan.Zero;
+        await foreach (var chunk in chunks.ReadAllAsync(cancellationToken))
+        {
+            var data = chunk.Buffer.Memory[..chunk.Length];
+            hash.AppendData(data.Span);
+            var offset = chunk.Offset;
+            if (offset < head.Length)
+            {
+                var inHead = (int)Math.Min(head.Length - offset, chunk.Length);
+                data.Span[..inHead].CopyTo(head.AsSpan((int)offset));
+                data = data[inHead..];
+                offset += inHead;
+            }
+
+            if (!data.IsEmpty && !(target.ReadsBackZeros && IsAllZero(data.Span)))
+            {
+                target.Write(offset, data.Span);
+                written += data.Length;
+            }
+
+            free.TryWrite(chunk.Buffer);
+            var done = chunk.Offset + chunk.Length;
+            if (progress is not null && (watch.Elapsed - lastReport >= TimeSpan.FromSeconds(1) || done == request.SizeBytes))
+            {
+                lastReport = watch.Elapsed;
+                var rate = done / Math.Max(watch.Elapsed.TotalSeconds, 1e-3);
+                progress(new WriteProgress("writing", done, request.SizeBytes, rate, rate > 0 ? (request.SizeBytes - done) / rate : null));
+            }
+        }
+
+        return written;
+    }
+
+    private static bool IsAllZero(ReadOnlySpan<byte> data) => data.IndexOfAnyExcept((byte)0) < 0;
+
+    private static void VerifyReadBack(WriteRequest request, IBlockDevice target)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[ChunkBytes];
+        for (long offset = 0; offset < request.SizeBytes;)
+        {
+            var read = target.Read(offset, buffer.AsSpan(0, (int)Math.Min(buffer.Length, request.SizeBytes - offset)));
+            if (read <= 0)
+                throw new DeployRefusedException($"reading {target.Path} back stopped at byte {offset}");
+            hash.AppendData(buffer.AsSpan(0, read));
+            offset += read;
+        }
+
+        var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (digest != request.Sha256)
+            throw new DeployRefusedException($"{target.Path} reads back with SHA-256 {digest}, not {request.Sha256}: the disk does not keep what is written to it");
+    }
+
+    /// <summary>What the decoder or transport threw, as a refusal with the reason.</summary>
+    private static DeployRefusedException Refusal(Exception e) => e switch
+    {
+        DeployRefusedException refused => refused,
+        ZstdException or InvalidDataException => new DeployRefusedException($"the image stream is not valid zstd ({e.Message}): corrupt bytes, or not the image", e),
+        OperationCanceledException => new DeployRefusedException("the deployment was cancelled", e),
+        _ => new DeployRefusedException($"the image could not be read: {e.Message}", e),
+    };
+
+    private readonly record struct Chunk(AlignedBuffer Buffer, long Offset, int Length);
+}
