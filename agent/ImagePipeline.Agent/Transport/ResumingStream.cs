@@ -11,11 +11,14 @@ namespace ImagePipeline.Agent.Transport;
 /// </summary>
 public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePolicy policy, TimeProvider clock) : Stream
 {
+    private const long ProgressBytes = 1 << 20;
+
     private ImageResponse? response;
     private long position;
     private long? totalLength;
     private string? entityTag;
     private int failures;
+    private long openedAt;
     private string lastError = "";
 
     /// <summary>How many times the download was resumed.</summary>
@@ -61,7 +64,6 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
                 }
 
                 position += read;
-                failures = 0;
                 return read;
             }
             catch (Exception e) when (e is IOException or HttpRequestException)
@@ -75,6 +77,7 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
     {
         if (position > 0)
             Resumes++;
+        openedAt = position;
         var opened = await transport.OpenAsync(url, position, entityTag, cancellationToken);
         try
         {
@@ -122,7 +125,10 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
         response?.Dispose();
         response = null;
         lastError = error;
-        if (++failures > policy.MaxConsecutiveFailures)
+        // A connection that delivered a real piece (1 MiB) before it broke was progress; one that keeps
+        // breaking after a few bytes is not, and counts towards the limit.
+        failures = position - openedAt >= ProgressBytes ? 1 : failures + 1;
+        if (failures > policy.MaxConsecutiveFailures)
             throw new DeployRefusedException($"download of {url} failed {failures} times in a row at byte {position}; last error: {lastError}");
         var backoff = TimeSpan.FromTicks(Math.Min(policy.MaxBackoff.Ticks, policy.InitialBackoff.Ticks << Math.Min(failures - 1, 16)));
         await Task.Delay(backoff, clock, cancellationToken);

@@ -147,11 +147,7 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
                 offset += inHead;
             }
 
-            if (!data.IsEmpty && !(target.ReadsBackZeros && IsAllZero(data.Span)))
-            {
-                target.Write(offset, data.Span);
-                written += data.Length;
-            }
+            written += WriteSkippingZeros(target, offset, data.Span);
 
             free.TryWrite(chunk.Buffer);
             var done = chunk.Offset + chunk.Length;
@@ -166,7 +162,40 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
         return written;
     }
 
-    private static bool IsAllZero(ReadOnlySpan<byte> data) => data.IndexOfAnyExcept((byte)0) < 0;
+    /// <summary>
+    /// Writes <paramref name="data"/>, leaving out 64 KiB blocks of zeros when the target reads
+    /// back zeros anyway; the blocks between are written as few large writes. Returns bytes written.
+    /// </summary>
+    private static long WriteSkippingZeros(IBlockDevice target, long offset, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+            return 0;
+        if (!target.ReadsBackZeros)
+        {
+            target.Write(offset, data);
+            return data.Length;
+        }
+
+        const int block = 64 * 1024;
+        long written = 0;
+        var runStart = -1;
+        for (var at = 0; at <= data.Length; at += block)
+        {
+            var zero = at < data.Length && data.Slice(at, Math.Min(block, data.Length - at)).IndexOfAnyExcept((byte)0) < 0;
+            var end = at >= data.Length;
+            if (!zero && !end && runStart < 0)
+                runStart = at;
+            if ((zero || end) && runStart >= 0)
+            {
+                var run = data[runStart..Math.Min(at, data.Length)];
+                target.Write(offset + runStart, run);
+                written += run.Length;
+                runStart = -1;
+            }
+        }
+
+        return written;
+    }
 
     private static void VerifyReadBack(WriteRequest request, IBlockDevice target)
     {
@@ -190,6 +219,7 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
     private static DeployRefusedException Refusal(Exception e) => e switch
     {
         DeployRefusedException refused => refused,
+        EndOfStreamException => new DeployRefusedException("the image stream ended in the middle of a zstd frame (truncated)", e),
         ZstdException or InvalidDataException => new DeployRefusedException($"the image stream is not valid zstd ({e.Message}): corrupt bytes, or not the image", e),
         OperationCanceledException => new DeployRefusedException("the deployment was cancelled", e),
         _ => new DeployRefusedException($"the image could not be read: {e.Message}", e),
