@@ -26,7 +26,9 @@ public static class BenchVerb
         var clients = new Option<int>("--clients") { Description = "machines in the storm", DefaultValueFactory = _ => 500 };
         bootstorm.Options.Add(clients);
         bootstorm.SetAction(async (parse, cancellationToken) => await Benchmarks.BootstormBenchmark.RunAsync(parse.GetValue(clients), cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm };
+        var write = new Command("write", "The agent writes a 2 GiB zstd image to a file and a loop device, vs dd of the raw image and curl|zstd|dd; peak RSS.");
+        write.SetAction(async (_, cancellationToken) => await Benchmarks.WriteBenchmark.RunAsync(cancellationToken));
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)
