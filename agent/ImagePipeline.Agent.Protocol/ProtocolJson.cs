@@ -9,6 +9,7 @@ namespace ImagePipeline.Agent.Protocol;
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RegisterRequest))]
+[JsonSerializable(typeof(HardwareFacts))]
 [JsonSerializable(typeof(RegisterResponse))]
 [JsonSerializable(typeof(ProgressReport))]
 [JsonSerializable(typeof(DeployResult))]

@@ -13,9 +13,28 @@ public static class AgentProgram
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is ["deploy", ..])
+        {
+            try
+            {
+                return await Deploy.DeployCommand.RunAsync(args.Contains("--stay-up"), CancellationToken.None);
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"deploy: {e.Message}");
+                return 2;
+            }
+        }
+
+        if (args is ["facts", ..])
+        {
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Hardware.HardwareFactsReader().Read(), Protocol.ProtocolJson.Default.HardwareFacts));
+            return 0;
+        }
+
         if (args is not ["write", ..])
         {
-            Console.Error.WriteLine("usage: imagepipe-agent write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
+            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
             return 2;
         }
 

@@ -26,7 +26,7 @@ public sealed class NativeBinaryTests : IDisposable
         libraries.ShouldNotBeEmpty();
         libraries.ShouldAllBe(l => LibcLevel.Any(allowed => Path.GetFileName(l).StartsWith(allowed, StringComparison.Ordinal)));
         usage.ExitCode.ShouldBe(2);
-        usage.StandardError.ShouldContain("usage: imagepipe-agent write");
+        usage.StandardError.ShouldContain("usage: imagepipe-agent deploy");
     }
 
     public void Dispose() => output.Delete(recursive: true);

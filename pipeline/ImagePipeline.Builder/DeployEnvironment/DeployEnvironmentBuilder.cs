@@ -37,10 +37,17 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
         "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "efivarfs",
     ];
 
+    /// <summary>What the NativeAOT agent loads: glibc (it links libc and libm) and OpenSSL (.NET's SHA-256 and ECDSA on Linux), from this Debian host.</summary>
+    private static readonly string[] AgentLibraries =
+    [
+        "/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6",
+        "/lib/x86_64-linux-gnu/libcrypto.so.3", "/lib/x86_64-linux-gnu/libssl.so.3",
+    ];
+
     /// <param name="outputDirectory">where vmlinuz and initrd.img go (the boot service serves them from files/deploy)</param>
-    /// <param name="agentBinary">the NativeAOT agent to include as /bin/imagepipe-agent, or null</param>
-    public async Task<DeployEnvironmentResult> BuildAsync(string outputDirectory, string? agentBinary, CancellationToken cancellationToken = default)
+    public async Task<DeployEnvironmentResult> BuildAsync(string outputDirectory, DeployEnvironmentSpec spec, CancellationToken cancellationToken = default)
     {
+        var (agentBinary, trustKeyPem, allowUnsigned) = spec;
         if (Environment.UserName != "root")
             throw new BuildStepException("setup", "id -u", "building the deploy environment needs root (mmdebstrap --mode=root); run it as root", "");
         if (agentBinary is not null && !File.Exists(agentBinary))
@@ -74,7 +81,7 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
         var kernelTemp = Path.Combine(outputDirectory, $".{KernelFile}.{Environment.ProcessId}.tmp");
         try
         {
-            await WriteInitramfsAsync(context, tree, kernelVersion, agentBinary, initrdTemp);
+            await WriteInitramfsAsync(context, tree, kernelVersion, agentBinary, trustKeyPem, allowUnsigned, initrdTemp);
             File.Copy(Path.Combine(tree, "boot", $"vmlinuz-{kernelVersion}"), kernelTemp, overwrite: true);
             File.Move(kernelTemp, Path.Combine(outputDirectory, KernelFile), overwrite: true);
             File.Move(initrdTemp, Path.Combine(outputDirectory, InitrdFile), overwrite: true);
@@ -90,15 +97,31 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
         return new DeployEnvironmentResult(Path.Combine(outputDirectory, KernelFile), initrd, kernelVersion, new FileInfo(initrd).Length, agentBinary is not null);
     }
 
-    private static async Task WriteInitramfsAsync(BuildContext context, string tree, string kernelVersion, string? agentBinary, string target)
+    private static async Task WriteInitramfsAsync(BuildContext context, string tree, string kernelVersion, string? agentBinary, string? trustKeyPem,
+        bool allowUnsigned, string target)
     {
         await using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
         var cpio = new CpioNewcWriter(output, context.SourceDateEpoch);
         await BusyboxInitramfs.WriteBusyboxSystemAsync(context, cpio, tree, kernelVersion, Modules, ["run", "tmp"]);
         cpio.File("etc/udhcpc.script", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("Stages/busybox-udhcpc.script")), 0b111_101_101);
         cpio.Symlink("etc/resolv.conf", "/run/resolv.conf");
+        cpio.Directory("etc/imagepipeline");
+        if (trustKeyPem is not null)
+            cpio.File("etc/imagepipeline/trust.pem", Encoding.ASCII.GetBytes(trustKeyPem), 0b110_100_100);
+        if (allowUnsigned)
+            cpio.File("etc/imagepipeline/allow-unsigned", Encoding.ASCII.GetBytes("built with --allow-unsigned\n"), 0b110_100_100);
         if (agentBinary is not null)
+        {
             cpio.File(AgentPath, await File.ReadAllBytesAsync(agentBinary, context.CancellationToken), 0b111_101_101);
+            cpio.Directory("lib64");
+            cpio.Directory("lib/x86_64-linux-gnu");
+            foreach (var library in AgentLibraries)
+            {
+                if (!File.Exists(library))
+                    throw new BuildStepException("initramfs", "agent libraries", $"{library} is missing on this host; the agent needs glibc and OpenSSL 3 (apt-get install libc6 libssl3)", "");
+                cpio.File(library.TrimStart('/'), await File.ReadAllBytesAsync(library, context.CancellationToken), 0b111_101_101);
+            }
+        }
         cpio.File("init", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("DeployEnvironment/deploy-init.sh")), 0b111_101_101);
         cpio.Finish();
         context.Log.Line($"deploy initramfs: agent {(agentBinary is null ? "absent" : Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(agentBinary, context.CancellationToken))))}");

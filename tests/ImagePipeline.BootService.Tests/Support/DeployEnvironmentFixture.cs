@@ -26,7 +26,7 @@ public sealed class DeployEnvironmentFixture : IAsyncLifetime
         var tiny = await new ImageBuilder(options, NullBuildObserver.Instance)
             .BuildAsync(RecipeParser.Load(RepositoryLayout.Example("tiny")), TestContext.Current.CancellationToken);
         TinyQcow2 = Path.Combine(tiny.Directory, "disk.qcow2");
-        await new DeployEnvironmentBuilder(options, NullBuildObserver.Instance).BuildAsync(Directory, agentBinary: null, TestContext.Current.CancellationToken);
+        await new DeployEnvironmentBuilder(options, NullBuildObserver.Instance).BuildAsync(Directory, new DeployEnvironmentSpec(), TestContext.Current.CancellationToken);
     }
 
     public ValueTask DisposeAsync()

@@ -46,7 +46,10 @@ else
 fi
 
 if [ -x /bin/imagepipe-agent ]; then
-  exec /bin/imagepipe-agent deploy
+  export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
+  /bin/imagepipe-agent deploy
+  say "the agent exited ($?) without rebooting; console shell follows"
+  exec setsid cttyhack sh
 fi
 say "no agent in this environment; console shell follows"
 exec setsid cttyhack sh

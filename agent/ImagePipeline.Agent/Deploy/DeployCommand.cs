@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using ImagePipeline.Agent.Disks;
+using ImagePipeline.Agent.Hardware;
+using ImagePipeline.Agent.Protocol;
+using ImagePipeline.Agent.Transport;
+using ImagePipeline.Agent.Writing;
+
+namespace ImagePipeline.Agent.Deploy;
+
+/// <summary>
+/// <c>imagepipe-agent deploy</c>, started by the deploy environment's init: register with the
+/// hardware facts, take the assignment, choose the disk, write and verify the image, report, and
+/// reboot into it. Without an assignment (discovery) it powers the machine off. A refusal is
+/// reported with its reason and the machine reboots, so the boot service decides what comes next.
+/// </summary>
+public static partial class DeployCommand
+{
+    public const string AgentVersion = "1";
+    private const string TrustKeyPath = "/etc/imagepipeline/trust.pem";
+    private const string AllowUnsignedPath = "/etc/imagepipeline/allow-unsigned";
+
+    public static async Task<int> RunAsync(bool stayUp, CancellationToken cancellationToken)
+    {
+        var cmdline = KernelCommandLine.Parse(await File.ReadAllTextAsync("/proc/cmdline", cancellationToken));
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var api = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var client = new BootServiceClient(api, cmdline.Server, cmdline.Token);
+        var reader = new HardwareFactsReader();
+        var facts = reader.Read();
+        Say($"registering with {cmdline.Server}: {facts.Firmware}, {facts.Cpu.Cores} cores, {facts.MemoryBytes >> 20} MiB, disks {string.Join(", ", facts.Disks.Select(d => $"{d.Name} {d.SizeBytes >> 20} MiB"))}");
+        var registration = await RetryAsync(() => client.RegisterAsync(new RegisterRequest { AgentVersion = AgentVersion, Facts = facts }, cancellationToken), cancellationToken);
+        if (registration.Assignment is not { } assignment)
+        {
+            Say("registered; no image assigned to this machine: powering off");
+            return Finish(stayUp, powerOff: true);
+        }
+
+        var watch = Stopwatch.StartNew();
+        string? device = null;
+        try
+        {
+            var disk = TargetDiskSelector.Select(facts.Disks, assignment.Target, assignment.SizeBytes, reader.MountedDisks());
+            device = "/dev/" + disk.Name;
+            Say($"writing image {assignment.ImageId} ({assignment.SizeBytes >> 20} MiB) to {device}");
+            var options = new WriteOptions
+            {
+                TrustedPublicKeyPem = File.Exists(TrustKeyPath) ? await File.ReadAllTextAsync(TrustKeyPath, cancellationToken) : null,
+                AllowUnsigned = File.Exists(AllowUnsignedPath),
+                VerifyAfterWrite = assignment.VerifyAfterWrite,
+            };
+            using var target = BlockDevice.Open(device);
+            var request = new WriteRequest(new Uri(assignment.ImageUrl), assignment.Encoding, assignment.SizeBytes, assignment.Sha256, assignment.Signature);
+            var result = await new ImageWriter(new HttpImageTransport(http), options, TimeProvider.System)
+                .WriteAsync(request, target, p => Report(client, p, cancellationToken), cancellationToken);
+            target.RereadPartitionTable();
+            Say($"written in {result.Elapsed.TotalSeconds:0.0} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes)");
+            await RetryAsync(async () =>
+            {
+                await client.ResultAsync(new DeployResult { ImageId = assignment.ImageId, Succeeded = true, TargetDisk = device, Seconds = watch.Elapsed.TotalSeconds }, cancellationToken);
+                return 0;
+            }, cancellationToken);
+            Say("reported; rebooting into the new image");
+            return Finish(stayUp, powerOff: false);
+        }
+        catch (Exception e) when (e is DeployRefusedException or IOException)
+        {
+            Say($"refused: {e.Message}");
+            await RetryAsync(async () =>
+            {
+                await client.ResultAsync(new DeployResult { ImageId = assignment.ImageId, Succeeded = false, Reason = e.Message, TargetDisk = device, Seconds = watch.Elapsed.TotalSeconds }, cancellationToken);
+                return 0;
+            }, cancellationToken);
+            await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+            return Finish(stayUp, powerOff: false, exitCode: 1);
+        }
+    }
+
+    /// <summary>Progress goes out without holding up the writer; a lost report is replaced a second later.</summary>
+    private static void Report(BootServiceClient client, WriteProgress progress, CancellationToken cancellationToken) =>
+        _ = client.ProgressAsync(new ProgressReport(progress.Phase, progress.BytesDone, progress.BytesTotal, progress.BytesPerSecond, progress.EtaSeconds), cancellationToken)
+            .ContinueWith(_ => { }, TaskScheduler.Default);
+
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (HttpRequestException e) when (attempt < 30)
+            {
+                Say($"boot service unreachable ({e.Message}); retrying");
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 10)), cancellationToken);
+            }
+        }
+    }
+
+    private static int Finish(bool stayUp, bool powerOff, int exitCode = 0)
+    {
+        if (stayUp)
+            return exitCode;
+        sync();
+        // LINUX_REBOOT_CMD_POWER_OFF / LINUX_REBOOT_CMD_RESTART: we are init's child in a RAM disk; nothing to unmount.
+        if (reboot(powerOff ? 0x4321FEDCu : 0x01234567u) != 0)
+            Say($"reboot(2) failed (errno {Marshal.GetLastPInvokeError()}); is the agent running as root in the deploy environment?");
+        return exitCode;
+    }
+
+    private static void Say(string message) => Console.WriteLine($"imagepipeline-agent: {message}");
+
+    [LibraryImport("libc")]
+    private static partial void sync();
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int reboot(uint command);
+}
