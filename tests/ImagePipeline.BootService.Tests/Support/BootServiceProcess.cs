@@ -72,6 +72,14 @@ internal sealed class BootServiceProcess : IAsyncDisposable
         return result.ExitCode == 0 ? result.StandardOutput : throw new HarnessException($"curl {path}: {result.StandardError}");
     }
 
+    /// <summary>PUT JSON to the service's API from inside the namespace, with an admin token.</summary>
+    public async Task<string> PutAsync(string path, string json, string adminToken)
+    {
+        var result = await Network.Command("curl", "-sS", "--fail-with-body", "--max-time", "10", "-X", "PUT", "-H", "Content-Type: application/json",
+            "-H", $"Authorization: Bearer {adminToken}", "-d", json, $"http://127.0.0.1:8080{path}").ExecuteBufferedAsync();
+        return result.ExitCode == 0 ? result.StandardOutput : throw new HarnessException($"curl PUT {path}: {result.StandardError} {result.StandardOutput}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await stop.CancelAsync();

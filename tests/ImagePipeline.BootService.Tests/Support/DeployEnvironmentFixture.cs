@@ -8,14 +8,20 @@ namespace ImagePipeline.BootService.Tests.Support;
 
 /// <summary>
 /// What real-client tests boot, built once per run in one data directory (so the deploy
-/// environment reuses the tiny image's busybox base): the deploy environment (no agent) machines
-/// netboot into, and the tiny example image for machines that already have an OS on their disk.
+/// environment reuses the tiny image's busybox base): the tiny example image (in the data
+/// directory's artifact store, where the boot service finds images), and the deploy environment
+/// with the NativeAOT agent (allowed to write unsigned images: promotion signing comes later).
 /// </summary>
 public sealed class DeployEnvironmentFixture : IAsyncLifetime
 {
     private readonly DirectoryInfo data = System.IO.Directory.CreateTempSubdirectory("imagepipe-bootsvc-tests-");
 
     public string Directory => Path.Combine(data.FullName, "deploy");
+
+    /// <summary>A data directory with the tiny image in its artifact store.</summary>
+    public string DataDirectory => data.FullName;
+
+    public string TinyImageId { get; private set; } = "";
 
     /// <summary>disk.qcow2 of the tiny example.</summary>
     public string TinyQcow2 { get; private set; } = "";
@@ -26,7 +32,10 @@ public sealed class DeployEnvironmentFixture : IAsyncLifetime
         var tiny = await new ImageBuilder(options, NullBuildObserver.Instance)
             .BuildAsync(RecipeParser.Load(RepositoryLayout.Example("tiny")), TestContext.Current.CancellationToken);
         TinyQcow2 = Path.Combine(tiny.Directory, "disk.qcow2");
-        await new DeployEnvironmentBuilder(options, NullBuildObserver.Instance).BuildAsync(Directory, new DeployEnvironmentSpec(), TestContext.Current.CancellationToken);
+        TinyImageId = tiny.Manifest.ImageId;
+        var agent = await ImagePipeline.Cli.Verbs.BuildDeployEnvVerb.PublishAgentAsync(data.FullName, TestContext.Current.CancellationToken);
+        await new DeployEnvironmentBuilder(options, NullBuildObserver.Instance)
+            .BuildAsync(Directory, new DeployEnvironmentSpec(agent, AllowUnsigned: true), TestContext.Current.CancellationToken);
     }
 
     public ValueTask DisposeAsync()
