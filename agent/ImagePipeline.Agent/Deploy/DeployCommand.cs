@@ -53,6 +53,8 @@ public static partial class DeployCommand
             var request = new WriteRequest(new Uri(assignment.ImageUrl), assignment.Encoding, assignment.SizeBytes, assignment.Sha256, assignment.Signature);
             var result = await new ImageWriter(new HttpImageTransport(http), options, TimeProvider.System)
                 .WriteAsync(request, target, p => Report(client, p, cancellationToken), cancellationToken);
+            if (assignment.GrowRoot && GptGrower.Grow(target) is { } grown)
+                Say($"partition {grown} grown to the end of {device}");
             target.RereadPartitionTable();
             Say($"written in {result.Elapsed.TotalSeconds:0.0} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes)");
             await RetryAsync(async () =>
@@ -63,7 +65,7 @@ public static partial class DeployCommand
             Say("reported; rebooting into the new image");
             return Finish(stayUp, powerOff: false);
         }
-        catch (Exception e) when (e is DeployRefusedException or IOException)
+        catch (Exception e) when (e is DeployRefusedException or IOException or InvalidDataException)
         {
             Say($"refused: {e.Message}");
             await RetryAsync(async () =>
