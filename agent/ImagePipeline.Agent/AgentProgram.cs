@@ -26,6 +26,9 @@ public static class AgentProgram
             }
         }
 
+        if (args is ["report", ..])
+            return await Report.ReportCommand.RunAsync(CancellationToken.None);
+
         if (args is ["facts", ..])
         {
             Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Hardware.HardwareFactsReader().Read(), Protocol.ProtocolJson.Default.HardwareFacts));
@@ -34,7 +37,7 @@ public static class AgentProgram
 
         if (args is not ["write", ..])
         {
-            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
+            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | report | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
             return 2;
         }
 

@@ -17,6 +17,8 @@ public sealed class BuildContext
     /// <summary>The day the Debian base is keyed on when the recipe pins no snapshot (UTC, yyyy-MM-dd).</summary>
     public required string BaseDay { get; init; }
     public CancellationToken CancellationToken { get; init; }
+    /// <summary>The agent binary to install for health reports, or null.</summary>
+    public string? ReportAgent { get; init; }
 
     public Task<string> RunAsync(string stage, string program, params string[] arguments) =>
         Tools.RunAsync(stage, program, arguments, CancellationToken);

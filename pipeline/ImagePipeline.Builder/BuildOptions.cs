@@ -14,6 +14,9 @@ public sealed record BuildOptions
     /// <summary>The timestamp of every file in the image. A constant by default, so that the same inputs give the same image on any day.</summary>
     public long SourceDateEpoch { get; init; } = DefaultSourceDateEpoch;
 
+    /// <summary>The NativeAOT agent to install into the image, which reports its health at every boot; none when null.</summary>
+    public string? ReportAgent { get; init; }
+
     /// <summary>2024-01-01T00:00:00Z.</summary>
     public const long DefaultSourceDateEpoch = 1704067200;
 }

@@ -36,6 +36,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             Cache = new StageCache(Path.Combine(data, "cache")),
             Observer = observer,
             SourceDateEpoch = options.SourceDateEpoch,
+            ReportAgent = options.ReportAgent,
             BaseDay = started.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             CancellationToken = cancellationToken,
         };
@@ -51,7 +52,14 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             return result;
         }
 
-        var inputDigest = InputDigest.Compute(recipe, context.BaseDay, options.SourceDateEpoch);
+        string? agentSha = null;
+        if (options.ReportAgent is not null)
+        {
+            await using var agent = File.OpenRead(options.ReportAgent);
+            agentSha = Convert.ToHexStringLower(await SHA256.HashDataAsync(agent, cancellationToken));
+        }
+
+        var inputDigest = InputDigest.Compute(recipe, context.BaseDay, options.SourceDateEpoch, agentSha);
         log.Line($"recipe {recipe.SourcePath} ({recipe.SourceDigest}), input digest {inputDigest}");
         var (basePath, _) = await Stage(BaseRootfsStage.Name, () => BaseRootfsStage.RunAsync(context, options.Refresh));
         var baseGeneration = await File.ReadAllTextAsync(Path.Combine(basePath, BaseRootfsStage.GenerationFile), cancellationToken);

@@ -30,7 +30,8 @@ public static class InputDigest
         return digest.Finish();
     });
 
-    public static string Compute(Recipe recipe, string baseDay, long sourceDateEpoch)
+    /// <param name="reportAgentSha256">SHA-256 of the agent binary installed into the image, when one is</param>
+    public static string Compute(Recipe recipe, string baseDay, long sourceDateEpoch, string? reportAgentSha256 = null)
     {
         using var digest = new DigestBuilder()
             .Add("builder", BuilderVersion)
@@ -45,6 +46,8 @@ public static class InputDigest
             .Add("boot", string.Join(',', recipe.Boot))
             .Add("freshness", recipe.Snapshot ?? baseDay)
             .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));
+        if (reportAgentSha256 is not null)
+            digest.Add("report-agent", reportAgentSha256);
         foreach (var file in recipe.Files)
             digest.Add("file", $"{file.Path}\0{file.Mode}\0{Convert.ToHexStringLower(SHA256.HashData(file.ReadBytes()))}");
         return digest.Finish();

@@ -20,6 +20,13 @@ public sealed class BootServiceClient(HttpClient http, Uri server, string token)
     public async Task ResultAsync(DeployResult result, CancellationToken cancellationToken) =>
         (await PostAsync(AgentRoutes.Result, JsonContent.Create(result, ProtocolJson.Default.DeployResult), cancellationToken)).Dispose();
 
+    public async Task<HealthAcknowledgement> HealthAsync(HealthReport report, CancellationToken cancellationToken)
+    {
+        using var response = await PostAsync(AgentRoutes.Health, JsonContent.Create(report, ProtocolJson.Default.HealthReport), cancellationToken);
+        return await response.Content.ReadFromJsonAsync(ProtocolJson.Default.HealthAcknowledgement, cancellationToken)
+            ?? throw new InvalidOperationException("the boot service acknowledged the health report with nothing");
+    }
+
     private async Task<HttpResponseMessage> PostAsync(string path, HttpContent content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, path)) { Content = content };

@@ -55,6 +55,8 @@ public static partial class DeployCommand
                 .WriteAsync(request, target, p => Report(client, p, cancellationToken), cancellationToken);
             if (assignment.GrowRoot && GptGrower.Grow(target) is { } grown)
                 Say($"partition {grown} grown to the end of {device}");
+            // For the report agent in the new image: where to report, as whom, and which image it is.
+            AgentConfigBlock.Write(target, new AgentConfig(cmdline.Server.ToString(), cmdline.Token, cmdline.Mac ?? "", assignment.ImageId));
             target.RereadPartitionTable();
             Say($"written in {result.Elapsed.TotalSeconds:0.0} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes)");
             await RetryAsync(async () =>

@@ -37,13 +37,6 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
         "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "efivarfs",
     ];
 
-    /// <summary>What the NativeAOT agent loads: glibc (it links libc and libm) and OpenSSL (.NET's SHA-256 and ECDSA on Linux), from this Debian host.</summary>
-    private static readonly string[] AgentLibraries =
-    [
-        "/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6",
-        "/lib/x86_64-linux-gnu/libcrypto.so.3", "/lib/x86_64-linux-gnu/libssl.so.3",
-    ];
-
     /// <param name="outputDirectory">where vmlinuz and initrd.img go (the boot service serves them from files/deploy)</param>
     public async Task<DeployEnvironmentResult> BuildAsync(string outputDirectory, DeployEnvironmentSpec spec, CancellationToken cancellationToken = default)
     {
@@ -115,12 +108,10 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
             cpio.File(AgentPath, await File.ReadAllBytesAsync(agentBinary, context.CancellationToken), 0b111_101_101);
             cpio.Directory("lib64");
             cpio.Directory("lib/x86_64-linux-gnu");
-            foreach (var library in AgentLibraries)
-            {
-                if (!File.Exists(library))
-                    throw new BuildStepException("initramfs", "agent libraries", $"{library} is missing on this host; the agent needs glibc and OpenSSL 3 (apt-get install libc6 libssl3)", "");
+            string[] libraries = [.. Agent.AgentFiles.Glibc, .. Agent.AgentFiles.OpenSsl];
+            Agent.AgentFiles.CheckPresent(libraries);
+            foreach (var library in libraries)
                 cpio.File(library.TrimStart('/'), await File.ReadAllBytesAsync(library, context.CancellationToken), 0b111_101_101);
-            }
         }
         cpio.File("init", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("DeployEnvironment/deploy-init.sh")), 0b111_101_101);
         cpio.Finish();

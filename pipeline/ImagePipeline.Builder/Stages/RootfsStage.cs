@@ -57,6 +57,9 @@ public static class RootfsStage
                 else
                     await ConfigureDebianAsync(context, tree);
 
+                if (context.ReportAgent is { } agent)
+                    await InstallReportAgentAsync(context, tree, agent);
+
                 var identity = new ImageIdentity(recipe.Name, inputDigest, recipe.SourceDigest, recipe.Base.ToString());
                 WriteFile(tree, ImageIdentity.PathInImage, JsonSerializer.Serialize(identity, ManifestJson.Options) + "\n", 0b110_100_100);
 
@@ -111,6 +114,29 @@ public static class RootfsStage
         WriteFile(tree, "etc/machine-id", "", 0b100_100_100);
         WriteFile(tree, "etc/systemd/system/imagepipeline-boot-report.service", EmbeddedFiles.Read("Stages/imagepipeline-boot-report.service"), 0b110_100_100);
         await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", "systemd-networkd.service", "imagepipeline-boot-report.service");
+    }
+
+    /// <summary>The agent in report mode, started at every boot: a busybox rc.d script, or a systemd unit.</summary>
+    private static async Task InstallReportAgentAsync(BuildContext context, string tree, string agent)
+    {
+        WriteFile(tree, "usr/lib/imagepipeline/imagepipe-agent", await File.ReadAllBytesAsync(agent, context.CancellationToken), 0b111_101_101);
+        if (context.Recipe.Base.Kind == BaseKind.Busybox)
+        {
+            // A busybox image has no C library of its own.
+            Agent.AgentFiles.CheckPresent(Agent.AgentFiles.Glibc);
+            foreach (var library in Agent.AgentFiles.Glibc)
+            {
+                if (!File.Exists(Path.Combine(tree, library.TrimStart('/'))))
+                    WriteFile(tree, library.TrimStart('/'), await File.ReadAllBytesAsync(library, context.CancellationToken), 0b111_101_101);
+            }
+
+            WriteFile(tree, "etc/rc.d/90-imagepipeline-report", EmbeddedFiles.Read("Stages/busybox-report-agent"), 0b111_101_101);
+        }
+        else
+        {
+            WriteFile(tree, "etc/systemd/system/imagepipeline-report.service", EmbeddedFiles.Read("Stages/imagepipeline-report.service"), 0b110_100_100);
+            await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", "imagepipeline-report.service");
+        }
     }
 
     private static async Task RunInChrootAsync(BuildContext context, string tree, string command, BaseKind kind)

@@ -35,7 +35,7 @@ public static class WriteBenchmark
             Console.WriteLine("making a 2 GiB image (30% data), its zstd stream and the agent...");
             var sha = await MakeImageAsync(raw, cancellationToken);
             await Run("zstd", ["-q", "-T2", "-3", "-f", raw, "-o", Path.Combine(files, "image.raw.zst")], cancellationToken);
-            var agent = await PublishAgentAsync(scratch.FullName, cancellationToken);
+            var agent = await AgentBinary.EnsurePublishedAsync(cancellationToken);
 
             var port = FreeTcpPort();
             var builder = WebApplication.CreateSlimBuilder();
@@ -128,13 +128,6 @@ public static class WriteBenchmark
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static async Task<string> PublishAgentAsync(string scratch, CancellationToken cancellationToken)
-    {
-        var output = Path.Combine(scratch, "agent");
-        await Run("dotnet", ["publish", Path.Combine(RepositoryPaths.Root, "agent", "ImagePipeline.Agent"), "-c", "Release", "-r", "linux-x64", "-o", output, "--nologo", "-v", "q"], cancellationToken);
-        return Path.Combine(output, "imagepipe-agent");
     }
 
     /// <summary>Runs the agent and samples its VmHWM (peak resident set) while it runs.</summary>

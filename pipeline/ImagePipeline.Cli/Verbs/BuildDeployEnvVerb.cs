@@ -1,5 +1,4 @@
 using System.CommandLine;
-using CliWrap.Buffered;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Builder.Tools;
@@ -28,7 +27,7 @@ public static class BuildDeployEnvVerb
             var target = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(dataDirectory, "bootsvc", "files", "deploy"));
             try
             {
-                var agentBinary = parse.GetValue(noAgent) ? null : parse.GetValue(agent) ?? await PublishAgentAsync(dataDirectory, cancellationToken);
+                var agentBinary = parse.GetValue(noAgent) ? null : parse.GetValue(agent) ?? await AgentBinary.EnsurePublishedAsync(cancellationToken);
                 var key = parse.GetValue(trustKey) is { } keyFile ? await File.ReadAllTextAsync(keyFile, cancellationToken) : null;
                 using var observer = new ConsoleBuildObserver(Console.Out);
                 var result = await new DeployEnvironmentBuilder(new BuildOptions { DataDirectory = dataDirectory }, observer)
@@ -48,18 +47,5 @@ public static class BuildDeployEnvVerb
             }
         });
         return command;
-    }
-
-    /// <summary>Publishes the NativeAOT agent from this repository into DATA/cache/agent.</summary>
-    public static async Task<string> PublishAgentAsync(string dataDirectory, CancellationToken cancellationToken)
-    {
-        var output = Path.Combine(dataDirectory, "cache", "agent");
-        Console.WriteLine("publishing the agent (NativeAOT)...");
-        var result = await CliWrap.Cli.Wrap("dotnet")
-            .WithArguments(["publish", Path.Combine(RepositoryPaths.Root, "agent", "ImagePipeline.Agent"), "-c", "Release", "-r", "linux-x64", "-o", output, "--nologo", "-v", "q"])
-            .WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken);
-        if (result.ExitCode != 0)
-            throw new InvalidOperationException($"publishing the agent failed: {result.StandardOutput}{result.StandardError}");
-        return Path.Combine(output, "imagepipe-agent");
     }
 }

@@ -16,14 +16,16 @@ public static class BuildVerb
         var refresh = new Option<bool>("--refresh") { Description = "discard the cached base and fetch a fresh one from the mirror" };
         var verify = new Option<bool>("--verify-reproducible") { Description = "build the disk twice (the second time bypassing the disk cache) and fail if they differ" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
+        var noAgent = new Option<bool>("--no-agent") { Description = "do not install the agent that reports the image's health at every boot" };
         var command = new Command("build", "Build a golden image from a recipe: disk.raw, disk.raw.zst, disk.qcow2, manifest.json, build.log.")
         {
-            recipe, output, json, refresh, verify, data,
+            recipe, output, json, refresh, verify, data, noAgent,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new BuildOptions
             {
+                ReportAgent = parse.GetValue(noAgent) ? null : await AgentBinary.EnsurePublishedAsync(cancellationToken),
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
                 OutputDirectory = parse.GetValue(output),
                 Refresh = parse.GetValue(refresh),

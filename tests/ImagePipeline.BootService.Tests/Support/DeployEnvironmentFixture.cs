@@ -28,12 +28,12 @@ public sealed class DeployEnvironmentFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var options = new BuildOptions { DataDirectory = data.FullName };
+        var agent = await ImagePipeline.Cli.AgentBinary.EnsurePublishedAsync(TestContext.Current.CancellationToken);
+        var options = new BuildOptions { DataDirectory = data.FullName, ReportAgent = agent };
         var tiny = await new ImageBuilder(options, NullBuildObserver.Instance)
             .BuildAsync(RecipeParser.Load(RepositoryLayout.Example("tiny")), TestContext.Current.CancellationToken);
         TinyQcow2 = Path.Combine(tiny.Directory, "disk.qcow2");
         TinyImageId = tiny.Manifest.ImageId;
-        var agent = await ImagePipeline.Cli.Verbs.BuildDeployEnvVerb.PublishAgentAsync(data.FullName, TestContext.Current.CancellationToken);
         await new DeployEnvironmentBuilder(options, NullBuildObserver.Instance)
             .BuildAsync(Directory, new DeployEnvironmentSpec(agent, AllowUnsigned: true), TestContext.Current.CancellationToken);
     }
