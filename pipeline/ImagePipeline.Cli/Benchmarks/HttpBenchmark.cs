@@ -1,12 +1,6 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using CliWrap;
 using CliWrap.Buffered;
-using ImagePipeline.BootService.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Cli.Benchmarks;
 
@@ -22,34 +16,15 @@ public static class HttpBenchmark
     public static async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-http-");
-        WebApplication? app = null;
         try
         {
-            var files = Path.Combine(scratch.FullName, "bootsvc", "files");
+            var files = LoopbackBootService.FilesDirectory(scratch.FullName);
             Directory.CreateDirectory(files);
             await BenchTable.WriteTestFileAsync(Path.Combine(files, "image.raw"), FileBytes, cancellationToken);
 
-            var oursPort = FreeTcpPort();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k =>
-            {
-                k.ConfigureForBootFiles();
-                k.Listen(IPAddress.Loopback, oursPort);
-            });
-            builder.Services.AddBootService(new BootServiceOptions
-            {
-                Mode = BootMode.HttpOnly,
-                ServerAddress = IPAddress.Loopback,
-                HttpPort = oursPort,
-                DataDirectory = Path.Combine(scratch.FullName, "bootsvc"),
-                ArtifactsDirectory = Path.Combine(scratch.FullName, "artifacts"),
-            });
-            app = builder.Build();
-            app.MapBootService();
-            await app.StartAsync(cancellationToken);
+            await using var ours = await LoopbackBootService.StartAsync(scratch.FullName, cancellationToken);
 
-            var peerPort = FreeTcpPort();
+            var peerPort = LoopbackBootService.FreeTcpPort();
             var config = Path.Combine(scratch.FullName, "nginx.conf");
             await File.WriteAllTextAsync(config, $$"""
                 daemon off;
@@ -72,7 +47,7 @@ public static class HttpBenchmark
             var peerSeconds = double.MaxValue;
             for (var round = 1; round <= 3; round++)
             {
-                var a = await FetchAsync($"http://127.0.0.1:{oursPort}/files/image.raw", cancellationToken);
+                var a = await FetchAsync(ours.FileUrl("image.raw"), cancellationToken);
                 var b = await FetchAsync($"http://127.0.0.1:{peerPort}/image.raw", cancellationToken);
                 Console.WriteLine($"round {round}: ours {Rate(a)}, nginx {Rate(b)}");
                 oursSeconds = Math.Min(oursSeconds, a);
@@ -85,12 +60,6 @@ public static class HttpBenchmark
         }
         finally
         {
-            if (app is not null)
-            {
-                await app.StopAsync(CancellationToken.None);
-                await app.DisposeAsync();
-            }
-
             scratch.Delete(recursive: true);
         }
     }
@@ -107,10 +76,4 @@ public static class HttpBenchmark
 
     private static string Rate(double seconds) => $"{FileBytes / seconds / 1e6:0} MB/s";
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,14 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using CliWrap;
 using CliWrap.Buffered;
-using ImagePipeline.BootService.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Cli.Benchmarks;
 
@@ -25,11 +19,10 @@ public static class WriteBenchmark
     public static async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var scratch = Directory.CreateTempSubdirectory("imagepipe-bench-write-");
-        WebApplication? app = null;
         string? loop = null;
         try
         {
-            var files = Path.Combine(scratch.FullName, "bootsvc", "files");
+            var files = LoopbackBootService.FilesDirectory(scratch.FullName);
             Directory.CreateDirectory(files);
             var raw = Path.Combine(scratch.FullName, "image.raw");
             Console.WriteLine("making a 2 GiB image (30% data), its zstd stream and the agent...");
@@ -37,26 +30,8 @@ public static class WriteBenchmark
             await Run("zstd", ["-q", "-T2", "-3", "-f", raw, "-o", Path.Combine(files, "image.raw.zst")], cancellationToken);
             var agent = await AgentBinary.EnsurePublishedAsync(cancellationToken);
 
-            var port = FreeTcpPort();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k =>
-            {
-                k.ConfigureForBootFiles();
-                k.Listen(IPAddress.Loopback, port);
-            });
-            builder.Services.AddBootService(new BootServiceOptions
-            {
-                Mode = BootMode.HttpOnly,
-                ServerAddress = IPAddress.Loopback,
-                HttpPort = port,
-                DataDirectory = Path.Combine(scratch.FullName, "bootsvc"),
-                ArtifactsDirectory = Path.Combine(scratch.FullName, "artifacts"),
-            });
-            app = builder.Build();
-            app.MapBootService();
-            await app.StartAsync(cancellationToken);
-            var url = $"http://127.0.0.1:{port}/files/image.raw.zst";
+            await using var service = await LoopbackBootService.StartAsync(scratch.FullName, cancellationToken);
+            var url = service.FileUrl("image.raw.zst");
 
             var fileTarget = Path.Combine(scratch.FullName, "target.img");
             var backing = Path.Combine(scratch.FullName, "loop-backing.img");
@@ -92,12 +67,6 @@ public static class WriteBenchmark
         {
             if (loop is not null)
                 await CliWrap.Cli.Wrap("losetup").WithArguments(["-d", loop]).WithValidation(CommandResultValidation.None).ExecuteAsync(CancellationToken.None);
-            if (app is not null)
-            {
-                await app.StopAsync(CancellationToken.None);
-                await app.DisposeAsync();
-            }
-
             scratch.Delete(recursive: true);
         }
     }
@@ -173,10 +142,4 @@ public static class WriteBenchmark
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {result.StandardError.Trim()}");
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
