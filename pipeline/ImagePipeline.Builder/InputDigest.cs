@@ -47,7 +47,11 @@ public static class InputDigest
             .Add("freshness", recipe.Snapshot ?? baseDay)
             .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));
         if (reportAgentSha256 is not null)
+        {
             digest.Add("report-agent", reportAgentSha256);
+            digest.Add("health-checks", Agent.HealthCheckFile.ToJson(recipe.Validate) ?? "");
+        }
+
         foreach (var file in recipe.Files)
             digest.Add("file", $"{file.Path}\0{file.Mode}\0{Convert.ToHexStringLower(SHA256.HashData(file.ReadBytes()))}");
         return digest.Finish();

@@ -29,7 +29,9 @@ public static class ReportCommand
             Kernel = ReadText("/proc/sys/kernel/osrelease") ?? "unknown",
             BootSeconds = double.Parse((ReadText("/proc/uptime") ?? "0").Split(' ')[0], CultureInfo.InvariantCulture),
             FailedUnits = await FailedUnitsAsync(cancellationToken),
-            Checks = [],
+            Checks = File.Exists(HealthChecks.DefaultPath)
+                ? await new HealthChecks().RunAsync(await File.ReadAllTextAsync(HealthChecks.DefaultPath, cancellationToken), cancellationToken)
+                : [],
         };
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var client = new BootServiceClient(http, new Uri(config.Server), config.Token);

@@ -21,6 +21,7 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
     public const string KernelFile = "vmlinuz";
     public const string InitrdFile = "initrd.img";
     public const string AgentPath = "bin/imagepipe-agent";
+    private const string CaBundle = "/etc/ssl/certs/ca-certificates.crt";
 
     private const string RecipeYaml = """
         name: deploy-environment
@@ -112,6 +113,14 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
             Agent.AgentFiles.CheckPresent(libraries);
             foreach (var library in libraries)
                 cpio.File(library.TrimStart('/'), await File.ReadAllBytesAsync(library, context.CancellationToken), 0b111_101_101);
+
+            // For images served over HTTPS: the CA bundle OpenSSL (and so .NET) verifies servers with.
+            if (File.Exists(CaBundle))
+            {
+                foreach (var dir in new[] { "etc/ssl", "etc/ssl/certs" })
+                    cpio.Directory(dir);
+                cpio.File(CaBundle.TrimStart('/'), await File.ReadAllBytesAsync(CaBundle, context.CancellationToken), 0b110_100_100);
+            }
         }
         cpio.File("init", Encoding.UTF8.GetBytes(EmbeddedFiles.Read("DeployEnvironment/deploy-init.sh")), 0b111_101_101);
         cpio.Finish();

@@ -120,6 +120,8 @@ public static class RootfsStage
     private static async Task InstallReportAgentAsync(BuildContext context, string tree, string agent)
     {
         WriteFile(tree, "usr/lib/imagepipeline/imagepipe-agent", await File.ReadAllBytesAsync(agent, context.CancellationToken), 0b111_101_101);
+        if (Agent.HealthCheckFile.ToJson(context.Recipe.Validate) is { } checks)
+            WriteFile(tree, Agent.HealthCheckFile.PathInImage, checks, 0b110_100_100);
         if (context.Recipe.Base.Kind == BaseKind.Busybox)
         {
             // A busybox image has no C library of its own.

@@ -46,6 +46,7 @@ public sealed class DeployTests(DeployEnvironmentFixture deploy)
         healthy.ShouldContain("\"state\":\"Healthy\"");
         var events = await service.GetAsync($"/api/v1/machines/{Mac}/events");
         events.ShouldContain($"image {deploy.TinyImageId} healthy: kernel 6.1");
+        events.ShouldContain("1 checks passed");
         events.ShouldContain("\"kind\":\"registered\"");
         events.ShouldContain("to /dev/vda");
         service.Output.Split('\n').Count(l => l.Contains($"GET /boot/{Mac}.ipxe", StringComparison.Ordinal)).ShouldBe(2);

@@ -30,8 +30,11 @@ public sealed class DeployEnvironmentFixture : IAsyncLifetime
     {
         var agent = await ImagePipeline.Cli.AgentBinary.EnsurePublishedAsync(TestContext.Current.CancellationToken);
         var options = new BuildOptions { DataDirectory = data.FullName, ReportAgent = agent };
+        // tiny, with a check its report agent runs from inside the booted image.
+        var yaml = await File.ReadAllTextAsync(RepositoryLayout.Example("tiny"), TestContext.Current.CancellationToken)
+            + "  checks:\n    - command: { run: \"uname -r\", output: \"amd64\" }\n";
         var tiny = await new ImageBuilder(options, NullBuildObserver.Instance)
-            .BuildAsync(RecipeParser.Load(RepositoryLayout.Example("tiny")), TestContext.Current.CancellationToken);
+            .BuildAsync(RecipeParser.Parse(yaml, RepositoryLayout.Example("tiny")), TestContext.Current.CancellationToken);
         TinyQcow2 = Path.Combine(tiny.Directory, "disk.qcow2");
         TinyImageId = tiny.Manifest.ImageId;
         await new DeployEnvironmentBuilder(options, NullBuildObserver.Instance)
