@@ -20,6 +20,8 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
     private int failures;
     private long openedAt;
     private string lastError = "";
+    private CancellationTokenSource? stallTimer;
+    private CancellationToken stallLinkedTo;
 
     /// <summary>How many times the download was resumed.</summary>
     public int Resumes { get; private set; }
@@ -44,12 +46,11 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
             try
             {
                 response ??= await OpenAsync(cancellationToken);
-                using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                stall.CancelAfter(policy.StallTimeout);
+                var stall = StallTimer(cancellationToken);
                 int read;
                 try
                 {
-                    read = await response.Body.ReadAsync(buffer, stall.Token);
+                    read = await response.Body.ReadAsync(buffer, stall);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -71,6 +72,23 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
                 await FailedAsync(e.Message, cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// The token for one read: the caller's, or the stall timeout. This is the download's hot
+    /// path, so one timer is rearmed per read (TryReset) and replaced only after it fired.
+    /// </summary>
+    private CancellationToken StallTimer(CancellationToken cancellationToken)
+    {
+        if (stallTimer is null || stallLinkedTo != cancellationToken || !stallTimer.TryReset())
+        {
+            stallTimer?.Dispose();
+            stallTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            stallLinkedTo = cancellationToken;
+        }
+
+        stallTimer.CancelAfter(policy.StallTimeout);
+        return stallTimer.Token;
     }
 
     private async Task<ImageResponse> OpenAsync(CancellationToken cancellationToken)
@@ -147,7 +165,11 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
     protected override void Dispose(bool disposing)
     {
         if (disposing)
+        {
             response?.Dispose();
+            stallTimer?.Dispose();
+        }
+
         base.Dispose(disposing);
     }
 }

@@ -1,8 +1,6 @@
-using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.BootService.Hosting;
 using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Network;
-using ImagePipeline.BootService.Tftp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -59,12 +57,3 @@ public static class InventoryApi
         return TypedResults.Ok(await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken));
     }
 }
-
-/// <summary>A machine with its latest deploy progress, if it is deploying.</summary>
-public sealed record MachineView(Machine Machine, Agent.Protocol.ProgressReport? Progress);
-
-/// <summary>Body of <c>PUT /api/v1/machines/{mac}/desired-image</c>.</summary>
-public sealed record DesiredImageRequest(string ImageId);
-
-/// <summary>The protocol counters.</summary>
-public sealed record BootServiceStatistics(DhcpStatistics? Dhcp, TftpStatistics? Tftp, long RouterAdvertisementsSent);

@@ -22,6 +22,7 @@ internal sealed class TftpTransfer : IDisposable
     private readonly long length;
     private readonly byte[] packets;
     private readonly byte[] receiveBuffer = new byte[516];
+    private CancellationTokenSource? timer;
 
     /// <param name="file">the file to read (octet mode)</param>
     /// <param name="content">the converted bytes (netascii mode), instead of a file</param>
@@ -130,8 +131,15 @@ internal sealed class TftpTransfer : IDisposable
     /// <summary>Waits for an ACK of a block in (<paramref name="acked"/>, <paramref name="last"/>]; block 0 during negotiation.</summary>
     private async Task<(AckOutcome Outcome, long Block)> WaitForAckAsync(long acked, long last, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Timeout);
+        // One timer per transfer, rearmed for each window; replaced only after it fired.
+        if (timer is null || !timer.TryReset())
+        {
+            timer?.Dispose();
+            timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        }
+
+        timer.CancelAfter(options.Timeout);
+        var timeout = timer;
         while (true)
         {
             int received;
@@ -185,6 +193,7 @@ internal sealed class TftpTransfer : IDisposable
 
     public void Dispose()
     {
+        timer?.Dispose();
         socket.Dispose();
         file?.Dispose();
     }

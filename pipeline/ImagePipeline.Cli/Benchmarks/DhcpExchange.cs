@@ -28,7 +28,10 @@ internal sealed class DhcpExchange : IAsyncDisposable
         loop = Task.Run(ReceiveAsync);
     }
 
-    public long Retransmissions { get; private set; }
+    private long retransmissions;
+
+    /// <summary>Counted from every client's task at once.</summary>
+    public long Retransmissions => Interlocked.Read(ref retransmissions);
 
     public async Task<DhcpMessage> ExchangeAsync(DhcpMessage request, DhcpMessageType expected, CancellationToken cancellationToken)
     {
@@ -44,7 +47,7 @@ internal sealed class DhcpExchange : IAsyncDisposable
                 var done = await Task.WhenAny(reply.Task, Task.Delay(TimeSpan.FromSeconds(2), cancellationToken));
                 if (done == reply.Task)
                     return await reply.Task;
-                Retransmissions++;
+                Interlocked.Increment(ref retransmissions);
             }
 
             throw new TimeoutException($"no DHCP {expected} for transaction {request.TransactionId:x8} after 4 attempts");
