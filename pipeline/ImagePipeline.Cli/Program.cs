@@ -8,5 +8,7 @@ root.Subcommands.Add(ValidateVerb.Create());
 root.Subcommands.Add(BuildDeployEnvVerb.Create());
 root.Subcommands.Add(BootsvcVerb.Create());
 root.Subcommands.Add(BenchVerb.Create());
+root.Subcommands.Add(LabVerb.Create());
 root.Subcommands.Add(DemoVerb.Create());
-return await root.Parse(args).InvokeAsync();
+// A lab or a validation run takes VMs and namespaces down after Ctrl-C or SIGTERM: give it the time.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(90) });

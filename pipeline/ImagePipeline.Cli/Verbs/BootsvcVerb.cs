@@ -29,9 +29,10 @@ public static class BootsvcVerb
         var adminToken = new Option<string?>("--admin-token") { Description = "token for /api/v1 writes (setting desired images); default $IMAGEPIPE_ADMIN_TOKEN" };
         var kernelArgs = new Option<string?>("--kernel-args") { Description = "extra kernel command-line arguments for the deploy environment" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
+        var artifacts = new Option<string?>("--artifacts") { Description = "the artifact store images are served from (default DATA/artifacts/sha256); a lab shares the store of the data directory it was made from" };
         var command = new Command("bootsvc", "Run the boot service: DHCP (full or proxy), TFTP, HTTP iPXE scripts and the agent API.")
         {
-            iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken, kernelArgs, data,
+            iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken, kernelArgs, data, artifacts,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,7 +61,7 @@ public static class BootsvcVerb
                     AdminToken = parse.GetValue(adminToken) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_TOKEN"),
                     ExtraKernelArguments = parse.GetValue(kernelArgs) ?? "",
                     DataDirectory = Path.Combine(dataDirectory, "bootsvc"),
-                    ArtifactsDirectory = Path.Combine(dataDirectory, "artifacts", "sha256"),
+                    ArtifactsDirectory = Path.GetFullPath(parse.GetValue(artifacts) ?? Path.Combine(dataDirectory, "artifacts", "sha256")),
                 };
             }
             catch (FormatException e)

@@ -58,6 +58,14 @@ public static class QemuArguments
             NetworkBoot.IpxeRom => ",bootindex=0",
             _ => ",romfile=,bootindex=0",
         };
+        if (machine.NetworkBoot == NetworkBoot.IpxeRom && machine.Firmware == Firmware.Uefi)
+        {
+            // The NIC's iPXE ROM is the network boot. OVMF's own PXE would add boot options of its
+            // own after it, which a local-disk `exit` from the script would walk through (each a
+            // full netboot) before the disk is reached.
+            args.AddRange(["-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n", "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"]);
+        }
+
         if (machine.NetworkBoot == NetworkBoot.FirmwareHttp)
         {
             // OVMF tries PXE before HTTP boot on the same NIC; with PXE off it goes straight to HTTP.

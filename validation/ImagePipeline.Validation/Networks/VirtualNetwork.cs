@@ -19,6 +19,7 @@ public sealed class VirtualNetwork : IAsyncDisposable
 
     private static int counter;
     private readonly List<string> clientNamespaces = [];
+    private readonly List<string> hostDevices = [];
     private int devices;
 
     private VirtualNetwork(string name, int prefixLength)
@@ -85,6 +86,37 @@ public sealed class VirtualNetwork : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// A point-to-point link between the host and this network's namespace (a veth pair on a /30
+    /// of 10.214.0.0/16 that no host interface uses yet): how processes outside — the pipeline
+    /// server, an operator's curl — reach the boot service's HTTP API inside. Machines on the
+    /// bridge cannot reach the host through it: nothing routes between the link and the bridge.
+    /// The host side goes away with the namespace.
+    /// </summary>
+    public async Task<HostLink> AddHostLinkAsync(CancellationToken cancellationToken = default)
+    {
+        var used = await Cli.Wrap("ip").WithArguments(["-o", "-4", "addr", "show"]).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken);
+        var seed = (Environment.ProcessId * 31) + Interlocked.Increment(ref counter);
+        for (var attempt = 0; attempt < 16383; attempt++)
+        {
+            var block = ((seed + attempt) % 16383) + 1;
+            var host = IPAddress.Parse($"10.214.{block >> 6}.{((block & 63) * 4) + 1}");
+            var inside = IPAddress.Parse($"10.214.{block >> 6}.{((block & 63) * 4) + 2}");
+            if (used.StandardOutput.Contains($" {host}/", StringComparison.Ordinal) || used.StandardOutput.Contains($" {inside}/", StringComparison.Ordinal))
+                continue;
+            var hostDevice = $"iph{block}";
+            await IpAsync(["link", "add", hostDevice, "type", "veth", "peer", "name", "host0", "netns", Namespace], cancellationToken);
+            hostDevices.Add(hostDevice);
+            await IpAsync(["addr", "add", $"{host}/30", "dev", hostDevice], cancellationToken);
+            await IpAsync(["link", "set", hostDevice, "up"], cancellationToken);
+            await InAsync(["addr", "add", $"{inside}/30", "dev", "host0"], cancellationToken);
+            await InAsync(["link", "set", "host0", "up"], cancellationToken);
+            return new HostLink(hostDevice, host, inside);
+        }
+
+        throw new HarnessException("no free /30 left in 10.214.0.0/16 for a host link");
+    }
+
     /// <summary>A command run inside this network's namespace.</summary>
     public Command Command(string program, params string[] arguments) => InNamespace(Namespace, program, arguments);
 
@@ -97,6 +129,10 @@ public sealed class VirtualNetwork : IAsyncDisposable
         foreach (var client in clientNamespaces)
             await DeleteNamespaceAsync(client);
         await DeleteNamespaceAsync(Namespace);
+        // The kernel removes a veth pair with its namespace, but in the background: delete the
+        // host end now, so nothing of the network is visible once this returns.
+        foreach (var device in hostDevices)
+            await Cli.Wrap("ip").WithArguments(["link", "delete", device]).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
     }
 
     private Task InAsync(string[] arguments, CancellationToken cancellationToken) => IpAsync(["-n", Namespace, .. arguments], cancellationToken);

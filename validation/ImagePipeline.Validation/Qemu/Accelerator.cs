@@ -16,6 +16,25 @@ public static class Accelerator
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
     private static readonly Regex KernelStarted = new("Linux version", RegexOptions.Compiled);
 
+    /// <summary>
+    /// Without an image to probe with (a lab of blank machines): the override, else what an earlier
+    /// probe on this host boot found, else TCG.
+    /// </summary>
+    public static string KnownOrTcg()
+    {
+        var forced = Environment.GetEnvironmentVariable("IMAGEPIPE_ACCEL");
+        if (forced is Tcg or Kvm)
+            return forced;
+        var remembered = RememberedPath();
+        return File.Exists(remembered) && File.ReadAllText(remembered).Trim() is Kvm ? Kvm : Tcg;
+    }
+
+    private static string RememberedPath()
+    {
+        var bootId = File.Exists("/proc/sys/kernel/random/boot_id") ? File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim() : "unknown";
+        return Path.Combine(Path.GetTempPath(), $"imagepipe-kvm-probe-{bootId}");
+    }
+
     public static async Task<string> ChooseAsync(string imageQcow2, CancellationToken cancellationToken)
     {
         var forced = Environment.GetEnvironmentVariable("IMAGEPIPE_ACCEL");
@@ -24,8 +43,7 @@ public static class Accelerator
         if (!File.Exists("/dev/kvm"))
             return Tcg;
 
-        var bootId = File.Exists("/proc/sys/kernel/random/boot_id") ? (await File.ReadAllTextAsync("/proc/sys/kernel/random/boot_id", cancellationToken)).Trim() : "unknown";
-        var remembered = Path.Combine(Path.GetTempPath(), $"imagepipe-kvm-probe-{bootId}");
+        var remembered = RememberedPath();
         if (File.Exists(remembered))
             return (await File.ReadAllTextAsync(remembered, cancellationToken)).Trim();
 

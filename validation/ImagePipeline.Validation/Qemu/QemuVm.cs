@@ -24,23 +24,28 @@ public sealed partial class QemuVm : IAsyncDisposable
     private QmpClient? qmp;
     private SerialConsole? console;
 
-    private QemuVm(QemuMachine machine, string image, string directory, IReadOnlyDictionary<int, int> forwards, string accelerator)
+    private readonly string? consoleLog;
+
+    private QemuVm(QemuMachine machine, string image, string directory, IReadOnlyDictionary<int, int> forwards, string accelerator, string? consoleLog)
     {
         Machine = machine;
         Image = image;
         Directory = directory;
         PortForwards = forwards;
         Accelerator = accelerator;
+        this.consoleLog = consoleLog;
     }
 
-    public QemuMachine Machine { get; }
+    /// <summary>The hardware; a power-on may change its boot order (<see cref="PowerOnAsync(QemuMachine, CancellationToken)"/>).</summary>
+    public QemuMachine Machine { get; private set; }
     public string Image { get; }
     /// <summary>This VM's private directory: overlay, UEFI variables, sockets, serial log.</summary>
     public string Directory { get; }
     public string Accelerator { get; }
     /// <summary>Guest TCP port → host port on 127.0.0.1 (user-mode networking host forwards).</summary>
     public IReadOnlyDictionary<int, int> PortForwards { get; }
-    public string SerialLogPath => Path.Combine(Directory, "serial.log");
+    /// <summary>Everything the serial console printed, across power cycles: in <see cref="Directory"/> unless the creator asked to keep it elsewhere (a lab keeps consoles after the VM is gone).</summary>
+    public string SerialLogPath => consoleLog ?? Path.Combine(Directory, "serial.log");
     public SerialConsole Console => console ?? throw new HarnessException($"VM {Machine.Name} is not running");
     public QmpClient Qmp => qmp ?? throw new HarnessException($"VM {Machine.Name} is not running");
 
@@ -60,15 +65,25 @@ public sealed partial class QemuVm : IAsyncDisposable
         StartAsync(machine, "(blank disk)", ["create", "-q", "-f", "qcow2"], "qemu-img could not create a blank disk",
             null, accelerator, cancellationToken, diskBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// A machine with an empty disk that is not powered on yet (a server racked but off).
+    /// <see cref="PowerOnAsync(CancellationToken)"/> starts it.
+    /// </summary>
+    /// <param name="consoleLog">where the serial console is logged, appended across power cycles; kept when the VM is disposed</param>
+    public static Task<QemuVm> CreateBlankAsync(QemuMachine machine, long diskBytes, string? consoleLog, string accelerator = "tcg", CancellationToken cancellationToken = default) =>
+        StartAsync(machine, "(blank disk)", ["create", "-q", "-f", "qcow2"], "qemu-img could not create a blank disk",
+            null, accelerator, cancellationToken, diskBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), powerOn: false, consoleLog);
+
     private static async Task<QemuVm> StartAsync(QemuMachine machine, string image, string[] createArguments, string createFailure,
-        IEnumerable<int>? forwardGuestPorts, string accelerator, CancellationToken cancellationToken, string? size = null)
+        IEnumerable<int>? forwardGuestPorts, string accelerator, CancellationToken cancellationToken, string? size = null, bool powerOn = true,
+        string? consoleLog = null)
     {
         Orphans.Reap();
         var forwards = (forwardGuestPorts ?? []).Distinct().ToDictionary(port => port, _ => FreeTcpPort());
         if (forwards.Count > 0 && machine.Network is not NetworkAttachment.UserNetwork)
             throw new ArgumentException("port forwards exist only on user-mode networking; on a tap network reach the guest by its address", nameof(forwardGuestPorts));
         var directory = System.IO.Directory.CreateTempSubdirectory($"{Orphans.Prefix}{Environment.ProcessId}-{machine.Name}-").FullName;
-        var vm = new QemuVm(machine, image, directory, forwards, accelerator);
+        var vm = new QemuVm(machine, image, directory, forwards, accelerator, consoleLog is null ? null : Path.GetFullPath(consoleLog));
         try
         {
             string[] arguments = [.. createArguments, Path.Combine(directory, "overlay.qcow2"), .. size is null ? Array.Empty<string>() : [size]];
@@ -79,7 +94,8 @@ public sealed partial class QemuVm : IAsyncDisposable
                 throw new HarnessException($"{createFailure} (exit {created.ExitCode})");
             if (machine.Firmware == Firmware.Uefi)
                 File.Copy(QemuArguments.OvmfVars, Path.Combine(directory, "OVMF_VARS.fd"));
-            await vm.PowerOnAsync(cancellationToken);
+            if (powerOn)
+                await vm.PowerOnAsync(cancellationToken);
             return vm;
         }
         catch
@@ -87,6 +103,20 @@ public sealed partial class QemuVm : IAsyncDisposable
             await vm.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Powers on with another boot order (a BMC's boot override: the NIC first, or the disk only).
+    /// The rest of the hardware must stay what it was: the disk and firmware variables are this VM's.
+    /// </summary>
+    public Task PowerOnAsync(QemuMachine machine, CancellationToken cancellationToken)
+    {
+        if (machine.WithNetworkBoot(Machine.NetworkBoot) != Machine)
+            throw new ArgumentException($"only the boot order of {Machine.Name} can change between power cycles", nameof(machine));
+        if (process is { IsCompleted: false })
+            throw new HarnessException($"VM {Machine.Name} is already running");
+        Machine = machine;
+        return PowerOnAsync(cancellationToken);
     }
 
     /// <summary>Starts QEMU on the existing overlay: the first boot, or power on again after <see cref="CrashAsync"/>.</summary>
@@ -151,6 +181,28 @@ public sealed partial class QemuVm : IAsyncDisposable
     }
 
     public bool IsRunning => process is { IsCompleted: false };
+
+    /// <summary>Completes when the QEMU process of the current power cycle has exited (at once when it is not running).</summary>
+    public async Task WaitForExitAsync(CancellationToken cancellationToken = default)
+    {
+        if (process is not { } running)
+            return;
+        try
+        {
+            await running.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Killed (a power cut): exited all the same.
+        }
+    }
+
+    /// <summary>
+    /// Why the guest last stopped, from QMP's SHUTDOWN event: "guest-reset" (it rebooted; QEMU runs
+    /// with -no-reboot), "guest-shutdown" (it powered off), "host-qmp-quit" (we quit it); null when
+    /// no SHUTDOWN was seen (QEMU was killed, or is still running).
+    /// </summary>
+    public string? LastShutdownReason => qmp?.LastEvent("SHUTDOWN")?["data"]?["reason"]?.GetValue<string>();
 
     private static int FreeTcpPort()
     {

@@ -86,6 +86,13 @@ public sealed class QmpClient : IAsyncDisposable
         return found!;
     }
 
+    /// <summary>The most recent event of that name received on this connection, or null.</summary>
+    public JsonObject? LastEvent(string name)
+    {
+        lock (events)
+            return events.LastOrDefault(e => (string?)e["event"] == name);
+    }
+
     private async Task ReadLoopAsync()
     {
         using var reader = new StreamReader(stream, Encoding.UTF8);

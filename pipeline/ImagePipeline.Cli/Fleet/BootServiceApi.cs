@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace ImagePipeline.Cli.Fleet;
+
+/// <summary>The boot service's operator API (/api/v1) from outside: machines, their history, and setting what they should run.</summary>
+public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminToken)
+{
+    public async Task<IReadOnlyList<FleetMachine>> ListAsync(CancellationToken cancellationToken)
+    {
+        var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUrl, "api/v1/machines"), cancellationToken)) as JsonArray ?? [];
+        return [.. list.OfType<JsonObject>().Select(Read)];
+    }
+
+    public async Task<FleetMachine?> GetAsync(string mac, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri(baseUrl, $"api/v1/machines/{mac}"), cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            return null;
+        await EnsureAsync(response, $"GET machine {mac}", cancellationToken);
+        var view = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        return view?["machine"] is JsonObject machine ? Read(machine) : null;
+    }
+
+    public async Task<IReadOnlyList<FleetEvent>> EventsAsync(string mac, CancellationToken cancellationToken)
+    {
+        var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUrl, $"api/v1/machines/{mac}/events"), cancellationToken)) as JsonArray ?? [];
+        return [.. list.OfType<JsonObject>().Select(e => new FleetEvent(
+            DateTimeOffset.Parse(e["at"]!.GetValue<string>(), CultureInfo.InvariantCulture), e["kind"]!.GetValue<string>(), e["detail"]?.GetValue<string>() ?? ""))];
+    }
+
+    public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(baseUrl, $"api/v1/machines/{mac}/desired-image"))
+        {
+            Content = new StringContent(new JsonObject { ["imageId"] = imageId }.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureAsync(response, $"setting the desired image of {mac}", cancellationToken);
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+            return;
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var hint = response.StatusCode == System.Net.HttpStatusCode.Unauthorized ? " (the boot service's admin token is wrong or unset)" : "";
+        throw new HttpRequestException($"{what}: the boot service answered {(int)response.StatusCode} {response.ReasonPhrase} {body}{hint}".Trim(), null, response.StatusCode);
+    }
+
+    private static FleetMachine Read(JsonObject m) => new(
+        m["mac"]!.GetValue<string>(),
+        m["state"]!.GetValue<string>(),
+        m["desiredImage"]?.GetValue<string>(),
+        m["currentImage"]?.GetValue<string>(),
+        m["address"]?.GetValue<string>(),
+        m["firmware"]?.GetValue<string>(),
+        m["lastError"]?.GetValue<string>(),
+        DateTimeOffset.Parse(m["updatedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ImagePipeline.Redfish;
+
+namespace ImagePipeline.Cli.Fleet;
+
+/// <summary>
+/// Puts an image on machines the way production does: the boot service is told each machine's
+/// desired image, the machine's BMC is told to network-boot once and power-cycle (Redfish only),
+/// then the machine is followed through the boot service until the agent inside the new image
+/// reports it healthy, or it fails, or time runs out. The boot service's event history gives
+/// each machine's phases: power-on to DHCP, DHCP to script, deploy environment up, write, reboot,
+/// healthy.
+/// </summary>
+public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishClient redfish, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<DeployOutcome>> DeployAsync(string imageId, long imageBytes, IReadOnlyList<DeployTarget> targets, TimeSpan timeout,
+        Action<string>? progress, CancellationToken cancellationToken)
+    {
+        var started = clock.GetUtcNow();
+        var poweredOn = new Dictionary<string, DateTimeOffset>();
+        foreach (var target in targets)
+        {
+            await bootService.SetDesiredImageAsync(target.Mac, imageId, cancellationToken);
+            await redfish.NetbootOnceAsync(target.SystemPath, cancellationToken);
+            poweredOn[target.Name] = clock.GetUtcNow();
+            progress?.Invoke($"{target.Name}: desired image set, network boot once, power cycled");
+        }
+
+        var last = targets.ToDictionary(t => t.Name, _ => "");
+        var done = new Dictionary<string, FleetMachine>();
+        var pending = targets.ToList();
+        while (pending.Count > 0 && clock.GetUtcNow() - started < timeout)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken);
+            foreach (var target in pending.ToList())
+            {
+                if (await bootService.GetAsync(target.Mac, cancellationToken) is not { } machine)
+                    continue;
+                if (machine.State != last[target.Name])
+                {
+                    last[target.Name] = machine.State;
+                    progress?.Invoke($"{target.Name}: {machine.State.ToLowerInvariant()}{(machine.State == "Failed" ? $": {machine.LastError}" : "")}");
+                }
+
+                var fresh = machine.UpdatedAt >= started;
+                if (fresh && ((machine.State == "Healthy" && machine.CurrentImage == imageId) || machine.State == "Failed"))
+                {
+                    done[target.Name] = machine;
+                    pending.Remove(target);
+                }
+            }
+        }
+
+        var outcomes = new List<DeployOutcome>();
+        foreach (var target in targets)
+        {
+            var machine = done.GetValueOrDefault(target.Name) ?? await bootService.GetAsync(target.Mac, cancellationToken);
+            var events = (await bootService.EventsAsync(target.Mac, cancellationToken)).Where(e => e.At >= started).ToList();
+            var healthy = done.ContainsKey(target.Name) && machine!.State == "Healthy";
+            var error = healthy ? null : machine?.State == "Failed" ? machine.LastError
+                : $"not healthy after {timeout.TotalSeconds:0} s: still {machine?.State.ToLowerInvariant() ?? "unknown to the boot service"}";
+            var end = events.LastOrDefault(e => e.Kind is "healthy" or "failed")?.At ?? clock.GetUtcNow();
+            outcomes.Add(new DeployOutcome(target.Name, target.Mac, healthy, machine?.State ?? "Unknown", error,
+                (end - poweredOn[target.Name]).TotalSeconds, Phases(poweredOn[target.Name], events, imageBytes)));
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>The phases that the boot service's history shows, in order; a phase it has no event for is left out.</summary>
+    public static IReadOnlyList<PhaseTiming> Phases(DateTimeOffset poweredOn, IReadOnlyList<FleetEvent> events, long imageBytes)
+    {
+        DateTimeOffset? At(string kind, DateTimeOffset? after = null) => events.FirstOrDefault(e => e.Kind == kind && (after is null || e.At >= after))?.At;
+        var phases = new List<PhaseTiming>();
+        var script = At("deploying");
+        var dhcp = events.FirstOrDefault(e => e.Kind == "netboot" && (script is null || e.At <= script))?.At;
+        var registered = At("registered", script);
+        var written = events.FirstOrDefault(e => e.Kind == "booting" && (registered is null || e.At >= registered));
+        var health = events.FirstOrDefault(e => e.Kind is "healthy" or "failed" && (written is null || e.At >= written.At));
+        if (dhcp is { } d)
+            phases.Add(new PhaseTiming("power-on to DHCP", (d - poweredOn).TotalSeconds, "firmware and its NIC's boot ROM"));
+        if (script is { } s)
+            phases.Add(new PhaseTiming(dhcp is null ? "power-on to script" : "DHCP to script", (s - (dhcp ?? poweredOn)).TotalSeconds, "iPXE fetched its machine's script"));
+        if (script is { } s2 && registered is { } r)
+            phases.Add(new PhaseTiming("deploy environment up", (r - s2).TotalSeconds, "kernel, initramfs, agent registered"));
+        if (registered is { } r2 && written is not null)
+        {
+            var agentSeconds = SecondsIn(WrittenIn(), written.Detail) ?? (written.At - r2).TotalSeconds;
+            phases.Add(new PhaseTiming("write", (written.At - r2).TotalSeconds,
+                string.Create(CultureInfo.InvariantCulture, $"{imageBytes / 1048576.0:0} MiB in {agentSeconds:0.0} s, {imageBytes / 1e6 / Math.Max(agentSeconds, 0.001):0} MB/s")));
+        }
+
+        if (written is not null && health is not null)
+        {
+            var bootSeconds = SecondsIn(BootedIn(), health.Detail);
+            var reboot = (health.At - written.At).TotalSeconds - (bootSeconds ?? 0);
+            phases.Add(new PhaseTiming("reboot", reboot, "firmware, network boot to the local-disk script, the image's kernel starting"));
+            if (bootSeconds is { } b)
+                phases.Add(new PhaseTiming(health.Kind, b, "the image's kernel to its agent's health report"));
+        }
+
+        return phases;
+    }
+
+    private static double? SecondsIn(Regex pattern, string text) =>
+        pattern.Match(text) is { Success: true } match ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+
+    // The boot service's event texts: "wrote ID to /dev/vda in 9.5 s; ..." and "... booted in 3.1 s, ...".
+    [GeneratedRegex(@" in ([0-9]+(?:\.[0-9]+)?) s")]
+    private static partial Regex WrittenIn();
+
+    [GeneratedRegex(@"booted in ([0-9]+(?:\.[0-9]+)?) s")]
+    private static partial Regex BootedIn();
+}
