@@ -23,7 +23,9 @@ public static partial class DeployCommand
     public static async Task<int> RunAsync(bool stayUp, CancellationToken cancellationToken)
     {
         var cmdline = KernelCommandLine.Parse(await File.ReadAllTextAsync("/proc/cmdline", cancellationToken));
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        // No overall timeout (an image takes what it takes), but a connect that hangs is given up:
+        // the download then backs off and asks again.
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan };
         using var api = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var client = new BootServiceClient(api, cmdline.Server, cmdline.Token);
         var reader = new HardwareFactsReader();
@@ -49,6 +51,8 @@ public static partial class DeployCommand
                 AllowUnsigned = File.Exists(AllowUnsignedPath),
                 VerifyAfterWrite = assignment.VerifyAfterWrite,
             };
+            using var link = CarrierLinkMonitor.ForMac(cmdline.Mac);
+            options = options with { Link = link };
             using var target = BlockDevice.Open(device);
             var request = new WriteRequest(new Uri(assignment.ImageUrl), assignment.Encoding, assignment.SizeBytes, assignment.Sha256, assignment.Signature);
             var result = await new ImageWriter(new HttpImageTransport(http), options, TimeProvider.System)

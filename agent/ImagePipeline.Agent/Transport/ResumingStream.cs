@@ -7,9 +7,10 @@ namespace ImagePipeline.Agent.Transport;
 /// 5xx, a stall or a connection closed early, it waits (exponential backoff) and asks again from
 /// the first byte it has not delivered, with If-Range so a changed file is detected, never spliced.
 /// A 4xx, a response that starts elsewhere, or too many failures in a row end it with a
-/// <see cref="DeployRefusedException"/> that says why.
+/// <see cref="DeployRefusedException"/> that says why. With a link monitor, a link that goes down
+/// ends the connection at once and the download waits for the link before it asks again.
 /// </summary>
-public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePolicy policy, TimeProvider clock) : Stream
+public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePolicy policy, TimeProvider clock, ILinkMonitor? link = null) : Stream
 {
     private const long ProgressBytes = 1 << 20;
 
@@ -22,6 +23,7 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
     private string lastError = "";
     private CancellationTokenSource? stallTimer;
     private CancellationToken stallLinkedTo;
+    private CancellationToken stallLinkLost;
 
     /// <summary>How many times the download was resumed.</summary>
     public int Resumes { get; private set; }
@@ -45,12 +47,27 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
         {
             try
             {
-                response ??= await OpenAsync(cancellationToken);
-                var stall = StallTimer(cancellationToken);
+                if (response is null && link is { IsUp: false } && !await link.WaitUntilUpAsync(policy.LinkDownTimeout, cancellationToken))
+                    throw new DeployRefusedException($"the network link stayed down for {policy.LinkDownTimeout.TotalSeconds:0} s at byte {position} of {url}; check the cable and the switch port");
+                var linkLost = link?.LinkLost ?? CancellationToken.None;
+                try
+                {
+                    response ??= await OpenAsync(cancellationToken, linkLost);
+                }
+                catch (OperationCanceledException) when (linkLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new IOException("the network link went down while connecting");
+                }
+
+                var stall = StallTimer(cancellationToken, linkLost);
                 int read;
                 try
                 {
                     read = await response.Body.ReadAsync(buffer, stall);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException && linkLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new IOException($"the network link went down at byte {position}");
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -78,25 +95,28 @@ public sealed class ResumingStream(IImageTransport transport, Uri url, ResumePol
     /// The token for one read: the caller's, or the stall timeout. This is the download's hot
     /// path, so one timer is rearmed per read (TryReset) and replaced only after it fired.
     /// </summary>
-    private CancellationToken StallTimer(CancellationToken cancellationToken)
+    private CancellationToken StallTimer(CancellationToken cancellationToken, CancellationToken linkLost)
     {
-        if (stallTimer is null || stallLinkedTo != cancellationToken || !stallTimer.TryReset())
+        if (stallTimer is null || stallLinkedTo != cancellationToken || stallLinkLost != linkLost || !stallTimer.TryReset())
         {
             stallTimer?.Dispose();
-            stallTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            stallTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, linkLost);
             stallLinkedTo = cancellationToken;
+            stallLinkLost = linkLost;
         }
 
         stallTimer.CancelAfter(policy.StallTimeout);
         return stallTimer.Token;
     }
 
-    private async Task<ImageResponse> OpenAsync(CancellationToken cancellationToken)
+    private async Task<ImageResponse> OpenAsync(CancellationToken cancellationToken, CancellationToken linkLost)
     {
         if (position > 0)
             Resumes++;
         openedAt = position;
-        var opened = await transport.OpenAsync(url, position, entityTag, cancellationToken);
+        ImageResponse opened;
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, linkLost))
+            opened = await transport.OpenAsync(url, position, entityTag, connecting.Token);
         try
         {
             if (opened.Status >= 500)

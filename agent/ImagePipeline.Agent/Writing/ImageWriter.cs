@@ -27,7 +27,7 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
     {
         Check(request, target);
         var watch = Stopwatch.StartNew();
-        await using var download = new ResumingStream(transport, request.Url, options.Resume, clock);
+        await using var download = new ResumingStream(transport, request.Url, options.Resume, clock, options.Link);
         await using var decoded = request.Encoding == "zstd" ? new DecompressionStream(download, leaveOpen: true) : (Stream)download;
         var head = new byte[Math.Min(HeadBytes, request.SizeBytes)];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

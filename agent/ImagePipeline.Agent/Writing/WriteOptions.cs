@@ -10,4 +10,6 @@ public sealed record WriteOptions
     /// <summary>Read the whole image back after writing and compare its hash.</summary>
     public bool VerifyAfterWrite { get; init; }
     public ResumePolicy Resume { get; init; } = new();
+    /// <summary>The NIC the image arrives through; when set, a lost link drops the connection at once and the download resumes when it is back.</summary>
+    public Transport.ILinkMonitor? Link { get; init; }
 }

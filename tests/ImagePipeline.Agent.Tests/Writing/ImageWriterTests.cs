@@ -112,6 +112,38 @@ public sealed class ImageWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pulled_cable_drops_the_connection_at_once_and_the_download_resumes_by_range_when_it_is_plugged_back()
+    {
+        // The server goes silent after 200 kB, as a connection does when the cable is pulled;
+        // the stall timeout is far longer than the test waits.
+        await using var server = await FaultyImageServer.StartAsync(Image.Zstd, new Faults { StallAfter = 200_000 });
+        using var link = new FakeLinkMonitor();
+        var options = Fast with { Resume = Fast.Resume with { StallTimeout = TimeSpan.FromMinutes(5) }, Link = link };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var writing = WriteAsync(server, options: options);
+        await Retry(() => server.Requests == 1 && watch.Elapsed > TimeSpan.FromMilliseconds(300));
+        link.Pull();
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+        var requestsWhileDown = server.Requests;
+        link.Plug();
+        var result = await writing;
+
+        ShouldHoldTheImage();
+        requestsWhileDown.ShouldBe(1, "nothing is asked while the link is down");
+        result.Resumes.ShouldBe(1);
+        server.RangesAsked.ShouldContain(r => r.StartsWith("bytes=", StringComparison.Ordinal) && r != "bytes=0-");
+        watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "the dead connection is dropped when the link goes, not at the stall timeout");
+    }
+
+    private static async Task Retry(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+            await Task.Delay(50, Ct);
+        condition().ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task A_server_that_ignores_ranges_is_read_forward_to_where_the_break_was()
     {
         await using var server = await FaultyImageServer.StartAsync(Image.Zstd, new Faults { DropAfter = [300_000], IgnoreRange = true });

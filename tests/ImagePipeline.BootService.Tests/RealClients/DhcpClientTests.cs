@@ -1,3 +1,4 @@
+using ImagePipeline.Tests.Deploy;
 using System.Text.RegularExpressions;
 using CliWrap;
 using CliWrap.Buffered;

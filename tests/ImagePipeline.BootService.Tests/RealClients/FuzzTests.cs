@@ -1,3 +1,4 @@
+using ImagePipeline.Tests.Deploy;
 using System.Net;
 using System.Net.Sockets;
 using ImagePipeline.BootService.Dhcp;

@@ -1,3 +1,4 @@
+using ImagePipeline.Tests.Deploy;
 using System.Text.RegularExpressions;
 using ImagePipeline.BootService.Tests.Support;
 using ImagePipeline.Validation.Machines;

@@ -23,6 +23,14 @@ public static class QemuArguments
             "-display", "none",
             "-no-reboot",
         };
+        if (machine.Firmware == Firmware.Bios)
+        {
+            // SeaBIOS prints to VGA only; with a serial console port it mirrors its text screen (and
+            // the NIC ROM's, and boot loaders') to the serial line, as a server's console redirection
+            // does: "Boot failed: not a bootable disk" and iPXE's messages reach the console log.
+            args.AddRange(["-fw_cfg", $"name=etc/sercon-port,file={SerconPortFile()}"]);
+        }
+
         if (machine.Firmware == Firmware.Uefi)
         {
             ArgumentNullException.ThrowIfNull(uefiVars);
@@ -74,5 +82,19 @@ public static class QemuArguments
 
         args.AddRange(["-netdev", netdev, "-device", device]);
         return args;
+    }
+
+    /// <summary>SeaBIOS reads etc/sercon-port as a little-endian integer: the I/O port of COM1 (0x3f8), in a file shared by every VM.</summary>
+    private static string SerconPortFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "imagepipe-seabios-sercon-port");
+        if (!File.Exists(path) || File.ReadAllBytes(path) is not [0xf8, 0x03])
+        {
+            var temporary = $"{path}.{Environment.ProcessId}.tmp";
+            File.WriteAllBytes(temporary, [0xf8, 0x03]);
+            File.Move(temporary, path, overwrite: true);
+        }
+
+        return path;
     }
 }

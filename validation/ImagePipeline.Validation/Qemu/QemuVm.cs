@@ -148,7 +148,14 @@ public sealed partial class QemuVm : IAsyncDisposable
             : Cli.Wrap("qemu-system-x86_64").WithArguments(arguments);
         process = command
             .WithValidation(CommandResultValidation.None)
-            .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (qemuErrors) qemuErrors.AppendLine(line); }))
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line =>
+            {
+                // SeaBIOS's console port is a fw_cfg file outside opt/, which QEMU warns about every time.
+                if (line.Contains("externally provided fw_cfg item names", StringComparison.Ordinal))
+                    return;
+                lock (qemuErrors)
+                    qemuErrors.AppendLine(line);
+            }))
             .ExecuteAsync(power.Token);
 
         await Retry.UntilAsync("QEMU to create its QMP and serial sockets", _ =>
@@ -236,6 +243,10 @@ public sealed partial class QemuVm : IAsyncDisposable
                 }
                 catch (TimeoutException)
                 {
+                }
+                catch (OperationCanceledException)
+                {
+                    // Its power was cut earlier (CrashAsync): it is gone already.
                 }
             }
 

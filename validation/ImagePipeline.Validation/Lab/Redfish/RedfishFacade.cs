@@ -25,8 +25,8 @@ public static class RedfishFacade
     public static IEndpointRouteBuilder MapRedfish(this IEndpointRouteBuilder app, IReadOnlyList<LabMachine> machines, RedfishCredentials credentials)
     {
         app.MapGet("/redfish", () => Results.Json(new JsonObject { ["v1"] = Root + "/" }));
+        // Routing ignores a trailing slash: this answers /redfish/v1 and /redfish/v1/ alike.
         app.MapGet(Root, ServiceRoot);
-        app.MapGet(Root + "/", ServiceRoot);
         var api = app.MapGroup(Root).AddEndpointFilter(async (context, next) =>
             Authorized(context.HttpContext, credentials) ? await next(context) : Unauthorized(context.HttpContext));
         api.MapGet("/Systems", () => Results.Json(new JsonObject

@@ -2,15 +2,15 @@ using ImagePipeline.Builder;
 using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Recipes;
 
-[assembly: AssemblyFixture(typeof(ImagePipeline.BootService.Tests.Support.DeployEnvironmentFixture))]
-
-namespace ImagePipeline.BootService.Tests.Support;
+namespace ImagePipeline.Tests.Deploy;
 
 /// <summary>
 /// What real-client tests boot, built once per run in one data directory (so the deploy
 /// environment reuses the tiny image's busybox base): the tiny example image (in the data
 /// directory's artifact store, where the boot service finds images), and the deploy environment
 /// with the NativeAOT agent (allowed to write unsigned images: promotion signing comes later).
+/// Shared by the test projects that netboot machines (boot service, lab); each registers it as
+/// its assembly fixture and includes tests/Shared/Deploy in its build.
 /// </summary>
 public sealed class DeployEnvironmentFixture : IAsyncLifetime
 {

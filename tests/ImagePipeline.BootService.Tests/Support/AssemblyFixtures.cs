@@ -1,0 +1,2 @@
+using ImagePipeline.Tests.Deploy;
+[assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Deploy.DeployEnvironmentFixture))]
