@@ -24,6 +24,17 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
         return view?["machine"] is JsonObject machine ? Read(machine) : null;
     }
 
+    /// <summary>Bytes the machine's agent reports written so far, or null when it is not writing.</summary>
+    public async Task<long?> ProgressAsync(string mac, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri(baseUrl, $"api/v1/machines/{mac}"), cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            return null;
+        await EnsureAsync(response, $"GET machine {mac}", cancellationToken);
+        var view = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        return view?["progress"]?["bytesDone"]?.GetValue<long>();
+    }
+
     public async Task<IReadOnlyList<FleetEvent>> EventsAsync(string mac, CancellationToken cancellationToken)
     {
         var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUrl, $"api/v1/machines/{mac}/events"), cancellationToken)) as JsonArray ?? [];

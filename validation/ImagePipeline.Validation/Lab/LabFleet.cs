@@ -74,7 +74,9 @@ public sealed class LabFleet : IAsyncDisposable
                     .WithMemory(Math.Max(spec.MemoryMiB, options.MinimumMemoryMiB))
                     .WithNetwork(NetworkAttachment.Tap(network.Namespace, tap))
                     .WithMac($"{options.MacPrefix}:{i.ToString("x2", CultureInfo.InvariantCulture)}")
-                    .WithNetworkBoot(NetworkBoot.IpxeRom);
+                    .WithNetworkBoot(NetworkBoot.IpxeRom)
+                    // A lab disk is a machine's disk: a power cut leaves what reached it, nothing more or less.
+                    .WithDiskCache(DiskCache.WriteThrough);
                 fleet.machines.Add(await LabMachine.CreateAsync(id, profile, machine, options.DiskBytes,
                     Path.Combine(fleet.ConsoleDirectory, $"{id}.log"), options.Accelerator, cancellationToken));
             }

@@ -37,7 +37,8 @@ public static class QemuArguments
             args.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={OvmfCode}", "-drive", $"if=pflash,format=raw,unit=1,file={uefiVars}"]);
         }
 
-        args.AddRange(["-drive", $"file={disk},format=qcow2,if=none,id=disk0,cache=unsafe"]);
+        var cache = machine.DiskCache == DiskCache.WriteThrough ? "writethrough" : "unsafe";
+        args.AddRange(["-drive", $"file={disk},format=qcow2,if=none,id=disk0,cache={cache}"]);
         args.AddRange(machine.DiskBus switch
         {
             DiskBus.Virtio => ["-device", "virtio-blk-pci,drive=disk0,bootindex=1"],

@@ -18,6 +18,7 @@ public sealed record QemuMachine
     public int Cpus { get; private init; } = 1;
     public NetworkAttachment Network { get; private init; } = NetworkAttachment.User;
     public NetworkBoot NetworkBoot { get; private init; } = NetworkBoot.None;
+    public DiskCache DiskCache { get; private init; } = DiskCache.Unsafe;
     /// <summary>The NIC's MAC; QEMU's default (52:54:00:12:34:56) when unset, which machines sharing a network must not all use.</summary>
     public string? Mac { get; private init; }
 
@@ -34,6 +35,7 @@ public sealed record QemuMachine
     [Pure] public QemuMachine WithCpus(int cpus) => this with { Cpus = cpus };
     [Pure] public QemuMachine WithMachineType(string type) => this with { ExplicitMachineType = type };
     [Pure] public QemuMachine WithNetwork(NetworkAttachment network) => this with { Network = network };
+    [Pure] public QemuMachine WithDiskCache(DiskCache cache) => this with { DiskCache = cache };
     [Pure] public QemuMachine WithMac(string mac) => this with { Mac = mac.ToLowerInvariant() };
 
     [Pure]

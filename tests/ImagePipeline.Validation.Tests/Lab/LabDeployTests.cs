@@ -1,0 +1,117 @@
+using System.Text.RegularExpressions;
+using CliWrap;
+using CliWrap.Buffered;
+using ImagePipeline.Tests.Deploy;
+using ImagePipeline.Validation.Harness;
+using ImagePipeline.Validation.Tests.Support;
+
+namespace ImagePipeline.Validation.Tests.Lab;
+
+/// <summary>
+/// The production path on a virtual fleet: desired images in the real boot service, power
+/// cycles through the Redfish BMCs, the agent writing the disk in the deploy environment, the
+/// image reporting healthy from inside. And what goes wrong on real floors: the power cut
+/// mid-write, the cable pulled mid-download.
+/// </summary>
+[Collection(LabTestGroup.Name)]
+public sealed class LabDeployTests(DeployEnvironmentFixture deploy)
+{
+    private static readonly Regex Login = new("tiny login: ");
+    private static readonly Regex Rebooting = new("imagepipeline-agent: reported; rebooting into the new image");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Four_mixed_machines_are_deployed_and_report_healthy_and_their_next_netboot_boots_the_disk_on_both_firmwares()
+    {
+        await using var lab = await TestLab.StartAsync(deploy, "fleet", "bios-virtio", "uefi-sata-e1000", "bios-scsi-rtl8139", "uefi-nvme");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var outcomes = await lab.DeployAsync(deploy.TinyImageId, TimeSpan.FromMinutes(8), "lab-1", "lab-2", "lab-3", "lab-4");
+        TestContext.Current.SendDiagnosticMessage($"four machines healthy after {watch.Elapsed.TotalSeconds:0} s");
+
+        outcomes.Select(o => (o.Name, o.Healthy, o.Error)).ShouldBe([("lab-1", true, null), ("lab-2", true, null), ("lab-3", true, null), ("lab-4", true, null)]);
+        outcomes.ShouldAllBe(o => o.Phases.Select(p => p.Phase).Contains("write") && o.Phases.Select(p => p.Phase).Contains("healthy"));
+        var machines = await lab.BootService.ListAsync(Ct);
+        machines.Select(m => m.Firmware).Order().ShouldBe(["bios", "bios", "uefi", "uefi"]);
+        machines.ShouldAllBe(m => m.CurrentImage == deploy.TinyImageId && m.State == "Healthy");
+        (await lab.BootService.EventsAsync(lab.Fleet["lab-2"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/sda", StringComparison.Ordinal), "SATA disk");
+        (await lab.BootService.EventsAsync(lab.Fleet["lab-4"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/nvme0n1", StringComparison.Ordinal), "NVMe disk");
+
+        // A hard reset of a healthy machine: it netboots first, and the boot service hands it to its disk.
+        var deployKernels = DeployKernelFetches(lab);
+        foreach (var id in new[] { "lab-1", "lab-2" })
+        {
+            var machine = lab.Fleet[id];
+            var since = machine.Vm.Console.Position;
+            var system = await lab.Redfish.GetSystemAsync(TestLab.SystemPath(id), Ct);
+            await lab.Redfish.ResetAsync(system, "ForceRestart", Ct);
+            await machine.Vm.WaitForConsoleTextAsync(new Regex("is current: booting the local disk"), TimeSpan.FromSeconds(90), since, Ct);
+            await machine.Vm.WaitForConsoleTextAsync(Login, TimeSpan.FromSeconds(120), since, Ct);
+            machine.Vm.Console.TextSince(since).ShouldNotContain("imagepipeline-agent: registering", customMessage: $"{id} must not be reinstalled");
+        }
+
+        DeployKernelFetches(lab).ShouldBe(deployKernels, "no deploy environment was fetched again");
+    }
+
+    [Fact]
+    public async Task A_machine_whose_power_is_cut_mid_write_netboots_again_redeploys_and_ends_healthy_without_ever_booting_the_half_written_disk()
+    {
+        await using var lab = await TestLab.StartAsync(deploy, "powercut", "bios-virtio");
+        var machine = lab.Fleet["lab-1"];
+        var deploying = lab.DeployAsync(deploy.TinyImageId, TimeSpan.FromMinutes(8), "lab-1");
+
+        await WaitForWrittenAsync(lab, "lab-1", 64L << 20);
+        var system = await lab.Redfish.GetSystemAsync(TestLab.SystemPath("lab-1"), Ct);
+        await lab.Redfish.ResetAsync(system, "ForceOff", Ct);
+        var cutAt = machine.Vm.Console.Position;
+        var disk = Path.Combine(machine.Vm.Directory, "overlay.qcow2");
+        var head = await CliWrap.Cli.Wrap("qemu-io").WithArguments(["-r", "-f", "qcow2", "-c", "read -P 0 0 1M", disk])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(Ct);
+        var map = await CliWrap.Cli.Wrap("qemu-img").WithArguments(["map", "--output=json", disk]).ExecuteBufferedAsync(Ct);
+        var written = System.Text.Json.Nodes.JsonNode.Parse(map.StandardOutput)!.AsArray()
+            .Where(r => r!["data"]!.GetValue<bool>()).Sum(r => r!["length"]!.GetValue<long>());
+        await lab.Redfish.ResetAsync(system, "On", Ct);
+        var outcome = (await deploying).Single();
+
+        head.StandardOutput.ShouldNotContain("Pattern verification failed", customMessage: "the first MiB (partition tables, boot code) is still blank after the cut");
+        written.ShouldBeGreaterThan(16L << 20, "the write had got well past the first MiB when the power went");
+        outcome.Healthy.ShouldBeTrue(outcome.Error);
+        var afterCut = machine.Vm.Console.TextSince(cutAt);
+        var redeployed = Rebooting.Match(afterCut);
+        redeployed.Success.ShouldBeTrue("the machine was deployed again after the cut");
+        afterCut[..redeployed.Index].ShouldNotMatch(Login.ToString(), "the half-written disk never booted");
+        afterCut[..redeployed.Index].ShouldContain("imagepipeline-agent: registering");
+        (await lab.BootService.EventsAsync(machine.Mac, Ct)).ShouldContain(e => e.Detail.Contains("(attempt 2 of 3)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_cable_pulled_mid_download_for_a_few_seconds_makes_the_agent_resume_by_range_and_the_machine_ends_healthy()
+    {
+        await using var lab = await TestLab.StartAsync(deploy, "cable", "uefi-virtio");
+        var machine = lab.Fleet["lab-1"];
+        var deploying = lab.DeployAsync(deploy.TinyImageId, TimeSpan.FromMinutes(8), "lab-1");
+
+        await WaitForWrittenAsync(lab, "lab-1", 48L << 20);
+        await lab.Fleet.SetLinkAsync("lab-1", up: false, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(5), Ct);
+        await lab.Fleet.SetLinkAsync("lab-1", up: true, Ct);
+        var outcome = (await deploying).Single();
+
+        outcome.Healthy.ShouldBeTrue(outcome.Error);
+        var resumed = new Regex(@"GET /images/[0-9a-f]{64}/disk\.raw\.zst bytes=([1-9][0-9]*)- -> 206").Match(lab.Fleet.BootService!.Output);
+        resumed.Success.ShouldBeTrue("the boot service served a Range request after the cable came back");
+        machine.Vm.Console.Text.ShouldContain("1 resumes");
+    }
+
+    private static int DeployKernelFetches(TestLab lab) =>
+        lab.Fleet.BootService!.Output.Split('\n').Count(l => l.Contains("GET /files/deploy/vmlinuz", StringComparison.Ordinal));
+
+    /// <summary>Waits until the agent reports at least this many bytes written (its progress, about once a second).</summary>
+    private static Task WaitForWrittenAsync(TestLab lab, string id, long bytes) =>
+        Retry.UntilAsync($"{id} to have written {bytes >> 20} MiB", async token =>
+        {
+            var done = await lab.BootService.ProgressAsync(lab.Fleet[id].Mac, token);
+            return done >= bytes ? null : $"{(done ?? 0) >> 20} MiB so far";
+        }, TimeSpan.FromMinutes(4), cancellationToken: Ct);
+}
