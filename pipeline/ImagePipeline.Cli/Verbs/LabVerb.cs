@@ -297,7 +297,7 @@ public static class LabVerb
             if (File.Exists($"/run/netns/{state.Namespace}"))
             {
                 leftovers.Add($"namespace {state.Namespace}");
-                await CliWrap.Cli.Wrap("ip").WithArguments(["netns", "delete", state.Namespace]).WithValidation(CommandResultValidation.None).ExecuteAsync();
+                await Validation.Networks.VirtualNetwork.DeleteAsync(state.Namespace);
             }
 
             if (Directory.Exists($"/sys/class/net/{state.HostDevice}"))

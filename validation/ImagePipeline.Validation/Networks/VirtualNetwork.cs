@@ -151,6 +151,9 @@ public sealed class VirtualNetwork : IAsyncDisposable
             throw new HarnessException($"ip {string.Join(' ', arguments)} failed: {result.StandardError.Trim()} (virtual networks need root and the iproute2 package)");
     }
 
+    /// <summary>Deletes a namespace by name, ending every process still inside it first (a boot service, a QEMU): what a dead owner left.</summary>
+    public static Task DeleteAsync(string name) => DeleteNamespaceAsync(name);
+
     private static async Task DeleteNamespaceAsync(string name)
     {
         // Processes still inside (a boot service, a QEMU) keep the devices alive: end them first.
