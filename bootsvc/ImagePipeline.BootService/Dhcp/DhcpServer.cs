@@ -126,7 +126,7 @@ public sealed partial class DhcpServer : IAsyncDisposable
         if (sightings is not null)
         {
             var address = reply.YourAddress.Equals(IPAddress.Any) ? null : reply.YourAddress;
-            await sightings.RecordAsync(mac, address, client, cancellationToken);
+            await sightings.RecordAsync(mac, address, client, reply.MessageType == DhcpMessageType.Ack, cancellationToken);
         }
     }
 

@@ -88,8 +88,14 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
 
-    Task IBootSightings.RecordAsync(string mac, IPAddress? address, BootClient client, CancellationToken cancellationToken) =>
-        RecordAddressAsync(mac, address, client.Architecture is null ? null : client.IsUefi ? "uefi" : "bios", cancellationToken);
+    async Task IBootSightings.RecordAsync(string mac, IPAddress? address, BootClient client, bool acknowledged, CancellationToken cancellationToken)
+    {
+        await RecordAddressAsync(mac, address, client.Architecture is null ? null : client.IsUefi ? "uefi" : "bios", cancellationToken);
+        // Unlike lease renewals, a network boot's DHCPACK happens once per boot: it is history (when a
+        // machine started to netboot), and where a deployment's time goes starts here.
+        if (acknowledged && client.IsNetworkBoot && await GetByMacAsync(mac, cancellationToken) is not null)
+            await UpdateAsync(mac, "netboot", $"{client.Kind} DHCP acknowledged{(address is null ? "" : $": {address}")}", m => m, cancellationToken);
+    }
 
     public Task<string> IssueTokenAsync(string mac, CancellationToken cancellationToken)
     {

@@ -137,7 +137,7 @@ public static class LabVerb
             var options = new LabOptions
             {
                 Machines = parse.GetValue(machines),
-                Profiles = profileList,
+                Profiles = [.. profileList.Select(Validation.Profiles.HardwareProfiles.Get)],
                 Directory = LabDirectory(dataDirectory),
                 ArtifactsDirectory = new ArtifactPublisher(dataDirectory, null).StoreRoot,
                 DeployEnvironment = DeployEnvironmentDirectory(dataDirectory),

@@ -1,8 +1,8 @@
 using ImagePipeline.Tests.Deploy;
-using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
 using ImagePipeline.Validation.Harness;
+using ImagePipeline.Validation.Lab;
 using ImagePipeline.Validation.Networks;
 
 namespace ImagePipeline.BootService.Tests.Support;
@@ -10,27 +10,19 @@ namespace ImagePipeline.BootService.Tests.Support;
 /// <summary>The real <c>imagepipe bootsvc</c> CLI running inside a virtual network's namespace, serving the deploy environment.</summary>
 internal sealed class BootServiceProcess : IAsyncDisposable
 {
-    private readonly StringBuilder output = new();
-    private readonly CancellationTokenSource stop = new();
-    private Task<CommandResult>? process;
+    private readonly BootServiceInstance instance;
 
-    private BootServiceProcess(VirtualNetwork network, string data)
+    private BootServiceProcess(VirtualNetwork network, string data, BootServiceInstance instance)
     {
         Network = network;
         DataDirectory = data;
+        this.instance = instance;
     }
 
     public VirtualNetwork Network { get; }
     public string DataDirectory { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (output)
-                return output.ToString();
-        }
-    }
+    public string Output => instance.Output;
 
     /// <param name="arguments">extra bootsvc arguments (mode, discovery)</param>
     public static async Task<BootServiceProcess> StartAsync(VirtualNetwork network, DeployEnvironmentFixture deploy, string? data, params string[] arguments)
@@ -40,30 +32,9 @@ internal sealed class BootServiceProcess : IAsyncDisposable
         System.IO.Directory.CreateDirectory(files);
         foreach (var file in System.IO.Directory.EnumerateFiles(deploy.Directory))
             File.Copy(file, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
-        var service = new BootServiceProcess(network, data);
-        await service.RunAsync(arguments);
-        return service;
-    }
-
-    private async Task RunAsync(string[] arguments)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "imagepipe.dll");
-        process = Network.Command("dotnet", [cli, "bootsvc", "--interface", VirtualNetwork.Bridge, "--data", DataDirectory, .. arguments])
-            .WithStandardOutputPipe(PipeTarget.ToDelegate(Append))
-            .WithStandardErrorPipe(PipeTarget.ToDelegate(Append))
-            .ExecuteAsync(stop.Token);
-        await Retry.UntilAsync("the boot service to start", _ =>
-        {
-            if (process.IsCompleted)
-                throw new HarnessException($"the boot service exited: {Output}");
-            return Task.FromResult(Output.Contains("boot service ready", StringComparison.Ordinal) ? null : "not ready yet");
-        }, TimeSpan.FromSeconds(30));
-    }
-
-    private void Append(string line)
-    {
-        lock (output)
-            output.AppendLine(line);
+        var instance = await BootServiceInstance.StartAsync(network, CliLauncher.ForAssembly(Path.Combine(AppContext.BaseDirectory, "imagepipe.dll")),
+            ["--data", data, .. arguments], Path.Combine(data, $"bootsvc-{Guid.NewGuid():n}.log"), TestContext.Current.CancellationToken);
+        return new BootServiceProcess(network, data, instance);
     }
 
     /// <summary>GET a path of the service's HTTP API from inside the namespace.</summary>
@@ -81,20 +52,5 @@ internal sealed class BootServiceProcess : IAsyncDisposable
         return result.ExitCode == 0 ? result.StandardOutput : throw new HarnessException($"curl PUT {path}: {result.StandardError} {result.StandardOutput}");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        if (process is not null)
-        {
-            try
-            {
-                await process;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => instance.DisposeAsync();
 }

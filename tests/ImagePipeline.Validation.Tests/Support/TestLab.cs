@@ -38,7 +38,7 @@ internal sealed class TestLab : IAsyncDisposable
         var options = new LabOptions
         {
             Machines = profiles.Length,
-            Profiles = profiles,
+            Profiles = [.. profiles.Select(Validation.Profiles.HardwareProfiles.Get)],
             Directory = directory.FullName,
             ArtifactsDirectory = Path.Combine(deploy.DataDirectory, "artifacts", "sha256"),
             DeployEnvironment = deploy.Directory,

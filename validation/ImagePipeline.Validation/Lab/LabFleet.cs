@@ -1,7 +1,6 @@
 using System.Globalization;
 using ImagePipeline.Validation.Machines;
 using ImagePipeline.Validation.Networks;
-using ImagePipeline.Validation.Profiles;
 
 namespace ImagePipeline.Validation.Lab;
 
@@ -42,7 +41,7 @@ public sealed class LabFleet : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.Machines, "a lab has 1 to 250 machines");
         if (options.Profiles.Count == 0)
             throw new ArgumentException("a lab needs at least one hardware profile", nameof(options));
-        var hardware = options.Profiles.Select(HardwareProfiles.Get).ToList();
+        var hardware = options.Profiles;
         foreach (var file in new[] { "vmlinuz", "initrd.img" })
         {
             if (!File.Exists(Path.Combine(options.DeployEnvironment, file)))
@@ -65,10 +64,9 @@ public sealed class LabFleet : IAsyncDisposable
                 Path.Combine(options.Directory, "bootsvc.log"), cancellationToken);
             for (var i = 1; i <= options.Machines; i++)
             {
-                var profile = options.Profiles[(i - 1) % options.Profiles.Count];
+                var spec = hardware[(i - 1) % hardware.Count];
                 var id = $"lab-{i}";
                 var tap = await network.AddTapAsync(cancellationToken);
-                var spec = hardware[(i - 1) % hardware.Count];
                 var machine = QemuMachine.Create(id)
                     .WithFirmware(spec.Firmware).WithDiskBus(spec.DiskBus).WithNic(spec.Nic).WithCpus(spec.Cpus)
                     .WithMemory(Math.Max(spec.MemoryMiB, options.MinimumMemoryMiB))
@@ -77,7 +75,7 @@ public sealed class LabFleet : IAsyncDisposable
                     .WithNetworkBoot(NetworkBoot.IpxeRom)
                     // A lab disk is a machine's disk: a power cut leaves what reached it, nothing more or less.
                     .WithDiskCache(DiskCache.WriteThrough);
-                fleet.machines.Add(await LabMachine.CreateAsync(id, profile, machine, options.DiskBytes,
+                fleet.machines.Add(await LabMachine.CreateAsync(id, spec.Name, machine, options.DiskBytes,
                     Path.Combine(fleet.ConsoleDirectory, $"{id}.log"), options.Accelerator, cancellationToken));
             }
 

@@ -1,3 +1,5 @@
+using ImagePipeline.Validation.Machines;
+
 namespace ImagePipeline.Validation.Lab;
 
 /// <summary>What a lab is made of.</summary>
@@ -10,8 +12,8 @@ public sealed record LabOptions
     public static readonly IReadOnlyList<string> DefaultProfiles = ["bios-virtio", "uefi-sata-e1000", "bios-scsi-rtl8139", "uefi-nvme", "bios-sata-e1000", "uefi-virtio"];
 
     public required int Machines { get; init; }
-    /// <summary>Hardware profiles, used in turn (machine i gets profile i mod count).</summary>
-    public IReadOnlyList<string> Profiles { get; init; } = DefaultProfiles;
+    /// <summary>Hardware profiles (catalogue or a recipe's own), used in turn: machine i gets profile i mod count.</summary>
+    public required IReadOnlyList<QemuMachine> Profiles { get; init; }
     /// <summary>The lab's own directory: consoles, the boot service's database and files, its log.</summary>
     public required string Directory { get; init; }
     /// <summary>The artifact store the boot service serves images from (data/artifacts/sha256).</summary>
