@@ -1,0 +1,59 @@
+using System.CommandLine;
+using ImagePipeline.Server;
+using Microsoft.AspNetCore.Builder;
+
+namespace ImagePipeline.Cli.Verbs;
+
+/// <summary><c>imagepipe server</c>: the pipeline server — API, Hangfire jobs and dashboard — on the embedded store.</summary>
+public static class ServerVerb
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default, until authentication lands", DefaultValueFactory = _ => DefaultUrl };
+        var database = new Option<string?>("--database") { Description = "state database connection string (default: SQLite under DATA/server)" };
+        var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
+        var command = new Command("server", "Run the pipeline server: REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
+        {
+            urls, database, data,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new ServerOptions
+            {
+                DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
+                Database = parse.GetValue(database),
+                ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),
+            };
+            WebApplication app;
+            try
+            {
+                app = ServerHost.Build(options, parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries));
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine($"server: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+
+            await using (app)
+            {
+                await app.StartAsync(cancellationToken);
+                Console.WriteLine($"server ready: {string.Join(", ", app.Urls)} (API /api/v1, OpenAPI /openapi/v1.json, jobs /hangfire), data {options.DataDirectory}");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                await app.StopAsync(CancellationToken.None);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+namespace ImagePipeline.Cli.Verbs;
+
+/// <summary><c>imagepipe trigger RECIPE</c>: ask the server for a build of a recipe now; with --wait, follow its log to the end.</summary>
+public static class TriggerVerb
+{
+    public static Command Create()
+    {
+        var recipe = new Argument<string>("recipe") { Description = "the recipe's name (as GET /api/v1/recipes lists it)" };
+        var server = new Option<string>("--server") { Description = "the pipeline server", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IMAGEPIPE_SERVER") ?? ServerVerb.DefaultUrl };
+        var wait = new Option<bool>("--wait") { Description = "stream the run's log until it ends; exit 0 for a candidate or an unchanged image, 1 when it failed" };
+        var command = new Command("trigger", "Trigger a pipeline run (build, then validation if the image is new) of a recipe on the server.") { recipe, server, wait };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(server)!), Timeout = Timeout.InfiniteTimeSpan };
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.PostAsync($"/api/v1/recipes/{Uri.EscapeDataString(parse.GetValue(recipe)!)}/runs", null, cancellationToken);
+            }
+            catch (HttpRequestException e)
+            {
+                Console.Error.WriteLine($"trigger: the server at {http.BaseAddress} does not answer ({e.Message}); start it with ./imagepipe server");
+                return ExitCodes.Failed;
+            }
+
+            using (response)
+            {
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    Console.Error.WriteLine($"trigger: {(int)response.StatusCode}: {body.Trim('"')}");
+                    return (int)response.StatusCode == 404 ? ExitCodes.InvalidInput : ExitCodes.Failed;
+                }
+
+                var run = JsonNode.Parse(body)!;
+                var id = run["id"]!.GetValue<long>();
+                Console.WriteLine($"run {id}: {run["recipe"]} queued ({http.BaseAddress}api/v1/runs/{id})");
+                if (!parse.GetValue(wait))
+                    return ExitCodes.Success;
+                return await FollowAsync(http, id, cancellationToken);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Prints the run's server-sent log events until its "end" event; the exit code follows the final state.</summary>
+    public static async Task<int> FollowAsync(HttpClient http, long id, CancellationToken cancellationToken)
+    {
+        await using var stream = await http.GetStreamAsync($"/api/v1/runs/{id}/log", cancellationToken);
+        using var reader = new StreamReader(stream);
+        var ending = false;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line == "event: end")
+            {
+                ending = true;
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                if (ending)
+                    return line[6..] is "candidate" or "unchanged" ? ExitCodes.Success : ExitCodes.Failed;
+                Console.WriteLine(line[6..]);
+            }
+        }
+
+        Console.Error.WriteLine("trigger: the server closed the log before the run ended");
+        return ExitCodes.Failed;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Globalization;
+using Hangfire;
+using ImagePipeline.Builder;
+using ImagePipeline.Builder.Artifacts;
+using ImagePipeline.Builder.Tools;
+using ImagePipeline.Recipes;
+using ImagePipeline.Server.Sources;
+using ImagePipeline.Server.State;
+using ImagePipeline.Validation.Harness;
+using ImagePipeline.Validation.Running;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.Jobs;
+
+/// <summary>
+/// The Hangfire jobs, thin and idempotent: each loads its run or source, calls the builder, the
+/// validation runner or git, and records the outcome. Hangfire delivers a job at least once (a
+/// server killed mid-job runs it again after a restart), so every job first looks at what is
+/// already recorded and picks up from there; the builder publishes atomically and caches by input
+/// digest, so a build repeated after a crash costs little and never leaves half an image.
+/// </summary>
+public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, ServerOptions options, RunLogs logs, RunScheduler scheduler, TimeProvider clock)
+{
+    [AutomaticRetry(Attempts = 1)]
+    public async Task BuildAsync(long runId, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
+        // At least once: a run that already ended (the job ran before a crash) is left as it is.
+        if (run.Finished || run.State == RunState.Validating)
+            return;
+        run.Attempts++;
+        run.State = RunState.Building;
+        run.StartedAt ??= Now;
+        await db.SaveChangesAsync(cancellationToken);
+        var recipeEntry = run.Recipe!;
+        logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue})");
+        var work = WorkDirectory(runId);
+        try
+        {
+            var mirror = await GitMirror.SyncAsync(recipeEntry.Source!.Url, MirrorPath(recipeEntry.Source), cancellationToken);
+            if (run.Commit == RunScheduler.BranchHead)
+                run.Commit = await mirror.ResolveAsync(recipeEntry.Source.Branch, cancellationToken);
+            logs.Append(runId, $"source {recipeEntry.Source.Name} at {run.Commit}: {recipeEntry.Path}");
+            var recipe = await LoadRecipeAsync(mirror, run.Commit, recipeEntry.Path, work, cancellationToken);
+            var result = await new ImageBuilder(new BuildOptions { DataDirectory = options.DataDirectory, ReportAgent = options.ReportAgent }, new RunLogObserver(logs, runId))
+                .BuildAsync(recipe, cancellationToken);
+            run.ImageId = result.Manifest.ImageId;
+            run.InputDigest = result.Manifest.InputDigest;
+            logs.Append(runId, $"built image {run.ImageId} (input {run.InputDigest[..12]}){(result.AlreadyStored ? ", already in the store" : "")}");
+            if (await db.Images.AnyAsync(i => i.ImageId == run.ImageId, cancellationToken))
+            {
+                await FinishAsync(db, run, RunState.Unchanged, null, $"image {run.ImageId} is already a version: nothing new to validate", cancellationToken);
+                return;
+            }
+
+            run.State = RunState.Validating;
+            await db.SaveChangesAsync(cancellationToken);
+            scheduler.EnqueueValidation(runId);
+            logs.Append(runId, "queued for validation");
+        }
+        catch (Exception e) when (e is RecipeLintException or BuildStepException or GitException)
+        {
+            // The same input fails the same way: recorded, not retried.
+            await FinishAsync(db, run, RunState.Failed, e.Message, $"failed: {e.Message}", CancellationToken.None);
+        }
+        finally
+        {
+            DeleteQuietly(work);
+        }
+    }
+
+    [AutomaticRetry(Attempts = 1)]
+    public async Task ValidateAsync(long runId, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
+        if (run.State != RunState.Validating)
+            return;
+        var directory = new ArtifactPublisher(options.DataDirectory, null).Find(run.ImageId!);
+        if (directory is null)
+        {
+            await FinishAsync(db, run, RunState.Failed, $"image {run.ImageId} is no longer in the artifact store", "failed: the built image is gone from the store", cancellationToken);
+            return;
+        }
+
+        var work = WorkDirectory(runId);
+        try
+        {
+            var mirror = await GitMirror.SyncAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), cancellationToken);
+            var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
+            var plan = ValidationPlan.FromSection(recipe.Validate?.Node);
+            logs.Append(runId, $"validating on {string.Join(", ", plan.Profiles.Select(p => p.Name))}");
+            var report = await ValidationRunner.RunAsync(directory, plan, profile => logs.Append(runId,
+                $"validation: {profile.Profile} {(profile.Passed ? "passed" : "FAILED")}{(profile.BootSeconds is { } s ? string.Create(CultureInfo.InvariantCulture, $", ready after {s:0.0} s") : "")}"
+                + string.Concat(profile.Checks.Where(c => c.Outcome == CheckResult.Fail).Select(c => $"; {c.Check}: {c.Reason?.Split('\n')[0]}"))), cancellationToken);
+            if (!report.Passed)
+            {
+                var failed = report.Profiles.Where(p => !p.Passed).Select(p => p.Profile);
+                await FinishAsync(db, run, RunState.Failed, $"validation failed on {string.Join(", ", failed)}", $"validation failed in {report.Seconds:0} s", cancellationToken);
+                return;
+            }
+
+            if (!await db.Images.AnyAsync(i => i.ImageId == run.ImageId, cancellationToken))
+            {
+                db.Images.Add(new ImageVersion
+                {
+                    ImageId = run.ImageId!, RecipeId = run.RecipeId, RecipeName = run.Recipe.Name, InputDigest = run.InputDigest!,
+                    Commit = run.Commit, Channel = "candidate", RunId = run.Id, CreatedAt = Now,
+                });
+            }
+
+            db.Audit.Add(new AuditEntry { At = Now, Actor = "pipeline", Action = "candidate", Detail = $"{run.Recipe.Name} image {run.ImageId} from {run.Commit} passed validation (run {run.Id})" });
+            await FinishAsync(db, run, RunState.Candidate, null, $"passed validation in {report.Seconds:0} s: image {run.ImageId} is a candidate", cancellationToken);
+        }
+        catch (Exception e) when (e is RecipeLintException or GitException or FormatException or ArgumentException or HarnessException)
+        {
+            await FinishAsync(db, run, RunState.Failed, e.Message, $"validation could not run: {e.Message}", CancellationToken.None);
+        }
+        finally
+        {
+            DeleteQuietly(work);
+        }
+    }
+
+    /// <summary>
+    /// Brings a source's mirror and recipe list up to date and starts runs for the recipes a
+    /// change touched: a webhook names the changed paths; a poll compares with the last commit
+    /// seen; a registration only lists the recipes.
+    /// </summary>
+    [AutomaticRetry(Attempts = 2)]
+    public async Task SyncSourceAsync(long sourceId, string trigger, string[]? changedPaths, string? commit, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var source = await db.Sources.Include(s => s.Recipes).SingleAsync(s => s.Id == sourceId, cancellationToken);
+        var mirror = await GitMirror.SyncAsync(source.Url, MirrorPath(source), cancellationToken);
+        var head = commit is not null && await mirror.HasCommitAsync(commit, cancellationToken) ? commit : await mirror.ResolveAsync(source.Branch, cancellationToken);
+        var tree = Path.Combine(options.ServerDirectory, "work", $"sync-{sourceId}-{Guid.NewGuid():n}");
+        IReadOnlyList<DiscoveredRecipe> discovered;
+        try
+        {
+            await mirror.ExportAsync(head, tree, cancellationToken);
+            discovered = RecipeDiscovery.Find(tree);
+        }
+        finally
+        {
+            DeleteQuietly(tree);
+        }
+
+        foreach (var broken in discovered.Where(d => d.Error is not null))
+            db.Audit.Add(new AuditEntry { At = Now, Actor = trigger, Action = "recipe-invalid", Detail = $"{source.Name}:{broken.Path} at {head} does not lint: {broken.Error}" });
+        foreach (var found in discovered.Where(d => d.Name is not null))
+        {
+            if (source.Recipes.FirstOrDefault(r => r.Path == found.Path) is { } known)
+                known.Name = found.Name!;
+            else
+                source.Recipes.Add(new RecipeEntry { Path = found.Path, Name = found.Name! });
+        }
+
+        var changed = trigger switch
+        {
+            "webhook" => changedPaths ?? [],
+            "poll" when source.LastCommit is not null && source.LastCommit != head && await mirror.HasCommitAsync(source.LastCommit, cancellationToken)
+                => await mirror.ChangedFilesAsync(source.LastCommit, head, cancellationToken),
+            _ => [],
+        };
+        source.LastCommit = head;
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var recipe in source.Recipes.Where(r => discovered.Any(d => d.Path == r.Path && d.Name is not null) && RecipeDiscovery.Touches(r.Path, changed)))
+        {
+            var run = await scheduler.CreateRunAsync(recipe.Id, trigger, head, Queues.Default, cancellationToken);
+            logs.Append(run.Id, $"{trigger}: {source.Name} at {head} changed {recipe.Path}");
+        }
+    }
+
+    /// <summary>Every minute: the sources whose poll interval has passed are synced.</summary>
+    public async Task PollSourcesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var minute = clock.GetUtcNow().ToUnixTimeSeconds() / 60;
+        foreach (var source in await db.Sources.Where(s => s.PollSeconds > 0).ToListAsync(cancellationToken))
+        {
+            if (minute % Math.Max(1, source.PollSeconds / 60) == 0)
+                scheduler.EnqueueSync(source.Id, "poll", null, null);
+        }
+    }
+
+    /// <summary>The nightly rebuild: the base is refreshed by the day in its cache key, so the day's security updates come in.</summary>
+    public async Task NightlyAsync(long recipeId, CancellationToken cancellationToken) =>
+        await scheduler.CreateRunAsync(recipeId, "nightly", RunScheduler.BranchHead, Queues.Default, cancellationToken);
+
+    private static async Task<Recipe> LoadRecipeAsync(GitMirror mirror, string commit, string path, string work, CancellationToken cancellationToken)
+    {
+        DeleteQuietly(work);
+        await mirror.ExportAsync(commit, work, cancellationToken);
+        return RecipeParser.Load(Path.Combine(work, path));
+    }
+
+    private async Task FinishAsync(PipelineDb db, PipelineRun run, RunState state, string? error, string line, CancellationToken cancellationToken)
+    {
+        run.State = state;
+        run.Error = error;
+        run.FinishedAt = Now;
+        await db.SaveChangesAsync(cancellationToken);
+        logs.Append(run.Id, line);
+        logs.Append(run.Id, $"run {run.Id}: {state.ToString().ToLowerInvariant()}");
+    }
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private string WorkDirectory(long runId) => Path.Combine(options.ServerDirectory, "work", $"run-{runId.ToString(CultureInfo.InvariantCulture)}");
+
+    private string MirrorPath(RecipeSource source) => Path.Combine(options.SourcesDirectory, $"{source.Id.ToString(CultureInfo.InvariantCulture)}.git");
+
+    private static void DeleteQuietly(string directory)
+    {
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+    }
+}

@@ -1,0 +1,74 @@
+using Hangfire;
+using Hangfire.Storage.SQLite;
+using ImagePipeline.Server.Api;
+using ImagePipeline.Server.Jobs;
+using ImagePipeline.Server.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace ImagePipeline.Server;
+
+/// <summary>
+/// The pipeline server: state in EF Core (migrated at start), Hangfire's server and dashboard on
+/// the same store choice, the REST API under /api/v1 with an OpenAPI document, and health
+/// endpoints. <c>imagepipe server</c> runs it; tests build it with their own options.
+/// </summary>
+public static class ServerHost
+{
+    public static WebApplication Build(ServerOptions options, string[]? urls = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        if (options.Database is not null)
+            throw new InvalidOperationException($"--database '{options.Database}': only the embedded SQLite store is supported so far; leave --database out (PostgreSQL comes with scale-out)");
+        Directory.CreateDirectory(options.ServerDirectory);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        if (urls is not null)
+            builder.WebHost.UseUrls(urls);
+        builder.Services.AddPipelineServer(options);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.MapOpenApi();
+        // Local requests only (Hangfire's default filter) until the web UI's authentication lands.
+        app.UseHangfireDashboard("/hangfire");
+        app.MapHealthApi();
+        app.MapSourcesApi();
+        app.MapRecipesApi();
+        app.MapRunsApi();
+        app.MapImagesApi();
+        app.MapWebhookApi();
+        return app;
+    }
+
+    public static IServiceCollection AddPipelineServer(this IServiceCollection services, ServerOptions options)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddDbContextFactory<PipelineDb>(db => db.UseSqlite($"Data Source={options.StatePath}"));
+        services.AddHangfire(hangfire => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseSQLiteStorage(options.HangfirePath, new SQLiteStorageOptions { QueuePollInterval = options.QueuePollInterval }));
+        services.AddHangfireServer(server =>
+        {
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:build";
+            server.Queues = [Queues.Critical, Queues.Default];
+            server.WorkerCount = options.Workers;
+        });
+        services.AddHangfireServer(server =>
+        {
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:validation";
+            server.Queues = [Queues.Validation];
+            server.WorkerCount = options.ValidationWorkers;
+        });
+        services.AddSingleton<RunLogs>();
+        services.AddSingleton<RunScheduler>();
+        services.AddTransient<PipelineJobs>();
+        services.AddHostedService<ServerStartup>();
+        services.AddOpenApi();
+        return services;
+    }
+}

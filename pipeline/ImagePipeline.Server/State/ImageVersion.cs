@@ -1,0 +1,15 @@
+namespace ImagePipeline.Server.State;
+
+/// <summary>An immutable image (its id is the SHA-256 of its raw disk) that passed validation, and where it stands.</summary>
+public sealed class ImageVersion
+{
+    public required string ImageId { get; set; }
+    public long RecipeId { get; set; }
+    public required string RecipeName { get; set; }
+    public required string InputDigest { get; set; }
+    public required string Commit { get; set; }
+    /// <summary>candidate until promoted.</summary>
+    public required string Channel { get; set; }
+    public long RunId { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

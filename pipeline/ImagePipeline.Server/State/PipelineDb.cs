@@ -1,0 +1,37 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.State;
+
+/// <summary>The server's state: sources, recipes, runs, image versions, the audit log. Migrations live in State/Migrations.</summary>
+public sealed class PipelineDb(DbContextOptions<PipelineDb> options) : DbContext(options)
+{
+    public DbSet<RecipeSource> Sources => Set<RecipeSource>();
+    public DbSet<RecipeEntry> Recipes => Set<RecipeEntry>();
+    public DbSet<PipelineRun> Runs => Set<PipelineRun>();
+    public DbSet<ImageVersion> Images => Set<ImageVersion>();
+    public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<RecipeSource>(e =>
+        {
+            e.HasIndex(s => s.Name).IsUnique();
+            e.HasMany(s => s.Recipes).WithOne(r => r.Source).HasForeignKey(r => r.SourceId);
+        });
+        modelBuilder.Entity<RecipeEntry>(e =>
+        {
+            e.HasIndex(r => r.Name).IsUnique();
+            e.HasIndex(r => new { r.SourceId, r.Path }).IsUnique();
+        });
+        modelBuilder.Entity<PipelineRun>(e =>
+        {
+            e.Property(r => r.State).HasConversion<string>();
+            e.HasIndex(r => r.RecipeId);
+        });
+        modelBuilder.Entity<ImageVersion>(e =>
+        {
+            e.HasKey(i => i.ImageId);
+            e.HasIndex(i => i.InputDigest);
+        });
+    }
+}

@@ -1,0 +1,26 @@
+namespace ImagePipeline.Server.State;
+
+/// <summary>One trigger of one recipe going through the pipeline: build, then validation if the image is new.</summary>
+public sealed class PipelineRun
+{
+    public long Id { get; set; }
+    public long RecipeId { get; set; }
+    public RecipeEntry? Recipe { get; set; }
+    /// <summary>manual, webhook, poll or nightly.</summary>
+    public required string Trigger { get; set; }
+    /// <summary>The commit of the source the recipe is read from.</summary>
+    public required string Commit { get; set; }
+    public RunState State { get; set; }
+    public string? ImageId { get; set; }
+    public string? InputDigest { get; set; }
+    /// <summary>The Hangfire queue the build runs on.</summary>
+    public required string Queue { get; set; }
+    public string? Error { get; set; }
+    /// <summary>How many times the job started (a restart after a crash runs it again).</summary>
+    public int Attempts { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+
+    public bool Finished => State is RunState.Candidate or RunState.Unchanged or RunState.Failed;
+}

@@ -1,0 +1,61 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+
+namespace ImagePipeline.Server.Tests.Support;
+
+/// <summary>The real pipeline server on Kestrel (loopback, a free port) with its own embedded store, and an HTTP client for its API.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly DirectoryInfo data;
+
+    private TestServer(WebApplication app, DirectoryInfo data, HttpClient http)
+    {
+        this.app = app;
+        this.data = data;
+        Http = http;
+    }
+
+    public HttpClient Http { get; }
+    public string DataDirectory => data.FullName;
+
+    public static async Task<TestServer> StartAsync()
+    {
+        var data = Directory.CreateTempSubdirectory("imagepipe-server-test-");
+        var app = ServerHost.Build(new ServerOptions { DataDirectory = data.FullName }, ["http://127.0.0.1:0"]);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
+        return new TestServer(app, data, http);
+    }
+
+    public async Task<JsonNode> GetJsonAsync(string path) =>
+        JsonNode.Parse(await Http.GetStringAsync(path, TestContext.Current.CancellationToken))!;
+
+    /// <summary>Registers a source and waits until its sync job has listed its recipes.</summary>
+    public async Task RegisterAsync(string name, string url, string? secret)
+    {
+        var response = await Http.PostAsJsonAsync("/api/v1/sources", new { name, url, webhookSecret = secret }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        await WaitAsync($"source {name} synced", async () => (await GetJsonAsync($"/api/v1/sources/{name}"))["lastCommit"] is not null);
+    }
+
+    public static async Task WaitAsync(string what, Func<Task<bool>> condition, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"timed out after {seconds} s waiting for {what}");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await app.StopAsync(CancellationToken.None);
+        await app.DisposeAsync();
+        data.Delete(recursive: true);
+    }
+}
