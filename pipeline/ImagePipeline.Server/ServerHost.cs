@@ -66,6 +66,7 @@ public static class ServerHost
         });
         services.AddSingleton<RunLogs>();
         services.AddSingleton<RunScheduler>();
+        services.AddSingleton<RunReclaimer>();
         services.AddTransient<PipelineJobs>();
         services.AddHostedService<ServerStartup>();
         services.AddOpenApi();

@@ -6,9 +6,17 @@ using Microsoft.Extensions.Hosting;
 
 namespace ImagePipeline.Server;
 
-/// <summary>At start: the state database is migrated, and the recurring jobs exist (the minute poll of sources, each recipe's nightly rebuild).</summary>
-public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring) : IHostedService
+/// <summary>
+/// At start: the state database is migrated, and the recurring jobs exist (the minute poll of
+/// sources, each recipe's nightly rebuild). While running: every 10 s, runs whose worker died are
+/// handed to new jobs (<see cref="RunReclaimer"/>), in every server process alike.
+/// </summary>
+public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring, RunReclaimer reclaimer) : IHostedService, IDisposable
 {
+    private static readonly TimeSpan ReclaimInterval = TimeSpan.FromSeconds(10);
+    private readonly CancellationTokenSource stopping = new();
+    private Task reclaiming = Task.CompletedTask;
+
     /// <summary>The nightly rebuild when a recipe names no time: 03:00 UTC.</summary>
     public const string DefaultNightlyCron = "0 3 * * *";
 
@@ -22,7 +30,36 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
             recurring.AddOrUpdate<PipelineJobs>($"nightly-{recipe.Name}", Queues.Default, j => j.NightlyAsync(recipe.Id, CancellationToken.None),
                 recipe.NightlyCron ?? DefaultNightlyCron, new RecurringJobOptions { TimeZone = recipe.TimeZone is null ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(recipe.TimeZone) });
         }
+
+        reclaiming = ReclaimLoopAsync(stopping.Token);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    private async Task ReclaimLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await reclaimer.ReclaimAsync(cancellationToken);
+                await Task.Delay(ReclaimInterval, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+            {
+                // The database was busy or away: the next round tries again.
+                await Console.Error.WriteLineAsync($"server: reclaiming runs failed: {e.Message}");
+            }
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync();
+        await reclaiming;
+    }
+
+    public void Dispose() => stopping.Dispose();
 }

@@ -22,17 +22,20 @@ namespace ImagePipeline.Server.Jobs;
 public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, ServerOptions options, RunLogs logs, RunScheduler scheduler, TimeProvider clock)
 {
     [AutomaticRetry(Attempts = 1)]
-    public async Task BuildAsync(long runId, CancellationToken cancellationToken)
+    public async Task BuildAsync(long runId, int generation, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
-        // At least once: a run that already ended (the job ran before a crash) is left as it is.
-        if (run.Finished || run.State == RunState.Validating)
+        // At least once: a run that ended, that was handed to a newer job, that is built already,
+        // or that a live worker is still building (a second delivery of this job) is left alone.
+        if (run.Finished || run.Generation != generation || run.State == RunState.Validating || RunHeartbeat.IsFresh(run, Now))
             return;
         run.Attempts++;
         run.State = RunState.Building;
         run.StartedAt ??= Now;
+        run.HeartbeatAt = Now;
         await db.SaveChangesAsync(cancellationToken);
+        var heartbeat = RunHeartbeat.Start(databases, runId, clock);
         var recipeEntry = run.Recipe!;
         logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue})");
         var work = WorkDirectory(runId);
@@ -54,9 +57,12 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
                 return;
             }
 
+            // Handed over: no heartbeat until the validation job takes it.
+            await heartbeat.DisposeAsync();
             run.State = RunState.Validating;
+            run.HeartbeatAt = null;
             await db.SaveChangesAsync(cancellationToken);
-            scheduler.EnqueueValidation(runId);
+            scheduler.EnqueueValidation(runId, run.Generation);
             logs.Append(runId, "queued for validation");
         }
         catch (Exception e) when (e is RecipeLintException or BuildStepException or GitException)
@@ -66,17 +72,22 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         }
         finally
         {
+            await heartbeat.DisposeAsync();
             DeleteQuietly(work);
         }
     }
 
     [AutomaticRetry(Attempts = 1)]
-    public async Task ValidateAsync(long runId, CancellationToken cancellationToken)
+    public async Task ValidateAsync(long runId, int generation, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
-        if (run.State != RunState.Validating)
+        if (run.State != RunState.Validating || run.Generation != generation || RunHeartbeat.IsFresh(run, Now))
             return;
+        run.Attempts++;
+        run.HeartbeatAt = Now;
+        await db.SaveChangesAsync(cancellationToken);
+        await using var heartbeat = RunHeartbeat.Start(databases, runId, clock);
         var directory = new ArtifactPublisher(options.DataDirectory, null).Find(run.ImageId!);
         if (directory is null)
         {

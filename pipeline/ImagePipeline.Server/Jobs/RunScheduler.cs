@@ -19,12 +19,15 @@ public sealed class RunScheduler(IDbContextFactory<PipelineDb> databases, IBackg
         await db.SaveChangesAsync(cancellationToken);
         // The run row is written before its job exists: a job always finds its run. A crash
         // between the two leaves a queued run without a job, which the next trigger supersedes.
-        jobs.Create<PipelineJobs>(j => j.BuildAsync(run.Id, CancellationToken.None), new EnqueuedState(queue));
+        EnqueueBuild(run.Id, 0, queue);
         return run;
     }
 
-    public void EnqueueValidation(long runId) =>
-        jobs.Create<PipelineJobs>(j => j.ValidateAsync(runId, CancellationToken.None), new EnqueuedState(Queues.Validation));
+    public void EnqueueBuild(long runId, int generation, string queue) =>
+        jobs.Create<PipelineJobs>(j => j.BuildAsync(runId, generation, CancellationToken.None), new EnqueuedState(queue));
+
+    public void EnqueueValidation(long runId, int generation) =>
+        jobs.Create<PipelineJobs>(j => j.ValidateAsync(runId, generation, CancellationToken.None), new EnqueuedState(Queues.Validation));
 
     public void EnqueueSync(long sourceId, string trigger, string[]? changedPaths, string? commit) =>
         jobs.Create<PipelineJobs>(j => j.SyncSourceAsync(sourceId, trigger, changedPaths, commit, CancellationToken.None), new EnqueuedState(Queues.Default));

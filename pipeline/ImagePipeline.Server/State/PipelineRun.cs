@@ -21,6 +21,10 @@ public sealed class PipelineRun
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
+    /// <summary>Written every few seconds by the job working on the run; a stale one means its server died (see <c>Jobs.RunReclaimer</c>).</summary>
+    public DateTime? HeartbeatAt { get; set; }
+    /// <summary>Which job may work on the run: a reclaimed run gets a new generation, and a job of an older one does nothing.</summary>
+    public int Generation { get; set; }
 
     public bool Finished => State is RunState.Candidate or RunState.Unchanged or RunState.Failed;
 }

@@ -56,7 +56,7 @@ internal sealed class RecipeRepository : IDisposable
 
     private async Task<string> GitAsync(params string[] arguments)
     {
-        var result = await Cli.Wrap("git").WithArguments(["-C", Path, .. arguments]).ExecuteBufferedAsync();
+        var result = await CliWrap.Cli.Wrap("git").WithArguments(["-C", Path, .. arguments]).ExecuteBufferedAsync();
         return result.StandardOutput;
     }
 

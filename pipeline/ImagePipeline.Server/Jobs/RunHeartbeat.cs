@@ -1,0 +1,67 @@
+using ImagePipeline.Server.State;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.Jobs;
+
+/// <summary>
+/// While a job works on a run it writes the run's heartbeat every <see cref="Interval"/>. A run
+/// in building or validating whose heartbeat is older than <see cref="Stale"/> has lost its
+/// worker (the server was killed) and is handed to a new job; a job that finds a fresh heartbeat
+/// on its run is a second delivery of work that is still going on, and leaves it alone.
+/// </summary>
+public sealed class RunHeartbeat : IAsyncDisposable
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan Stale = TimeSpan.FromSeconds(30);
+
+    private readonly IDbContextFactory<PipelineDb> databases;
+    private readonly long runId;
+    private readonly TimeProvider clock;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task loop;
+    private bool disposed;
+
+    private RunHeartbeat(IDbContextFactory<PipelineDb> databases, long runId, TimeProvider clock)
+    {
+        this.databases = databases;
+        this.runId = runId;
+        this.clock = clock;
+        loop = BeatAsync();
+    }
+
+    public static RunHeartbeat Start(IDbContextFactory<PipelineDb> databases, long runId, TimeProvider clock) => new(databases, runId, clock);
+
+    public static bool IsFresh(PipelineRun run, DateTime now) => run.HeartbeatAt is { } beat && now - beat < Stale;
+
+    private async Task BeatAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using (var db = await databases.CreateDbContextAsync(stop.Token))
+                {
+                    var now = clock.GetUtcNow().UtcDateTime;
+                    await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.HeartbeatAt, now), stop.Token);
+                }
+
+                await Task.Delay(Interval, clock, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Stops the beat; safe to call twice (a job stops it when it hands the run over, and again when it ends).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        await stop.CancelAsync();
+        await loop;
+        stop.Dispose();
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using CliWrap;
+
+namespace ImagePipeline.Server.Tests.Support;
+
+/// <summary>The real <c>imagepipe server</c> as its own process, so a test can kill it with SIGKILL mid-job and start it again on the same data.</summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly StringBuilder output = new();
+    private readonly CancellationTokenSource stop = new();
+    private CommandTask<CommandResult>? process;
+
+    private ServerProcess(string data, int port)
+    {
+        DataDirectory = data;
+        Url = new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    public string DataDirectory { get; }
+    public Uri Url { get; }
+    public int Pid { get; private set; }
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+                return output.ToString();
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string data, int? port = null)
+    {
+        var server = new ServerProcess(data, port ?? FreePort());
+        server.process = CliWrap.Cli.Wrap("dotnet")
+            .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "server", "--urls", server.Url.ToString().TrimEnd('/'), "--data", data])
+            .WithStandardOutputPipe(PipeTarget.ToDelegate(server.Append)).WithStandardErrorPipe(PipeTarget.ToDelegate(server.Append))
+            .WithValidation(CommandResultValidation.None).ExecuteAsync(server.stop.Token);
+        server.Pid = server.process.ProcessId;
+        await TestServer.WaitAsync("the server to be ready", () =>
+        {
+            if (server.process.Task.IsCompleted)
+                throw new InvalidOperationException($"the server exited: {server.Output}");
+            return Task.FromResult(server.Output.Contains("server ready", StringComparison.Ordinal));
+        }, 180);
+        return server;
+    }
+
+    private void Append(string line)
+    {
+        lock (output)
+            output.AppendLine(line);
+    }
+
+    /// <summary>kill -9: no shutdown, no cleanup; whatever the process was doing stops where it was.</summary>
+    public async Task KillAsync()
+    {
+        using (var victim = Process.GetProcessById(Pid))
+            victim.Kill();
+        try
+        {
+            await process!;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        if (process is not null)
+        {
+            try
+            {
+                await process;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        stop.Dispose();
+    }
+}
