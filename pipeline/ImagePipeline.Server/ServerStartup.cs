@@ -17,19 +17,13 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
     private readonly CancellationTokenSource stopping = new();
     private Task reclaiming = Task.CompletedTask;
 
-    /// <summary>The nightly rebuild when a recipe names no time: 03:00 UTC.</summary>
-    public const string DefaultNightlyCron = "0 3 * * *";
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
         recurring.AddOrUpdate<PipelineJobs>("poll-sources", j => j.PollSourcesAsync(CancellationToken.None), Cron.Minutely());
         foreach (var recipe in await db.Recipes.ToListAsync(cancellationToken))
-        {
-            recurring.AddOrUpdate<PipelineJobs>($"nightly-{recipe.Name}", Queues.Default, j => j.NightlyAsync(recipe.Id, CancellationToken.None),
-                recipe.NightlyCron ?? DefaultNightlyCron, new RecurringJobOptions { TimeZone = recipe.TimeZone is null ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(recipe.TimeZone) });
-        }
+            NightlyRebuild.Schedule(recurring, recipe);
 
         reclaiming = ReclaimLoopAsync(stopping.Token);
     }

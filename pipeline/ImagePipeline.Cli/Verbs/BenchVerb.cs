@@ -28,7 +28,9 @@ public static class BenchVerb
         bootstorm.SetAction(async (parse, cancellationToken) => await Benchmarks.BootstormBenchmark.RunAsync(parse.GetValue(clients), cancellationToken));
         var write = new Command("write", "The agent writes a 2 GiB zstd image to a file and a loop device, vs dd of the raw image and curl|zstd|dd; peak RSS.");
         write.SetAction(async (_, cancellationToken) => await Benchmarks.WriteBenchmark.RunAsync(cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write };
+        var jobs = new Command("jobs", "Hangfire on the embedded SQLite store: enqueue-to-start latency and throughput of empty jobs, against Hangfire's in-memory storage (no database: the limit).");
+        jobs.SetAction(async (_, cancellationToken) => await Benchmarks.JobsBenchmark.RunAsync(cancellationToken));
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)

@@ -19,7 +19,8 @@ namespace ImagePipeline.Server.Jobs;
 /// already recorded and picks up from there; the builder publishes atomically and caches by input
 /// digest, so a build repeated after a crash costs little and never leaves half an image.
 /// </summary>
-public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, ServerOptions options, RunLogs logs, RunScheduler scheduler, TimeProvider clock)
+public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, ServerOptions options, RunLogs logs, RunScheduler scheduler, IRecurringJobManager recurring,
+    TimeProvider clock)
 {
     [AutomaticRetry(Attempts = 1)]
     public async Task BuildAsync(long runId, int generation, CancellationToken cancellationToken)
@@ -177,6 +178,8 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         };
         source.LastCommit = head;
         await db.SaveChangesAsync(cancellationToken);
+        foreach (var recipe in source.Recipes)
+            NightlyRebuild.Schedule(recurring, recipe);
         foreach (var recipe in source.Recipes.Where(r => discovered.Any(d => d.Path == r.Path && d.Name is not null) && RecipeDiscovery.Touches(r.Path, changed)))
         {
             var run = await scheduler.CreateRunAsync(recipe.Id, trigger, head, Queues.Default, cancellationToken);

@@ -18,6 +18,7 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public HttpClient Http { get; }
+    public IServiceProvider Services => app.Services;
     public string DataDirectory => data.FullName;
 
     public static async Task<TestServer> StartAsync()
