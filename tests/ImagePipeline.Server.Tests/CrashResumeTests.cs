@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Tests.Support;
@@ -32,7 +31,7 @@ public sealed class CrashResumeTests : IDisposable
         var deadBuilder = first.Pid;
         await using var second = await ServerProcess.StartAsync(data.FullName, first.Url.Port);
         await TestServer.WaitAsync("validation to start", () => Task.FromResult(File.ReadAllText(log).Contains("validating on", StringComparison.Ordinal)), 300);
-        await TestServer.WaitAsync("a VM of the validation", () => Task.FromResult(QemuOf(second.Pid).Count > 0), 60);
+        await TestServer.WaitAsync("a VM of the validation", () => Task.FromResult(QemuProcesses.Of(second.Pid).Count > 0), 60);
         await second.KillAsync();
         var deadValidator = second.Pid;
         await using var third = await ServerProcess.StartAsync(data.FullName, first.Url.Port);
@@ -45,24 +44,10 @@ public sealed class CrashResumeTests : IDisposable
         File.ReadAllText(log).ShouldContain("the worker of this run stopped");
         images.ShouldHaveSingleItem()!["imageId"]!.GetValue<string>().ShouldBe(run["imageId"]!.GetValue<string>());
         Directory.EnumerateDirectories(Path.Combine(data.FullName, "artifacts", "sha256"), ".tmp-image-*").ShouldBeEmpty("no half-published image");
-        QemuOf(deadBuilder).ShouldBeEmpty();
-        QemuOf(deadValidator).ShouldBeEmpty("the killed server's VMs were reaped");
+        QemuProcesses.Of(deadBuilder).ShouldBeEmpty();
+        QemuProcesses.Of(deadValidator).ShouldBeEmpty("the killed server's VMs were reaped");
         Directory.EnumerateDirectories(Path.GetTempPath(), $"imagepipe-vm-{deadValidator}-*").ShouldBeEmpty();
     }
-
-    /// <summary>QEMU processes whose VM directory names this owner.</summary>
-    private static List<int> QemuOf(int owner) =>
-        [.. Process.GetProcessesByName("qemu-system-x86_64").Where(p =>
-        {
-            try
-            {
-                return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains($"imagepipe-vm-{owner}-", StringComparison.Ordinal);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-        }).Select(p => p.Id)];
 
     public void Dispose() => data.Delete(recursive: true);
 }

@@ -14,25 +14,21 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
         return [.. list.OfType<JsonObject>().Select(Read)];
     }
 
-    public async Task<FleetMachine?> GetAsync(string mac, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(new Uri(baseUrl, $"api/v1/machines/{mac}"), cancellationToken);
-        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
-            return null;
-        await EnsureAsync(response, $"GET machine {mac}", cancellationToken);
-        var view = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        return view?["machine"] is JsonObject machine ? Read(machine) : null;
-    }
+    public async Task<FleetMachine?> GetAsync(string mac, CancellationToken cancellationToken) =>
+        (await ViewAsync(mac, cancellationToken))?["machine"] is JsonObject machine ? Read(machine) : null;
 
     /// <summary>Bytes the machine's agent reports written so far, or null when it is not writing.</summary>
-    public async Task<long?> ProgressAsync(string mac, CancellationToken cancellationToken)
+    public async Task<long?> ProgressAsync(string mac, CancellationToken cancellationToken) =>
+        (await ViewAsync(mac, cancellationToken))?["progress"]?["bytesDone"]?.GetValue<long>();
+
+    /// <summary>GET /api/v1/machines/MAC: the machine and its deploy progress, or null when the boot service does not know it (yet).</summary>
+    private async Task<JsonNode?> ViewAsync(string mac, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(new Uri(baseUrl, $"api/v1/machines/{mac}"), cancellationToken);
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
             return null;
         await EnsureAsync(response, $"GET machine {mac}", cancellationToken);
-        var view = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        return view?["progress"]?["bytesDone"]?.GetValue<long>();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
     public async Task<IReadOnlyList<FleetEvent>> EventsAsync(string mac, CancellationToken cancellationToken)

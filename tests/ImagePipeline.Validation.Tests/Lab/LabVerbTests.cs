@@ -77,7 +77,7 @@ public sealed class LabVerbTests(DeployEnvironmentFixture deploy) : IDisposable
             (await http.SendAsync(request, Ct)).StatusCode.ShouldBe(System.Net.HttpStatusCode.NoContent);
         }
 
-        QemuProcessesOf(pid).ShouldNotBeEmpty();
+        QemuProcesses.Of(pid).ShouldNotBeEmpty();
         using (var controller = Process.GetProcessById(pid))
         {
             controller.Kill();
@@ -103,7 +103,7 @@ public sealed class LabVerbTests(DeployEnvironmentFixture deploy) : IDisposable
         Directory.Exists($"/sys/class/net/{hostDevice}").ShouldBeFalse("the host link is gone");
         Directory.Exists(LabDirectory).ShouldBeFalse("the lab's files are gone");
         Directory.EnumerateDirectories(Path.GetTempPath(), $"imagepipe-vm-{controller}-*").ShouldBeEmpty("no VM directory of the controller is left");
-        QemuProcessesOf(controller).ShouldBeEmpty();
+        QemuProcesses.Of(controller).ShouldBeEmpty();
         ProcessesNaming(data.FullName).ShouldBeEmpty("no boot service or controller of this lab runs");
     }
 
@@ -119,20 +119,6 @@ public sealed class LabVerbTests(DeployEnvironmentFixture deploy) : IDisposable
                 return false;
             }
         })];
-
-    /// <summary>QEMU processes whose VM directory names the controller as its owner.</summary>
-    private static List<int> QemuProcessesOf(int controller) =>
-        [.. Process.GetProcessesByName("qemu-system-x86_64").Where(p =>
-        {
-            try
-            {
-                return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains($"imagepipe-vm-{controller}-", StringComparison.Ordinal);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-        }).Select(p => p.Id)];
 
     public void Dispose()
     {
