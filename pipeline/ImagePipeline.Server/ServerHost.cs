@@ -39,6 +39,7 @@ public static class ServerHost
         app.MapRunsApi();
         app.MapImagesApi();
         app.MapWebhookApi();
+        app.MapMetricsApi();
         return app;
     }
 

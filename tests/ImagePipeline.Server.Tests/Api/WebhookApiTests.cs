@@ -54,6 +54,11 @@ public sealed class WebhookApiTests
         audit.Count.ShouldBe(4);
         audit.ShouldContain(a => a!["detail"]!.GetValue<string>().Contains("no signature: send X-Hub-Signature-256", StringComparison.Ordinal));
         audit.ShouldContain(a => a!["detail"]!.GetValue<string>().Contains("does not match the body", StringComparison.Ordinal));
+        var metrics = await server.Http.GetStringAsync("/metrics", Ct);
+        metrics.ShouldContain("imagepipe_webhooks_refused_total 4\n");
+        metrics.ShouldContain("imagepipe_runs{state=\"queued\"} 0\n");
+        metrics.ShouldContain("imagepipe_queue_length{queue=\"validation\"} 0\n");
+        metrics.ShouldContain("# TYPE imagepipe_run_duration_seconds summary\n");
     }
 
     [Fact]
