@@ -1,0 +1,55 @@
+using System.Net;
+using ImagePipeline.Builder;
+using ImagePipeline.Cli.Fleet;
+using ImagePipeline.Cli.Verbs;
+using ImagePipeline.Redfish;
+using ImagePipeline.Validation.Lab;
+using ImagePipeline.Validation.Machines;
+
+namespace ImagePipeline.Cli.Lab;
+
+/// <summary>
+/// A private lab made for one deployment and taken down after it: one blank VM per hardware
+/// profile netboots from a real boot service, the image is deployed to all of them through their
+/// Redfish BMCs, each must report healthy from inside the image. What <c>validate --pxe</c> and
+/// the demo's rollout share.
+/// </summary>
+public static class FreshLab
+{
+    /// <param name="keepConsole">called with each machine's profile and its console log before the lab is removed</param>
+    public static async Task<IReadOnlyList<DeployOutcome>> DeployAsync(string dataDirectory, ImageManifest manifest, IReadOnlyList<QemuMachine> profiles, string label,
+        TimeSpan timeout, Action<string>? progress, Action<string, string>? keepConsole, CancellationToken cancellationToken)
+    {
+        var deploy = await LabVerb.EnsureDeployEnvironmentAsync(dataDirectory, cancellationToken)
+            ?? throw new InvalidOperationException("the deploy environment could not be built; run ./imagepipe build-deploy-env to see why");
+        var scratch = Directory.CreateTempSubdirectory($"imagepipe-{label}-");
+        try
+        {
+            var options = new LabOptions
+            {
+                Machines = profiles.Count,
+                Profiles = profiles,
+                Directory = scratch.FullName,
+                ArtifactsDirectory = new Builder.Artifacts.ArtifactPublisher(dataDirectory, null).StoreRoot,
+                DeployEnvironment = deploy,
+                Cli = CliLauncher.ForAssembly(typeof(FreshLab).Assembly.Location),
+                AdminToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+                Label = label,
+                Accelerator = Validation.Qemu.Accelerator.KnownOrTcg(),
+            };
+            await using var lab = await LabController.StartAsync(options, 0, cancellationToken);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var redfish = new RedfishClient(http, lab.RedfishUrl, new NetworkCredential(lab.Credentials.UserName, lab.Credentials.Password));
+            var deployment = new FleetDeployment(new BootServiceApi(http, lab.Fleet.BootServiceUrl, options.AdminToken), redfish, TimeProvider.System);
+            var outcomes = await deployment.DeployAsync(manifest.ImageId, manifest.Disk.Size,
+                [.. lab.Fleet.Machines.Select(m => new DeployTarget(m.Profile, m.Mac, $"/redfish/v1/Systems/{m.Id}"))], timeout, progress, cancellationToken);
+            foreach (var machine in lab.Fleet.Machines.Where(m => File.Exists(m.ConsoleLogPath)))
+                keepConsole?.Invoke(machine.Profile, machine.ConsoleLogPath);
+            return outcomes;
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+}
