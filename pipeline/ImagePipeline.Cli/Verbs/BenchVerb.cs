@@ -30,7 +30,11 @@ public static class BenchVerb
         write.SetAction(async (_, cancellationToken) => await Benchmarks.WriteBenchmark.RunAsync(cancellationToken));
         var jobs = new Command("jobs", "Hangfire on the embedded SQLite store: enqueue-to-start latency and throughput of empty jobs, against Hangfire's in-memory storage (no database: the limit).");
         jobs.SetAction(async (_, cancellationToken) => await Benchmarks.JobsBenchmark.RunAsync(cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs };
+        var fleet = new Command("fleet", "tiny deployed to four mixed lab machines through the boot service and Redfish, against one machine alone times the rounds the cores allow; goal < 3 min.");
+        var fleetData = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
+        fleet.Options.Add(fleetData);
+        fleet.SetAction(async (parse, cancellationToken) => await Benchmarks.FleetBenchmark.RunAsync(DataDirectory.Resolve(parse.GetValue(fleetData)), cancellationToken));
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs, fleet };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)
