@@ -4,7 +4,8 @@ namespace ImagePipeline.Agent.Transport;
 internal sealed class LinkState : IDisposable
 {
     private readonly Lock gate = new();
-    private CancellationTokenSource lost = new();
+    // Read on every read of the download (the agent's hot path): volatile, no lock; replaced only under the lock.
+    private volatile CancellationTokenSource lost = new();
     private TaskCompletionSource up = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public LinkState(bool initiallyUp)
@@ -16,14 +17,7 @@ internal sealed class LinkState : IDisposable
 
     public bool IsUp { get; private set; }
 
-    public CancellationToken LinkLost
-    {
-        get
-        {
-            lock (gate)
-                return lost.Token;
-        }
-    }
+    public CancellationToken LinkLost => lost.Token;
 
     public void Set(bool isUp)
     {

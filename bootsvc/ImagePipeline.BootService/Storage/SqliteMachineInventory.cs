@@ -77,25 +77,32 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         UpdateAsync(mac, "desired-image", $"desired image set to {imageId}", m => m with { DesiredImage = imageId, DeployAttempts = 0 }, cancellationToken);
 
     public Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken) =>
+        RecordAsync(mac, address, firmware, netboot: null, cancellationToken);
+
+    Task IBootSightings.RecordAsync(string mac, IPAddress? address, BootClient client, bool acknowledged, CancellationToken cancellationToken) =>
+        // Unlike lease renewals, a network boot's DHCPACK happens once per boot: it is history (when a
+        // machine started to netboot), and where a deployment's time goes starts here.
+        RecordAsync(mac, address, client.Architecture is null ? null : client.IsUefi ? "uefi" : "bios",
+            acknowledged && client.IsNetworkBoot ? $"{client.Kind} DHCP acknowledged{(address is null ? "" : $": {address}")}" : null, cancellationToken);
+
+    /// <summary>
+    /// The address (and firmware) of a known machine, and with <paramref name="netboot"/> a netboot
+    /// event: one statement each, in one visit to the database — the DHCP server waits for it
+    /// before it takes the next request.
+    /// </summary>
+    private Task<int> RecordAsync(string mac, IPAddress? address, string? firmware, string? netboot, CancellationToken cancellationToken) =>
         database.ExecuteAsync(async (c, ct) =>
         {
-            // No event: DHCP renews often; the address is current state, not history.
+            // No event for the address itself: DHCP renews often; the address is current state, not history.
             await using var command = c.CreateCommand();
-            command.CommandText = "UPDATE machines SET address = coalesce($address, address), firmware = coalesce($firmware, firmware) WHERE mac = $mac";
+            command.CommandText = "UPDATE machines SET address = coalesce($address, address), firmware = coalesce($firmware, firmware) WHERE mac = $mac RETURNING id";
             command.Parameters.AddWithValue("$mac", Canonical(mac));
             command.Parameters.AddWithValue("$address", (object?)address?.ToString() ?? DBNull.Value);
             command.Parameters.AddWithValue("$firmware", (object?)firmware ?? DBNull.Value);
-            return await command.ExecuteNonQueryAsync(ct);
+            if (await command.ExecuteScalarAsync(ct) is string id && netboot is not null)
+                await AddEventAsync(c, id, "netboot", null, null, netboot, ct);
+            return 0;
         }, cancellationToken);
-
-    async Task IBootSightings.RecordAsync(string mac, IPAddress? address, BootClient client, bool acknowledged, CancellationToken cancellationToken)
-    {
-        await RecordAddressAsync(mac, address, client.Architecture is null ? null : client.IsUefi ? "uefi" : "bios", cancellationToken);
-        // Unlike lease renewals, a network boot's DHCPACK happens once per boot: it is history (when a
-        // machine started to netboot), and where a deployment's time goes starts here.
-        if (acknowledged && client.IsNetworkBoot && await GetByMacAsync(mac, cancellationToken) is not null)
-            await UpdateAsync(mac, "netboot", $"{client.Kind} DHCP acknowledged{(address is null ? "" : $": {address}")}", m => m, cancellationToken);
-    }
 
     public Task<string> IssueTokenAsync(string mac, CancellationToken cancellationToken)
     {

@@ -3,7 +3,6 @@ using ImagePipeline.Builder;
 using ImagePipeline.Cli.Fleet;
 using ImagePipeline.Cli.Verbs;
 using ImagePipeline.Redfish;
-using ImagePipeline.Validation.Lab;
 using ImagePipeline.Validation.Machines;
 
 namespace ImagePipeline.Cli.Lab;
@@ -25,18 +24,7 @@ public static class FreshLab
         var scratch = Directory.CreateTempSubdirectory($"imagepipe-{label}-");
         try
         {
-            var options = new LabOptions
-            {
-                Machines = profiles.Count,
-                Profiles = profiles,
-                Directory = scratch.FullName,
-                ArtifactsDirectory = new Builder.Artifacts.ArtifactPublisher(dataDirectory, null).StoreRoot,
-                DeployEnvironment = deploy,
-                Cli = CliLauncher.ForAssembly(typeof(FreshLab).Assembly.Location),
-                AdminToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
-                Label = label,
-                Accelerator = Validation.Qemu.Accelerator.KnownOrTcg(),
-            };
+            var options = LabVerb.Options(dataDirectory, profiles, scratch.FullName, deploy, label);
             await using var lab = await LabController.StartAsync(options, 0, cancellationToken);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var redfish = new RedfishClient(http, lab.RedfishUrl, new NetworkCredential(lab.Credentials.UserName, lab.Credentials.Password));

@@ -134,16 +134,10 @@ public static class LabVerb
             var dataDirectory = DataDirectory.Resolve(parse.GetValue(data));
             if (ParseProfiles(parse.GetValue(profiles)) is not { } profileList)
                 return ExitCodes.InvalidInput;
-            var options = new LabOptions
+            var options = Options(dataDirectory, [.. profileList.Select(Validation.Profiles.HardwareProfiles.Get)], LabDirectory(dataDirectory),
+                DeployEnvironmentDirectory(dataDirectory), "lab", Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_TOKEN")) with
             {
                 Machines = parse.GetValue(machines),
-                Profiles = [.. profileList.Select(Validation.Profiles.HardwareProfiles.Get)],
-                Directory = LabDirectory(dataDirectory),
-                ArtifactsDirectory = new ArtifactPublisher(dataDirectory, null).StoreRoot,
-                DeployEnvironment = DeployEnvironmentDirectory(dataDirectory),
-                Cli = CliLauncher.ForAssembly(typeof(LabVerb).Assembly.Location),
-                AdminToken = Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_TOKEN") ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
-                Accelerator = Validation.Qemu.Accelerator.KnownOrTcg(),
             };
             return await LabController.ServeAsync(options, parse.GetValue(redfishPort), cancellationToken);
         });
@@ -418,6 +412,22 @@ public static class LabVerb
     }
 
     public static string LabDirectory(string dataDirectory) => Path.Combine(dataDirectory, "lab");
+
+    /// <summary>A lab on this data directory's artifact store, run by this very CLI: one machine per profile unless changed.</summary>
+    /// <param name="adminToken">the boot service's admin token; a random one when null</param>
+    public static LabOptions Options(string dataDirectory, IReadOnlyList<Validation.Machines.QemuMachine> profiles, string labDirectory, string deployEnvironment,
+        string label, string? adminToken = null) => new()
+        {
+            Machines = profiles.Count,
+            Profiles = profiles,
+            Directory = labDirectory,
+            ArtifactsDirectory = new ArtifactPublisher(dataDirectory, null).StoreRoot,
+            DeployEnvironment = deployEnvironment,
+            Cli = CliLauncher.ForAssembly(typeof(LabVerb).Assembly.Location),
+            AdminToken = adminToken ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            Label = label,
+            Accelerator = Validation.Qemu.Accelerator.KnownOrTcg(),
+        };
 
     public static string DeployEnvironmentDirectory(string dataDirectory) => Path.Combine(dataDirectory, "bootsvc", "files", "deploy");
 

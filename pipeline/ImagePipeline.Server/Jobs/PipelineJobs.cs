@@ -42,10 +42,18 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         var work = WorkDirectory(runId);
         try
         {
-            var mirror = await GitMirror.SyncAsync(recipeEntry.Source!.Url, MirrorPath(recipeEntry.Source), cancellationToken);
+            var source = recipeEntry.Source!;
+            GitMirror mirror;
             if (run.Commit == RunScheduler.BranchHead)
-                run.Commit = await mirror.ResolveAsync(recipeEntry.Source.Branch, cancellationToken);
-            logs.Append(runId, $"source {recipeEntry.Source.Name} at {run.Commit}: {recipeEntry.Path}");
+            {
+                mirror = await GitMirror.SyncAsync(source.Url, MirrorPath(source), cancellationToken);
+                run.Commit = await mirror.ResolveAsync(source.Branch, cancellationToken);
+            }
+            else
+            {
+                mirror = await GitMirror.WithCommitAsync(source.Url, MirrorPath(source), run.Commit, cancellationToken);
+            }
+            logs.Append(runId, $"source {source.Name} at {run.Commit}: {recipeEntry.Path}");
             var recipe = await LoadRecipeAsync(mirror, run.Commit, recipeEntry.Path, work, cancellationToken);
             var result = await new ImageBuilder(new BuildOptions { DataDirectory = options.DataDirectory, ReportAgent = options.ReportAgent }, new RunLogObserver(logs, runId))
                 .BuildAsync(recipe, cancellationToken);
@@ -99,7 +107,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         var work = WorkDirectory(runId);
         try
         {
-            var mirror = await GitMirror.SyncAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), cancellationToken);
+            var mirror = await GitMirror.WithCommitAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, cancellationToken);
             var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
             var plan = ValidationPlan.FromSection(recipe.Validate?.Node);
             logs.Append(runId, $"validating on {string.Join(", ", plan.Profiles.Select(p => p.Name))}");

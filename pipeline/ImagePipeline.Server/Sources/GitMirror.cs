@@ -35,6 +35,23 @@ public sealed class GitMirror
         return new GitMirror(directory);
     }
 
+    /// <summary>
+    /// A mirror that holds <paramref name="commit"/>: as it is when it has it already (a run's
+    /// commit was fetched by the sync that created the run), fetched otherwise. Commits never
+    /// change, so a second fetch for the same one is work done twice.
+    /// </summary>
+    public static async Task<GitMirror> WithCommitAsync(string url, string directory, string commit, CancellationToken cancellationToken)
+    {
+        if (System.IO.Directory.Exists(Path.Combine(directory, "refs")))
+        {
+            var existing = new GitMirror(directory);
+            if (await existing.HasCommitAsync(commit, cancellationToken))
+                return existing;
+        }
+
+        return await SyncAsync(url, directory, cancellationToken);
+    }
+
     /// <summary>The commit a branch points at.</summary>
     public async Task<string> ResolveAsync(string branch, CancellationToken cancellationToken) =>
         (await GitAsync(Directory, ["rev-parse", "--verify", "--quiet", $"refs/heads/{branch}^{{commit}}"], $"branch {branch}", cancellationToken)).Trim();

@@ -94,7 +94,8 @@ public sealed class LabFleet : IAsyncDisposable
         var machine = this[id];
         if (machine.Hardware.Network is not NetworkAttachment.TapNetwork tap)
             throw new InvalidOperationException($"{id} is not on the lab network");
-        await machine.Vm.Qmp.ExecuteAsync("set_link", new { name = "nic0", up }, cancellationToken);
+        // Both ends of the cable: the VM's NIC loses its carrier (the harness's BlockAsync) and the switch port goes down.
+        await (up ? machine.Vm.UnblockAsync(cancellationToken) : machine.Vm.BlockAsync(cancellationToken));
         var result = await Network.Command("ip", "link", "set", tap.Device, up ? "up" : "down").ExecuteAsync(cancellationToken);
         if (result.ExitCode != 0)
             throw new Harness.HarnessException($"could not set {tap.Device} {(up ? "up" : "down")}");
