@@ -11,8 +11,9 @@ packages=(
   qemu-system-x86 ovmf ipxe-qemu iproute2
   # boot service: iPXE binaries it serves; real clients and peers its tests and benchmarks use
   ipxe busybox udhcpc tftp-hpa tftpd-hpa nginx-light curl
-  # pipeline server: recipe sources are git repositories
-  git tar
+  # pipeline server: recipe sources are git repositories; PostgreSQL tests and bench jobs run a
+  # local PostgreSQL image (scripts/postgres-image.sh) in Docker
+  git tar docker.io
   # the agent outside .NET: glibc and OpenSSL it loads, the CA bundle for HTTPS
   libc6 libssl3 ca-certificates
 )

@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.Storage.SQLite;
 using ImagePipeline.Server.Api;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
@@ -21,8 +20,6 @@ public static class ServerHost
 {
     public static WebApplication Build(ServerOptions options, string[]? urls = null, Action<WebApplicationBuilder>? configure = null)
     {
-        if (options.Database is not null)
-            throw new InvalidOperationException($"--database '{options.Database}': only the embedded SQLite store is supported so far; leave --database out (PostgreSQL comes with scale-out)");
         Directory.CreateDirectory(options.ServerDirectory);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         if (urls is not null)
@@ -47,21 +44,22 @@ public static class ServerHost
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
-        services.AddDbContextFactory<PipelineDb>(db => db.UseSqlite($"Data Source={options.StatePath}"));
-        services.AddHangfire(hangfire => hangfire
+        var store = StateStore.For(options);
+        services.AddSingleton(store);
+        store.AddPipelineDb(services);
+        services.AddHangfire(hangfire => store.UseHangfireStorage(hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseSQLiteStorage(options.HangfirePath, new SQLiteStorageOptions { QueuePollInterval = options.QueuePollInterval }));
+            .UseRecommendedSerializerSettings(), options));
         services.AddHangfireServer(server =>
         {
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:build";
+            server.ServerName = $"{options.WorkerName}:build";
             server.Queues = [Queues.Critical, Queues.Default];
             server.WorkerCount = options.Workers;
         });
         services.AddHangfireServer(server =>
         {
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:validation";
+            server.ServerName = $"{options.WorkerName}:validation";
             server.Queues = [Queues.Validation];
             server.WorkerCount = options.ValidationWorkers;
         });

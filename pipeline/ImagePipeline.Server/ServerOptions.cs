@@ -5,7 +5,7 @@ public sealed record ServerOptions
 {
     /// <summary>The embedded store: server.db (state), hangfire.db (jobs), sources/ (git mirrors), runs/ (logs), artifacts/ (images).</summary>
     public required string DataDirectory { get; init; }
-    /// <summary>The state database: null for the embedded SQLite file under the data directory.</summary>
+    /// <summary>The state and job database: null for the embedded SQLite files under the data directory, else PostgreSQL (see <c>State.StateStore</c>).</summary>
     public string? Database { get; init; }
     /// <summary>How often Hangfire's SQLite storage looks for new jobs (its default of 15 s makes a trigger feel dead).</summary>
     public TimeSpan QueuePollInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -13,6 +13,8 @@ public sealed record ServerOptions
     public int Workers { get; init; } = 2;
     /// <summary>Workers for QEMU validation: what the cores can carry (each profile takes a core of its own).</summary>
     public int ValidationWorkers { get; init; } = 1;
+    /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
+    public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
     /// <summary>The health-reporting agent built into images; null leaves it out.</summary>
     public string? ReportAgent { get; init; }
 

@@ -28,8 +28,10 @@ public static class BenchVerb
         bootstorm.SetAction(async (parse, cancellationToken) => await Benchmarks.BootstormBenchmark.RunAsync(parse.GetValue(clients), cancellationToken));
         var write = new Command("write", "The agent writes a 2 GiB zstd image to a file and a loop device, vs dd of the raw image and curl|zstd|dd; peak RSS.");
         write.SetAction(async (_, cancellationToken) => await Benchmarks.WriteBenchmark.RunAsync(cancellationToken));
-        var jobs = new Command("jobs", "Hangfire on the embedded SQLite store: enqueue-to-start latency and throughput of empty jobs, against Hangfire's in-memory storage (no database: the limit).");
-        jobs.SetAction(async (_, cancellationToken) => await Benchmarks.JobsBenchmark.RunAsync(cancellationToken));
+        var jobs = new Command("jobs", "Hangfire on the embedded SQLite store and on PostgreSQL: enqueue-to-start latency and throughput of empty jobs, against Hangfire's in-memory storage (no database: the limit).");
+        var jobsDatabase = new Option<string?>("--database") { Description = "a PostgreSQL to measure (connection string); default: a throwaway local container (needs Docker)" };
+        jobs.Options.Add(jobsDatabase);
+        jobs.SetAction(async (parse, cancellationToken) => await Benchmarks.JobsBenchmark.RunAsync(parse.GetValue(jobsDatabase), cancellationToken));
         var fleet = new Command("fleet", "tiny deployed to four mixed lab machines through the boot service and Redfish, against one machine alone times the rounds the cores allow; goal < 3 min.");
         var fleetData = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         fleet.Options.Add(fleetData);

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using ImagePipeline.Server;
+using ImagePipeline.Server.State;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Builder;
 
 namespace ImagePipeline.Cli.Verbs;
 
-/// <summary><c>imagepipe server</c>: the pipeline server — API, Hangfire jobs and dashboard — on the embedded store.</summary>
+/// <summary><c>imagepipe server</c>: the pipeline server — API, Hangfire jobs and dashboard — on the embedded store or a shared PostgreSQL.</summary>
 public static class ServerVerb
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
@@ -12,7 +14,7 @@ public static class ServerVerb
     public static Command Create()
     {
         var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default, until authentication lands", DefaultValueFactory = _ => DefaultUrl };
-        var database = new Option<string?>("--database") { Description = "state database connection string (default: SQLite under DATA/server)" };
+        var database = new Option<string?>("--database") { Description = "PostgreSQL for state and jobs, shared by every server process: 'Host=H;Database=D;Username=U;Password=P' or postgresql://U:P@H:5432/D (default: embedded SQLite under DATA/server, one process)" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
@@ -31,7 +33,7 @@ public static class ServerVerb
             {
                 app = ServerHost.Build(options, parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries));
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
                 Console.Error.WriteLine($"server: {e.Message}");
                 return ExitCodes.InvalidInput;
@@ -40,7 +42,7 @@ public static class ServerVerb
             await using (app)
             {
                 await app.StartAsync(cancellationToken);
-                Console.WriteLine($"server ready: {string.Join(", ", app.Urls)} (API /api/v1, OpenAPI /openapi/v1.json, jobs /hangfire), data {options.DataDirectory}");
+                Console.WriteLine($"server ready: {string.Join(", ", app.Urls)} (API /api/v1, OpenAPI /openapi/v1.json, jobs /hangfire), data {options.DataDirectory}, store {app.Services.GetRequiredService<StateStore>().Description}, worker {options.WorkerName}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -32,13 +32,14 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         if (run.Finished || run.Generation != generation || run.State == RunState.Validating || RunHeartbeat.IsFresh(run, Now))
             return;
         run.Attempts++;
+        run.Worker = options.WorkerName;
         run.State = RunState.Building;
         run.StartedAt ??= Now;
         run.HeartbeatAt = Now;
         await db.SaveChangesAsync(cancellationToken);
         var heartbeat = RunHeartbeat.Start(databases, runId, clock);
         var recipeEntry = run.Recipe!;
-        logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue})");
+        logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue}, on {run.Worker})");
         var work = WorkDirectory(runId);
         try
         {
@@ -94,6 +95,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         if (run.State != RunState.Validating || run.Generation != generation || RunHeartbeat.IsFresh(run, Now))
             return;
         run.Attempts++;
+        run.Worker = options.WorkerName;
         run.HeartbeatAt = Now;
         await db.SaveChangesAsync(cancellationToken);
         await using var heartbeat = RunHeartbeat.Start(databases, runId, clock);
@@ -110,7 +112,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
             var mirror = await GitMirror.WithCommitAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, cancellationToken);
             var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
             var plan = ValidationPlan.FromSection(recipe.Validate?.Node);
-            logs.Append(runId, $"validating on {string.Join(", ", plan.Profiles.Select(p => p.Name))}");
+            logs.Append(runId, $"validating on {string.Join(", ", plan.Profiles.Select(p => p.Name))} (attempt {run.Attempts}, on {run.Worker})");
             var report = await ValidationRunner.RunAsync(directory, plan, profile => logs.Append(runId,
                 $"validation: {profile.Profile} {(profile.Passed ? "passed" : "FAILED")}{(profile.BootSeconds is { } s ? string.Create(CultureInfo.InvariantCulture, $", ready after {s:0.0} s") : "")}"
                 + string.Concat(profile.Checks.Where(c => c.Outcome == CheckResult.Fail).Select(c => $"; {c.Check}: {c.Reason?.Split('\n')[0]}"))), cancellationToken);

@@ -18,6 +18,7 @@ public sealed class GitMirror
     /// <summary>Creates the mirror, or brings it up to date with the source's branches.</summary>
     public static async Task<GitMirror> SyncAsync(string url, string directory, CancellationToken cancellationToken)
     {
+        using var writer = await MirrorLock.AcquireAsync(directory, cancellationToken);
         if (!System.IO.Directory.Exists(Path.Combine(directory, "refs")))
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(directory)!);

@@ -2,8 +2,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ImagePipeline.Server.State;
 
-/// <summary>The server's state: sources, recipes, runs, image versions, the audit log. Migrations live in State/Migrations.</summary>
-public sealed class PipelineDb(DbContextOptions<PipelineDb> options) : DbContext(options)
+/// <summary>
+/// The server's state: sources, recipes, runs, image versions, the audit log. One model, two
+/// stores: <see cref="SqlitePipelineDb"/> (embedded) and <see cref="PostgresPipelineDb"/> (scale-out),
+/// each with the migrations of its own provider under State/Migrations.
+/// </summary>
+public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
 {
     public DbSet<RecipeSource> Sources => Set<RecipeSource>();
     public DbSet<RecipeEntry> Recipes => Set<RecipeEntry>();

@@ -18,6 +18,8 @@ public sealed class PipelineRun
     public string? Error { get; set; }
     /// <summary>How many times the job started (a restart after a crash runs it again).</summary>
     public int Attempts { get; set; }
+    /// <summary>The server process (host:pid) of the latest attempt: with several servers on one database, where the work ran.</summary>
+    public string? Worker { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }

@@ -9,10 +9,11 @@ public sealed class ServerApiTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Health_readiness_and_the_OpenAPI_document_answer()
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task Health_readiness_and_the_OpenAPI_document_answer(string store)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
 
         var health = await server.Http.GetStringAsync("/healthz", Ct);
         var ready = await server.Http.GetAsync("/readyz", Ct);
@@ -27,11 +28,12 @@ public sealed class ServerApiTests
         paths.ShouldContain("/api/v1/runs/{id}/log");
     }
 
-    [Fact]
-    public async Task A_registered_source_lists_its_recipes_and_bad_registrations_say_what_to_fix()
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task A_registered_source_lists_its_recipes_and_bad_registrations_say_what_to_fix(string store)
     {
         using var repository = await RecipeRepository.CreateAsync();
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
 
         await server.RegisterAsync("recipes", repository.Path, "secret");
         var again = await server.Http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct);

@@ -31,11 +31,12 @@ public sealed class WebhookApiTests
             ["commits"] = new JsonArray(new JsonObject { ["added"] = new JsonArray(), ["modified"] = new JsonArray([.. modified.Select(m => (JsonNode)m)]), ["removed"] = new JsonArray() }),
         }.ToJsonString();
 
-    [Fact]
-    public async Task Missing_and_wrong_signatures_get_401_and_an_audit_entry_and_never_a_build()
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task Missing_and_wrong_signatures_get_401_and_an_audit_entry_and_never_a_build(string store)
     {
         using var repository = await RecipeRepository.CreateAsync();
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await server.RegisterAsync("recipes", repository.Path, Secret);
         var body = PushBody("main", "0000000000000000000000000000000000000000", "recipes/tiny.yaml");
 
@@ -61,11 +62,12 @@ public sealed class WebhookApiTests
         metrics.ShouldContain("# TYPE imagepipe_run_duration_seconds summary\n");
     }
 
-    [Fact]
-    public async Task An_authentic_push_builds_only_the_recipes_it_touched_on_the_followed_branch()
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task An_authentic_push_builds_only_the_recipes_it_touched_on_the_followed_branch(string store)
     {
         using var repository = await RecipeRepository.CreateAsync();
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await server.RegisterAsync("recipes", repository.Path, Secret);
         var readme = await repository.CommitAsync(new Dictionary<string, string> { ["README.md"] = "recipes, documented\n" }, "docs");
         var elsewhere = PushBody("feature", readme, "recipes/tiny.yaml");

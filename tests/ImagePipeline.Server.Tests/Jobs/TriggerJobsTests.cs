@@ -11,11 +11,12 @@ public sealed class TriggerJobsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task A_poll_builds_what_the_new_commits_touched_and_every_recipe_has_its_nightly_rebuild()
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task A_poll_builds_what_the_new_commits_touched_and_every_recipe_has_its_nightly_rebuild(string store)
     {
         using var repository = await RecipeRepository.CreateAsync();
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await server.RegisterAsync("recipes", repository.Path, secret: null);
         var sourceId = (await server.GetJsonAsync("/api/v1/sources/recipes"))["id"]!.GetValue<long>();
         var jobs = server.Services.GetRequiredService<PipelineJobs>();

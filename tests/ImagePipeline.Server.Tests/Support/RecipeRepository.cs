@@ -11,8 +11,8 @@ internal sealed class RecipeRepository : IDisposable
     public string Path => directory.FullName;
 
     /// <summary>tiny, validated on one profile to keep the pipeline short.</summary>
-    public static string Tiny(string motd) => $$"""
-        name: tiny
+    public static string Tiny(string motd, string name = "tiny") => $$"""
+        name: {{name}}
         base: busybox
         files:
           - path: /etc/shadow
@@ -26,13 +26,13 @@ internal sealed class RecipeRepository : IDisposable
           profiles: [bios-virtio]
         """;
 
-    public static async Task<RecipeRepository> CreateAsync()
+    public static async Task<RecipeRepository> CreateAsync(string recipe = "tiny")
     {
         var repository = new RecipeRepository();
         await repository.GitAsync("init", "--quiet", "--initial-branch=main");
         await repository.CommitAsync(new Dictionary<string, string>
         {
-            ["recipes/tiny.yaml"] = Tiny("tiny, first commit"),
+            [$"recipes/{recipe}.yaml"] = Tiny($"{recipe}, first commit", recipe),
             ["README.md"] = "recipes\n",
             [".github/workflows/ci.yml"] = "on: push\n",
         }, "first recipes");

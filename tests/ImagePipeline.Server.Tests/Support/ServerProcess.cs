@@ -32,11 +32,13 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string data, int? port = null)
+    /// <summary>Starts the server on <paramref name="data"/>: its embedded store, or the PostgreSQL of <paramref name="database"/> (a connection string).</summary>
+    public static async Task<ServerProcess> StartAsync(string data, int? port = null, string? database = null)
     {
         var server = new ServerProcess(data, port ?? FreePort());
+        string[] store = database is null ? [] : ["--database", database];
         server.process = CliWrap.Cli.Wrap("dotnet")
-            .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "server", "--urls", server.Url.ToString().TrimEnd('/'), "--data", data])
+            .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "server", "--urls", server.Url.ToString().TrimEnd('/'), "--data", data, .. store])
             .WithStandardOutputPipe(PipeTarget.ToDelegate(server.Append)).WithStandardErrorPipe(PipeTarget.ToDelegate(server.Append))
             .WithValidation(CommandResultValidation.None).ExecuteAsync(server.stop.Token);
         server.Pid = server.process.ProcessId;

@@ -4,7 +4,11 @@ using Microsoft.AspNetCore.Builder;
 
 namespace ImagePipeline.Server.Tests.Support;
 
-/// <summary>The real pipeline server on Kestrel (loopback, a free port) with its own embedded store, and an HTTP client for its API.</summary>
+/// <summary>
+/// The real pipeline server on Kestrel (loopback, a free port) with a store of its own — the
+/// embedded SQLite files, or a fresh database on the test assembly's PostgreSQL — and an HTTP
+/// client for its API.
+/// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplication app;
@@ -21,10 +25,17 @@ internal sealed class TestServer : IAsyncDisposable
     public IServiceProvider Services => app.Services;
     public string DataDirectory => data.FullName;
 
-    public static async Task<TestServer> StartAsync()
+    /// <summary>The stores the same tests run on (theory data).</summary>
+    public static TheoryData<string> Stores => new(Sqlite, Postgres);
+
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    public static async Task<TestServer> StartAsync(string store = Sqlite)
     {
         var data = Directory.CreateTempSubdirectory("imagepipe-server-test-");
-        var app = ServerHost.Build(new ServerOptions { DataDirectory = data.FullName }, ["http://127.0.0.1:0"]);
+        var database = store == Postgres ? await PostgresServer.CreateDatabaseAsync() : null;
+        var app = ServerHost.Build(new ServerOptions { DataDirectory = data.FullName, Database = database }, ["http://127.0.0.1:0"]);
         await app.StartAsync(TestContext.Current.CancellationToken);
         var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
         return new TestServer(app, data, http);

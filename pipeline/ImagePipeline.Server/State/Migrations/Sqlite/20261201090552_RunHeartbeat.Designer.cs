@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace ImagePipeline.Server.State.Migrations
+namespace ImagePipeline.Server.State.Migrations.Sqlite
 {
-    [DbContext(typeof(PipelineDb))]
-    [Migration("20261201085232_Initial")]
-    partial class Initial
+    [DbContext(typeof(SqlitePipelineDb))]
+    [Migration("20261201090552_RunHeartbeat")]
+    partial class RunHeartbeat
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -103,6 +103,12 @@ namespace ImagePipeline.Server.State.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("HeartbeatAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ImageId")

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace ImagePipeline.Server.State.Migrations
+namespace ImagePipeline.Server.State.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class RunHeartbeat : Migration

@@ -1,0 +1,2 @@
+// The PostgreSQL container, if a test started one, is removed when the assembly's tests end.
+[assembly: AssemblyFixture(typeof(ImagePipeline.Server.Tests.Support.PostgresServer))]
