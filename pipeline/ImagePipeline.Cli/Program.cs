@@ -14,3 +14,6 @@ root.Subcommands.Add(TriggerVerb.Create());
 root.Subcommands.Add(DemoVerb.Create());
 // A lab or a validation run takes VMs and namespaces down after Ctrl-C or SIGTERM: give it the time.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(90) });
+
+/// <summary>The CLI's entry point, public so that tests can name its assembly (WebApplicationFactory needs an entry point's).</summary>
+public partial class Program;

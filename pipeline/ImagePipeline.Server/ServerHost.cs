@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Server;
 
@@ -18,30 +19,43 @@ namespace ImagePipeline.Server;
 /// </summary>
 public static class ServerHost
 {
-    public static WebApplication Build(ServerOptions options, string[]? urls = null, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(ServerOptions options, string[]? urls = null)
     {
-        Directory.CreateDirectory(options.ServerDirectory);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         if (urls is not null)
             builder.WebHost.UseUrls(urls);
         builder.Services.AddPipelineServer(options);
-        configure?.Invoke(builder);
         var app = builder.Build();
-        app.MapOpenApi();
+        app.UsePipelineServer();
+        return app;
+    }
+
+    /// <summary>The request pipeline: the Hangfire dashboard, the API, health and metrics. Shared by <see cref="Build"/> and hosts built elsewhere (WebApplicationFactory in tests).</summary>
+    public static IApplicationBuilder UsePipelineServer(this IApplicationBuilder app)
+    {
+        app.UseRouting();
         // Local requests only (Hangfire's default filter) until the web UI's authentication lands.
         app.UseHangfireDashboard("/hangfire");
-        app.MapHealthApi();
-        app.MapSourcesApi();
-        app.MapRecipesApi();
-        app.MapRunsApi();
-        app.MapImagesApi();
-        app.MapWebhookApi();
-        app.MapMetricsApi();
+        app.UseEndpoints(endpoints =>
+        {
+            endpoints.MapOpenApi();
+            endpoints.MapHealthApi();
+            endpoints.MapSourcesApi();
+            endpoints.MapRecipesApi();
+            endpoints.MapRunsApi();
+            endpoints.MapImagesApi();
+            endpoints.MapWebhookApi();
+            endpoints.MapMetricsApi();
+        });
         return app;
     }
 
     public static IServiceCollection AddPipelineServer(this IServiceCollection services, ServerOptions options)
     {
+        Directory.CreateDirectory(options.ServerDirectory);
+        services.AddRouting();
+        // Every SQL statement at Information drowns the server's own lines.
+        services.AddLogging(logging => logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         var store = StateStore.For(options);

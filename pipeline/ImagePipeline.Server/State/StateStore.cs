@@ -98,7 +98,7 @@ public sealed record StateStore
     }
 
     private static string Redacted(string database) =>
-        System.Text.RegularExpressions.Regex.Replace(database, @"((?i:password|pwd)\s*=\s*)[^;]*|(://[^:/@]*:)[^@]*@", m => m.Groups[1].Success ? m.Groups[1].Value + "***" : m.Groups[2].Value + "***@");
+        System.Text.RegularExpressions.Regex.Replace(database, @"((?i:password|pwd)\s*=\s*)('[^']*'|""[^""]*""|[^;]*)|(://[^:/@]*:)[^@]*@", m => m.Groups[1].Success ? m.Groups[1].Value + "***" : m.Groups[3].Value + "***@");
 }
 
 /// <summary>The chosen provider's context factory seen as the model's: the server's code asks for <see cref="PipelineDb"/> only.</summary>

@@ -1,20 +1,19 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 
 namespace ImagePipeline.Server.Tests.Support;
 
 /// <summary>
-/// The real pipeline server on Kestrel (loopback, a free port) with a store of its own — the
-/// embedded SQLite files, or a fresh database on the test assembly's PostgreSQL — and an HTTP
-/// client for its API.
+/// The pipeline server through WebApplicationFactory (<see cref="PipelineServerFactory"/>) with a
+/// store of its own — the embedded SQLite files, or a fresh database on the test assembly's
+/// PostgreSQL — and an HTTP client for its API.
 /// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly PipelineServerFactory app;
     private readonly DirectoryInfo data;
 
-    private TestServer(WebApplication app, DirectoryInfo data, HttpClient http)
+    private TestServer(PipelineServerFactory app, DirectoryInfo data, HttpClient http)
     {
         this.app = app;
         this.data = data;
@@ -35,9 +34,9 @@ internal sealed class TestServer : IAsyncDisposable
     {
         var data = Directory.CreateTempSubdirectory("imagepipe-server-test-");
         var database = store == Postgres ? await PostgresServer.CreateDatabaseAsync() : null;
-        var app = ServerHost.Build(new ServerOptions { DataDirectory = data.FullName, Database = database }, ["http://127.0.0.1:0"]);
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
+        var app = new PipelineServerFactory(new ServerOptions { DataDirectory = data.FullName, Database = database });
+        var http = app.CreateClient();
+        http.Timeout = TimeSpan.FromMinutes(5);
         return new TestServer(app, data, http);
     }
 
@@ -66,7 +65,6 @@ internal sealed class TestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await app.StopAsync(CancellationToken.None);
         await app.DisposeAsync();
         data.Delete(recursive: true);
     }
