@@ -36,7 +36,11 @@ public static class BenchVerb
         var fleetData = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         fleet.Options.Add(fleetData);
         fleet.SetAction(async (parse, cancellationToken) => await Benchmarks.FleetBenchmark.RunAsync(DataDirectory.Resolve(parse.GetValue(fleetData)), cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs, fleet };
+        var rollout = new Command("rollout", "Plan and drive a rollout over 100,000 simulated machines (simulated agents, no VMs): time to plan, time per wave decision against one bare pass, memory.");
+        var rolloutMachines = new Option<int>("--machines") { Description = "simulated machines", DefaultValueFactory = _ => 100_000 };
+        rollout.Options.Add(rolloutMachines);
+        rollout.SetAction(async (parse, _) => await Benchmarks.RolloutBenchmark.RunAsync(parse.GetValue(rolloutMachines)));
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs, fleet, rollout };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)
