@@ -1,5 +1,8 @@
 using Hangfire;
 using ImagePipeline.Server.Api;
+using ImagePipeline.Server.Auth;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
@@ -34,11 +37,13 @@ public static class ServerHost
     public static IApplicationBuilder UsePipelineServer(this IApplicationBuilder app)
     {
         app.UseRouting();
-        // Local requests only (Hangfire's default filter) until the web UI's authentication lands.
-        app.UseHangfireDashboard("/hangfire");
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseEndpoints(endpoints =>
         {
-            endpoints.MapOpenApi();
+            endpoints.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [new AdminDashboardFilter()] }).RequireAuthorization(Roles.Policies.Administer);
+            endpoints.MapOpenApi().RequireAuthorization(Roles.Policies.Read);
+            endpoints.MapAccountsApi();
             endpoints.MapHealthApi();
             endpoints.MapSourcesApi();
             endpoints.MapRecipesApi();
@@ -50,10 +55,29 @@ public static class ServerHost
         return app;
     }
 
+    /// <summary>Signed in, even with a one-time password still to change: the account endpoints only.</summary>
+    public const string SignedIn = "signed-in";
+
+    private static AuthorizationPolicy Policy(string[] roles) => new AuthorizationPolicyBuilder(CredentialsAuthenticationHandler.SchemeName)
+        .RequireAuthenticatedUser()
+        .RequireRole(roles)
+        .RequireAssertion(context => !context.User.HasClaim(CredentialsAuthenticationHandler.MustChangePasswordClaim, "true"))
+        .Build();
+
     public static IServiceCollection AddPipelineServer(this IServiceCollection services, ServerOptions options)
     {
         Directory.CreateDirectory(options.ServerDirectory);
         services.AddRouting();
+        services.AddAuthentication(CredentialsAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(CredentialsAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(authorization =>
+        {
+            // Deny by default: an endpoint that says nothing needs an account with a role, whose one-time password is changed.
+            authorization.FallbackPolicy = Policy(Roles.Accepted[Roles.Policies.Read]);
+            foreach (var (name, roles) in Roles.Accepted)
+                authorization.AddPolicy(name, Policy(roles));
+            authorization.AddPolicy(SignedIn, new AuthorizationPolicyBuilder(CredentialsAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+        });
         // Every SQL statement at Information drowns the server's own lines.
         services.AddLogging(logging => logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);

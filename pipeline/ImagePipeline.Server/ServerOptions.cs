@@ -13,6 +13,8 @@ public sealed record ServerOptions
     public int Workers { get; init; } = 2;
     /// <summary>Workers for QEMU validation: what the cores can carry (each profile takes a core of its own).</summary>
     public int ValidationWorkers { get; init; } = 1;
+    /// <summary>The first admin's password on a store without accounts (IMAGEPIPE_ADMIN_PASSWORD); null prints a one-time password instead.</summary>
+    public string? AdminPassword { get; init; }
     /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
     public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
     /// <summary>The health-reporting agent built into images; null leaves it out.</summary>

@@ -1,4 +1,5 @@
 using Hangfire;
+using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
@@ -7,11 +8,11 @@ using Microsoft.Extensions.Hosting;
 namespace ImagePipeline.Server;
 
 /// <summary>
-/// At start: the state database is migrated, and the recurring jobs exist (the minute poll of
+/// At start: the state database is migrated, the first admin exists, and the recurring jobs exist (the minute poll of
 /// sources, each recipe's nightly rebuild). While running: every 10 s, runs whose worker died are
 /// handed to new jobs (<see cref="RunReclaimer"/>), in every server process alike.
 /// </summary>
-public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring, RunReclaimer reclaimer) : IHostedService, IDisposable
+public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring, RunReclaimer reclaimer, ServerOptions options, TimeProvider clock) : IHostedService, IDisposable
 {
     private static readonly TimeSpan ReclaimInterval = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource stopping = new();
@@ -21,6 +22,7 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
+        await FirstAdmin.EnsureAsync(databases, options, clock, cancellationToken);
         recurring.AddOrUpdate<PipelineJobs>("poll-sources", j => j.PollSourcesAsync(CancellationToken.None), Cron.Minutely());
         foreach (var recipe in await db.Recipes.ToListAsync(cancellationToken))
             NightlyRebuild.Schedule(recurring, recipe);

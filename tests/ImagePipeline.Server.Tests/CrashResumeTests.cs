@@ -21,7 +21,7 @@ public sealed class CrashResumeTests : IDisposable
         using var repository = await RecipeRepository.CreateAsync();
         var log = Path.Combine(data.FullName, "server", "runs", "1.log");
         var first = await ServerProcess.StartAsync(data.FullName);
-        using var http = new HttpClient { BaseAddress = first.Url };
+        using var http = await first.CreateClientAsync();
         (await http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct)).EnsureSuccessStatusCode();
         await TestServer.WaitAsync("the source's recipes", async () => (await http.GetStringAsync("/api/v1/recipes", Ct)).Contains("tiny", StringComparison.Ordinal));
         (await http.PostAsync("/api/v1/recipes/tiny/runs", null, Ct)).EnsureSuccessStatusCode();

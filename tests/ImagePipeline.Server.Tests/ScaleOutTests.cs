@@ -25,8 +25,8 @@ public sealed class ScaleOutTests : IDisposable
         var repositories = await Task.WhenAll(Enumerable.Range(1, Sources).Select(i => RecipeRepository.CreateAsync($"scale-{i:00}")));
         await using var first = await ServerProcess.StartAsync(data.FullName, database: database);
         await using var second = await ServerProcess.StartAsync(data.FullName, database: database);
-        using var toFirst = new HttpClient { BaseAddress = first.Url };
-        using var toSecond = new HttpClient { BaseAddress = second.Url };
+        using var toFirst = await first.CreateClientAsync();
+        using var toSecond = await second.CreateClientAsync();
 
         // Registered through both servers at once: each registration queues one sync job.
         var registrations = await Task.WhenAll(repositories.Select((repository, i) =>

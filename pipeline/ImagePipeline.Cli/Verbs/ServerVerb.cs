@@ -15,10 +15,11 @@ public static class ServerVerb
     {
         var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default, until authentication lands", DefaultValueFactory = _ => DefaultUrl };
         var database = new Option<string?>("--database") { Description = "PostgreSQL for state and jobs, shared by every server process: 'Host=H;Database=D;Username=U;Password=P' or postgresql://U:P@H:5432/D (default: embedded SQLite under DATA/server, one process)" };
+        var adminPassword = new Option<string?>("--admin-password-file") { Description = "first start only: the password of the account 'admin' from this file (default $IMAGEPIPE_ADMIN_PASSWORD, else a one-time password printed here)" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data,
+            urls, database, data, adminPassword,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -27,6 +28,7 @@ public static class ServerVerb
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
                 Database = parse.GetValue(database),
                 ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),
+                AdminPassword = parse.GetValue(adminPassword) is { } file ? (await File.ReadAllTextAsync(file, cancellationToken)).Trim() : Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_PASSWORD"),
             };
             WebApplication app;
             try

@@ -10,11 +10,19 @@ public static class TriggerVerb
     {
         var recipe = new Argument<string>("recipe") { Description = "the recipe's name (as GET /api/v1/recipes lists it)" };
         var server = new Option<string>("--server") { Description = "the pipeline server", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IMAGEPIPE_SERVER") ?? ServerVerb.DefaultUrl };
+        var token = new Option<string?>("--token") { Description = "an API token of an account with the builder role (POST /api/v1/tokens); default $IMAGEPIPE_TOKEN", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IMAGEPIPE_TOKEN") };
         var wait = new Option<bool>("--wait") { Description = "stream the run's log until it ends; exit 0 for a candidate or an unchanged image, 1 when it failed" };
-        var command = new Command("trigger", "Trigger a pipeline run (build, then validation if the image is new) of a recipe on the server.") { recipe, server, wait };
+        var command = new Command("trigger", "Trigger a pipeline run (build, then validation if the image is new) of a recipe on the server.") { recipe, server, token, wait };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(server)!), Timeout = Timeout.InfiniteTimeSpan };
+            if (parse.GetValue(token) is not { Length: > 0 } bearer)
+            {
+                Console.Error.WriteLine("trigger: no API token: give --token or set IMAGEPIPE_TOKEN (create one: curl -u admin -X POST -H 'content-type: application/json' -d '{\"name\":\"cli\"}' SERVER/api/v1/tokens)");
+                return ExitCodes.InvalidInput;
+            }
+
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
             HttpResponseMessage response;
             try
             {
@@ -31,7 +39,12 @@ public static class TriggerVerb
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
-                    Console.Error.WriteLine($"trigger: {(int)response.StatusCode}: {body.Trim('"')}");
+                    Console.Error.WriteLine((int)response.StatusCode switch
+                    {
+                        401 => "trigger: 401: the server does not accept this token (unknown or expired): create a new one",
+                        403 => "trigger: 403: the token's account may not trigger builds: it needs the builder or admin role",
+                        _ => $"trigger: {(int)response.StatusCode}: {body.Trim('"')}",
+                    });
                     return (int)response.StatusCode == 404 ? ExitCodes.InvalidInput : ExitCodes.Failed;
                 }
 

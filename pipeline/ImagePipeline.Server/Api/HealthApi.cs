@@ -12,7 +12,8 @@ public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok\n")).WithTags("health");
+        // Probes ask without credentials: health says nothing about the fleet.
+        app.MapGet("/healthz", () => Results.Text("ok\n")).WithTags("health").AllowAnonymous();
         app.MapGet("/readyz", async (IDbContextFactory<PipelineDb> databases, JobStorage storage, CancellationToken ct) =>
         {
             var problems = new List<string>();
@@ -37,7 +38,7 @@ public static class HealthApi
             }
 
             return problems.Count == 0 ? Results.Text("ready\n") : Results.Text(string.Join('\n', problems) + "\n", statusCode: 503);
-        }).WithTags("health");
+        }).WithTags("health").AllowAnonymous();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +13,7 @@ public static class ImagesApi
 {
     public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/images").WithTags("images");
+        var api = app.MapGroup("/api/v1/images").WithTags("images").RequireAuthorization(Roles.Policies.Read);
         api.MapGet("/", async (string? channel, string? recipe, IDbContextFactory<PipelineDb> databases, CancellationToken ct) =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);
@@ -33,7 +34,7 @@ public static class ImagesApi
         {
             await using var db = await databases.CreateDbContextAsync(ct);
             return await db.Audit.OrderByDescending(a => a.Id).Take(200).ToListAsync(ct);
-        }).WithTags("audit");
+        }).WithTags("audit").RequireAuthorization(Roles.Policies.Read);
         return app;
     }
 }

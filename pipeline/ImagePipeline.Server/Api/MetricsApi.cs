@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Hangfire;
+using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
@@ -57,7 +58,7 @@ public static class MetricsApi
             Family(text, "imagepipe_servers", "gauge", "Hangfire servers (two per imagepipe server process: builds and validation).");
             Sample(text, "imagepipe_servers", statistics.Servers);
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
-        }).WithTags("metrics");
+        }).WithTags("metrics").RequireAuthorization(Roles.Policies.Read); // Prometheus sends a viewer's token (authorization: credentials).
         return app;
     }
 

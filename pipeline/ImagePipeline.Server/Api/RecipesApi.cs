@@ -1,3 +1,4 @@
+using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
@@ -13,13 +14,13 @@ public static class RecipesApi
 {
     public static IEndpointRouteBuilder MapRecipesApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/recipes").WithTags("recipes");
+        var api = app.MapGroup("/api/v1/recipes").WithTags("recipes").RequireAuthorization(Roles.Policies.Read);
         api.MapGet("/", async (IDbContextFactory<PipelineDb> databases, CancellationToken ct) =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);
             return (await db.Recipes.Include(r => r.Source).OrderBy(r => r.Name).ToListAsync(ct)).Select(RecipeView.Of).ToList();
         });
-        api.MapPost("/{name}/runs", TriggerAsync);
+        api.MapPost("/{name}/runs", TriggerAsync).RequireAuthorization(Roles.Policies.Build);
         return app;
     }
 

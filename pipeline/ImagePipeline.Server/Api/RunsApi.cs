@@ -1,4 +1,5 @@
 using System.Text;
+using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
@@ -14,7 +15,7 @@ public static class RunsApi
 {
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/runs").WithTags("runs");
+        var api = app.MapGroup("/api/v1/runs").WithTags("runs").RequireAuthorization(Roles.Policies.Read);
         api.MapGet("/", async (string? recipe, IDbContextFactory<PipelineDb> databases, CancellationToken ct) =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);

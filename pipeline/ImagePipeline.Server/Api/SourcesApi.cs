@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
@@ -14,7 +15,7 @@ public static partial class SourcesApi
 {
     public static IEndpointRouteBuilder MapSourcesApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/sources").WithTags("sources");
+        var api = app.MapGroup("/api/v1/sources").WithTags("sources").RequireAuthorization(Roles.Policies.Read);
         api.MapGet("/", async (IDbContextFactory<PipelineDb> databases, CancellationToken ct) =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);
@@ -26,7 +27,7 @@ public static partial class SourcesApi
             var source = await db.Sources.Include(s => s.Recipes).SingleOrDefaultAsync(s => s.Name == name, ct);
             return source is null ? TypedResults.NotFound($"no source '{name}'") : TypedResults.Ok(SourceView.Of(source));
         });
-        api.MapPost("/", RegisterAsync);
+        api.MapPost("/", RegisterAsync).RequireAuthorization(Roles.Policies.Build);
         return app;
     }
 

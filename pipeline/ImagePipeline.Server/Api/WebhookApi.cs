@@ -20,7 +20,8 @@ public static class WebhookApi
 
     public static IEndpointRouteBuilder MapWebhookApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/webhooks/{source}", ReceiveAsync).WithTags("webhooks");
+        // Forges have no account: the source's HMAC secret is the credential (a wrong one is a 401 and an audit entry).
+        app.MapPost("/api/v1/webhooks/{source}", ReceiveAsync).WithTags("webhooks").AllowAnonymous();
         return app;
     }
 

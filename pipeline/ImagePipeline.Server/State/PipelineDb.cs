@@ -14,6 +14,8 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
     public DbSet<PipelineRun> Runs => Set<PipelineRun>();
     public DbSet<ImageVersion> Images => Set<ImageVersion>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -31,6 +33,12 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
         {
             e.Property(r => r.State).HasConversion<string>();
             e.HasIndex(r => r.RecipeId);
+        });
+        modelBuilder.Entity<Account>(e => e.HasIndex(a => a.Name).IsUnique());
+        modelBuilder.Entity<ApiToken>(e =>
+        {
+            e.HasIndex(t => t.Hash).IsUnique();
+            e.HasOne(t => t.Account).WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<ImageVersion>(e =>
         {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Server.Tests.Support;
 
@@ -15,6 +16,7 @@ internal sealed class PipelineServerFactory(ServerOptions options) : WebApplicat
 {
     protected override IHostBuilder CreateHostBuilder() =>
         Host.CreateDefaultBuilder()
+            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .ConfigureWebHost(web => web
                 .UseContentRoot(AppContext.BaseDirectory)
                 .ConfigureServices(services => services.AddPipelineServer(options))

@@ -39,6 +39,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         string[] store = database is null ? [] : ["--database", database];
         server.process = CliWrap.Cli.Wrap("dotnet")
             .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "server", "--urls", server.Url.ToString().TrimEnd('/'), "--data", data, .. store])
+            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_PASSWORD", TestServer.AdminPassword))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(server.Append)).WithStandardErrorPipe(PipeTarget.ToDelegate(server.Append))
             .WithValidation(CommandResultValidation.None).ExecuteAsync(server.stop.Token);
         server.Pid = server.process.ProcessId;
@@ -49,6 +50,14 @@ internal sealed class ServerProcess : IAsyncDisposable
             return Task.FromResult(server.Output.Contains("server ready", StringComparison.Ordinal));
         }, 180);
         return server;
+    }
+
+    /// <summary>An HTTP client for this server, signed in as the first admin with an API token.</summary>
+    public async Task<HttpClient> CreateClientAsync()
+    {
+        var client = new HttpClient { BaseAddress = Url };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await TestServer.TokenAsync(client, TestServer.FirstAdminName, TestServer.AdminPassword));
+        return client;
     }
 
     private void Append(string line)

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
@@ -34,10 +35,44 @@ internal sealed class TestServer : IAsyncDisposable
     {
         var data = Directory.CreateTempSubdirectory("imagepipe-server-test-");
         var database = store == Postgres ? await PostgresServer.CreateDatabaseAsync() : null;
-        var app = new PipelineServerFactory(new ServerOptions { DataDirectory = data.FullName, Database = database });
-        var http = app.CreateClient();
-        http.Timeout = TimeSpan.FromMinutes(5);
-        return new TestServer(app, data, http);
+        var app = new PipelineServerFactory(new ServerOptions { DataDirectory = data.FullName, Database = database, AdminPassword = AdminPassword });
+        var server = new TestServer(app, data, app.CreateClient());
+        server.Http.Timeout = TimeSpan.FromMinutes(5);
+        server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await server.TokenAsync(FirstAdminName, AdminPassword));
+        return server;
+    }
+
+    public const string FirstAdminName = "admin";
+    public const string AdminPassword = "correct-horse-battery-staple";
+
+    /// <summary>An API token of an account, traded for its password once (HTTP Basic).</summary>
+    public async Task<string> TokenAsync(string account, string password)
+    {
+        using var client = app.CreateClient();
+        return await TokenAsync(client, account, password);
+    }
+
+    public static async Task<string> TokenAsync(HttpClient client, string account, string password)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tokens") { Content = JsonContent.Create(new { name = "tests" }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{account}:{password}")));
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>A client without credentials, or as a new account with the given roles (created by the admin).</summary>
+    public async Task<HttpClient> ClientAsync(params string[] roles)
+
+    {
+        var client = app.CreateClient();
+        if (roles.Length == 0)
+            return client;
+        var name = $"{string.Join('-', roles)}-{Guid.NewGuid():n}";
+        name = name[..Math.Min(name.Length, 40)];
+        (await Http.PostAsJsonAsync("/api/v1/accounts", new { name, password = AdminPassword, roles }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(client, name, AdminPassword));
+        return client;
     }
 
     public async Task<JsonNode> GetJsonAsync(string path) =>

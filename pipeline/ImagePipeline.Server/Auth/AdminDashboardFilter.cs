@@ -1,0 +1,13 @@
+using Hangfire.Dashboard;
+
+namespace ImagePipeline.Server.Auth;
+
+/// <summary>The Hangfire dashboard is for admins (who can sign in to it with Basic credentials from a browser).</summary>
+public sealed class AdminDashboardFilter : IDashboardAuthorizationFilter
+{
+    public bool Authorize(DashboardContext context)
+    {
+        var user = context.GetHttpContext().User;
+        return user.Identity?.IsAuthenticated == true && user.IsInRole(Roles.Admin) && !user.HasClaim(CredentialsAuthenticationHandler.MustChangePasswordClaim, "true");
+    }
+}

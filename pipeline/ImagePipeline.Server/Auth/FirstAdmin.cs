@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using ImagePipeline.Server.State;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.Auth;
+
+/// <summary>
+/// On a store without accounts: the account "admin", with the password from configuration
+/// (<c>IMAGEPIPE_ADMIN_PASSWORD</c> or <c>--admin-password-file</c>), or else a one-time password
+/// printed once to the console, which must be changed before the account can do anything else.
+/// </summary>
+public static class FirstAdmin
+{
+    public const string Name = "admin";
+
+    public static async Task EnsureAsync(IDbContextFactory<PipelineDb> databases, ServerOptions options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        if (await db.Accounts.AnyAsync(cancellationToken))
+            return;
+        var configured = options.AdminPassword;
+        var password = configured ?? OneTimePassword();
+        var account = new Account { Name = Name, PasswordHash = "", Roles = Roles.Admin, MustChangePassword = configured is null, CreatedAt = clock.GetUtcNow().UtcDateTime };
+        account.PasswordHash = CredentialsAuthenticationHandler.HashPassword(account, password);
+        db.Accounts.Add(account);
+        db.Audit.Add(new AuditEntry { At = account.CreatedAt, Actor = "server", Action = "account-created", Detail = $"{Name} (admin), first start{(configured is null ? ", one-time password" : ", password from configuration")}" });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another server on the same database created it first.
+            return;
+        }
+
+        Console.WriteLine(configured is null
+            ? $"server: first start: account '{Name}' with the one-time password {password} — sign in and change it (POST /api/v1/account/password)"
+            : $"server: first start: account '{Name}' with the configured password");
+    }
+
+    private static string OneTimePassword()
+    {
+        const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+        return string.Create(20, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = i is 5 or 11 or 17 ? '-' : Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
+        });
+    }
+}

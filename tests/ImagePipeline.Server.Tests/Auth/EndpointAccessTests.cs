@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using ImagePipeline.Server.Api;
+using ImagePipeline.Server.Auth;
+using ImagePipeline.Server.State;
+using ImagePipeline.Server.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImagePipeline.Server.Tests.Auth;
+
+/// <summary>
+/// Deny by default, checked exhaustively: every endpoint the server maps is in the table below
+/// (a new one fails this test until someone decides who may call it), and every endpoint is
+/// called anonymously and as each role, expecting 401 / 403 exactly where the table says.
+/// </summary>
+public sealed class EndpointAccessTests
+{
+    private const string Anonymous = "anonymous";
+
+    /// <summary>Who may call what: the roles allowed (Anonymous: everyone, without credentials).</summary>
+    private static readonly Dictionary<string, string[]> Expected = new()
+    {
+        ["GET /healthz"] = [Anonymous],
+        ["GET /readyz"] = [Anonymous],
+        ["POST /api/v1/webhooks/{source}"] = [Anonymous],
+        ["GET /openapi/{documentName}.json"] = Read,
+        ["GET /metrics"] = Read,
+        ["GET /api/v1/sources/"] = Read,
+        ["GET /api/v1/sources/{name}"] = Read,
+        ["POST /api/v1/sources/"] = [Roles.Builder, Roles.Admin],
+        ["GET /api/v1/recipes/"] = Read,
+        ["POST /api/v1/recipes/{name}/runs"] = [Roles.Builder, Roles.Admin],
+        ["GET /api/v1/runs/"] = Read,
+        ["GET /api/v1/runs/{id:long}"] = Read,
+        ["GET /api/v1/runs/{id:long}/log"] = Read,
+        ["GET /api/v1/images/"] = Read,
+        ["GET /api/v1/images/{id}"] = Read,
+        ["GET /api/v1/audit"] = Read,
+        ["GET /api/v1/account/"] = Read,
+        ["POST /api/v1/account/password"] = Read,
+        ["POST /api/v1/tokens"] = Read,
+        ["GET /api/v1/accounts/"] = [Roles.Admin],
+        ["POST /api/v1/accounts/"] = [Roles.Admin],
+        ["ANY /hangfire/{**path}"] = [Roles.Admin],
+    };
+
+    private static string[] Read => [.. Roles.All];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Every_endpoint_answers_each_role_and_anonymous_as_the_table_says()
+    {
+        await using var server = await TestServer.StartAsync();
+        var endpoints = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["ANY"]).Select(m => $"{m} {e.RoutePattern.RawText}"))
+            .Distinct().Order().ToList();
+        var clients = new Dictionary<string, HttpClient> { [Anonymous] = await server.ClientAsync() };
+        foreach (var role in Roles.All)
+            clients[role] = await server.ClientAsync(role);
+
+        endpoints.Except(Expected.Keys).ShouldBeEmpty("every endpoint is classified in this test's table");
+        Expected.Keys.Except(endpoints).ShouldBeEmpty("the table names only endpoints that exist");
+        var wrong = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            foreach (var (who, client) in clients)
+            {
+                var status = await CallAsync(client, endpoint);
+                var allowed = Expected[endpoint].Contains(Anonymous) || Expected[endpoint].Contains(who);
+                var denied = status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+                var expectedDenial = who == Anonymous ? HttpStatusCode.Unauthorized : HttpStatusCode.Forbidden;
+                if (allowed == denied || (!allowed && status != expectedDenial))
+                    wrong.Add($"{endpoint} as {who}: {(int)status}, expected {(allowed ? "allowed" : ((int)expectedDenial).ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+            }
+        }
+
+        wrong.ShouldBeEmpty();
+        foreach (var client in clients.Values)
+            client.Dispose();
+    }
+
+    [Fact]
+    public async Task A_one_time_password_allows_nothing_but_changing_it_and_a_wrong_password_or_token_is_401()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var admin = await server.ClientAsync(Roles.Admin);
+        var name = (await (await admin.GetAsync("/api/v1/account/", Ct)).Content.ReadFromJsonAsync<AccountView>(Ct))!.Name;
+        await using (var db = await server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>().CreateDbContextAsync(Ct))
+            await db.Accounts.Where(a => a.Name == name).ExecuteUpdateAsync(u => u.SetProperty(a => a.MustChangePassword, true), Ct);
+
+        var blocked = await admin.GetAsync("/api/v1/sources/", Ct);
+        var shortPassword = await admin.PostAsJsonAsync("/api/v1/account/password", new { current = TestServer.AdminPassword, @new = "short" }, Ct);
+        var changed = await admin.PostAsJsonAsync("/api/v1/account/password", new { current = TestServer.AdminPassword, @new = "a much longer passphrase" }, Ct);
+        var unblocked = await admin.GetAsync("/api/v1/sources/", Ct);
+        using var anonymous = await server.ClientAsync();
+        using var wrongPassword = new HttpRequestMessage(HttpMethod.Get, "/api/v1/sources/");
+        wrongPassword.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{name}:{TestServer.AdminPassword}")));
+        using var wrongToken = new HttpRequestMessage(HttpMethod.Get, "/api/v1/sources/");
+        wrongToken.Headers.Authorization = new("Bearer", "ipt_not-a-token");
+
+        blocked.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        shortPassword.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await shortPassword.Content.ReadAsStringAsync(Ct)).ShouldContain("at least 12 characters");
+        changed.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        unblocked.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await anonymous.SendAsync(wrongPassword, Ct)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "the old password no longer works");
+        var refused = await anonymous.SendAsync(wrongToken, Ct);
+        refused.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        refused.Headers.WwwAuthenticate.Select(h => h.Scheme).ShouldBe(["Basic", "Bearer"], ignoreOrder: true);
+    }
+
+    private static async Task<HttpStatusCode> CallAsync(HttpClient client, string endpoint)
+    {
+        var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
+        var path = pattern.Replace("{id:long}", "999999", StringComparison.Ordinal).Replace("{**path}", "", StringComparison.Ordinal)
+            .Replace("{documentName}", "v1", StringComparison.Ordinal).Replace("{name}", "none", StringComparison.Ordinal)
+            .Replace("{id}", "none", StringComparison.Ordinal).Replace("{source}", "none", StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(new HttpMethod(method == "ANY" ? "GET" : method), path);
+        if (method == "POST")
+            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        return response.StatusCode;
+    }
+}
