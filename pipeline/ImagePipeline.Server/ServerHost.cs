@@ -4,6 +4,7 @@ using ImagePipeline.Server.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using ImagePipeline.Server.Jobs;
+using ImagePipeline.Server.Promotion;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -49,6 +50,7 @@ public static class ServerHost
             endpoints.MapRecipesApi();
             endpoints.MapRunsApi();
             endpoints.MapImagesApi();
+            endpoints.MapPromotionsApi();
             endpoints.MapWebhookApi();
             endpoints.MapMetricsApi();
         });
@@ -101,6 +103,9 @@ public static class ServerHost
             server.Queues = [Queues.Validation];
             server.WorkerCount = options.ValidationWorkers;
         });
+        services.AddSingleton(Channels.Parse(options.Channels));
+        services.AddSingleton<ImageSigner>();
+        services.AddSingleton<PromotionDesk>();
         services.AddSingleton<RunLogs>();
         services.AddSingleton<RunScheduler>();
         services.AddSingleton<RunReclaimer>();

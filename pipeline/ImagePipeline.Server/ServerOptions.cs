@@ -15,6 +15,12 @@ public sealed record ServerOptions
     public int ValidationWorkers { get; init; } = 1;
     /// <summary>The first admin's password on a store without accounts (IMAGEPIPE_ADMIN_PASSWORD); null prints a one-time password instead.</summary>
     public string? AdminPassword { get; init; }
+    /// <summary>The promotion ladder after candidate, with the approvals each channel needs (see <c>Promotion.Channels</c>).</summary>
+    public string? Channels { get; init; }
+    /// <summary>The image-signing key (PEM, ECDSA P-256); null for DATA/server/signing-key.pem, made on first start.</summary>
+    public string? SigningKeyPath { get; init; }
+    /// <summary>How long an emergency approval stays valid.</summary>
+    public TimeSpan EmergencyApprovalLifetime { get; init; } = TimeSpan.FromHours(24);
     /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
     public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
     /// <summary>The health-reporting agent built into images; null leaves it out.</summary>

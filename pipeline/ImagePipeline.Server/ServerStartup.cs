@@ -12,7 +12,8 @@ namespace ImagePipeline.Server;
 /// sources, each recipe's nightly rebuild). While running: every 10 s, runs whose worker died are
 /// handed to new jobs (<see cref="RunReclaimer"/>), in every server process alike.
 /// </summary>
-public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring, RunReclaimer reclaimer, ServerOptions options, TimeProvider clock) : IHostedService, IDisposable
+public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring, RunReclaimer reclaimer, ServerOptions options, TimeProvider clock,
+    Promotion.ImageSigner signer) : IHostedService, IDisposable
 {
     private static readonly TimeSpan ReclaimInterval = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource stopping = new();
@@ -23,6 +24,7 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
         await FirstAdmin.EnsureAsync(databases, options, clock, cancellationToken);
+        Console.WriteLine($"server: images are signed with {signer.KeyPath} (public key: GET /api/v1/signing-key)");
         recurring.AddOrUpdate<PipelineJobs>("poll-sources", j => j.PollSourcesAsync(CancellationToken.None), Cron.Minutely());
         foreach (var recipe in await db.Recipes.ToListAsync(cancellationToken))
             NightlyRebuild.Schedule(recurring, recipe);

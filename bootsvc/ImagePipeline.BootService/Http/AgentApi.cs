@@ -52,6 +52,7 @@ public static class AgentApi
             Encoding = "zstd",
             SizeBytes = image.SizeBytes,
             Sha256 = image.Id,
+            Signature = image.Signature,
             Target = new TargetDiskRule(),
             GrowRoot = image.GrowRoot,
             VerifyAfterWrite = false,

@@ -5,11 +5,14 @@ namespace ImagePipeline.BootService.Images;
 /// <summary>
 /// Images in the builder's content-addressed store (<c>data/artifacts/sha256/ID/</c>), read from
 /// each image's manifest.json: only the fields the boot path needs, so the boot service does not
-/// depend on the builder.
+/// depend on the builder; and the signature a promotion attached (disk.raw.sig), which the agent
+/// checks against the key in its deploy environment.
 /// </summary>
 public sealed class ArtifactStoreCatalog(string root) : IImageCatalog
 {
     public const string StreamName = "disk.raw.zst";
+    /// <summary>Attached by the pipeline server when a promotion is approved.</summary>
+    public const string SignatureName = "disk.raw.sig";
 
     public string Root => root;
 
@@ -23,6 +26,7 @@ public sealed class ArtifactStoreCatalog(string root) : IImageCatalog
         using var document = JsonDocument.Parse(File.ReadAllBytes(manifest));
         var disk = document.RootElement.GetProperty("disk");
         var grow = disk.TryGetProperty("growRoot", out var g) && g.GetBoolean();
-        return new BootImage(imageId, disk.GetProperty("size").GetInt64(), grow, $"{imageId}/{StreamName}");
+        var signature = Path.Combine(root, imageId, SignatureName);
+        return new BootImage(imageId, disk.GetProperty("size").GetInt64(), grow, $"{imageId}/{StreamName}", File.Exists(signature) ? File.ReadAllText(signature).Trim() : null);
     }
 }

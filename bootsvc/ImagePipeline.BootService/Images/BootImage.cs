@@ -5,4 +5,5 @@ namespace ImagePipeline.BootService.Images;
 /// <param name="SizeBytes">raw disk size</param>
 /// <param name="GrowRoot">the recipe asks for the root partition to be grown to the end of the disk</param>
 /// <param name="StreamFile">the file the agent downloads (disk.raw.zst), relative to the artifact store</param>
-public sealed record BootImage(string Id, long SizeBytes, bool GrowRoot, string StreamFile);
+/// <param name="Signature">the promotion's signature over <paramref name="Id"/> (base64 ECDSA P-256), null for an image never approved</param>
+public sealed record BootImage(string Id, long SizeBytes, bool GrowRoot, string StreamFile, string? Signature = null);

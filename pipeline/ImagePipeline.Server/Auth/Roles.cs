@@ -22,6 +22,8 @@ public static class Roles
         public const string Read = "read";
         /// <summary>Sources, triggers, builds.</summary>
         public const string Build = "build";
+        /// <summary>Asking for a promotion.</summary>
+        public const string Request = "request";
         /// <summary>Approving promotions.</summary>
         public const string Approve = "approve";
         /// <summary>Rollouts and machines.</summary>
@@ -35,6 +37,7 @@ public static class Roles
     {
         [Policies.Read] = [Viewer, Builder, Approver, Operator, Admin],
         [Policies.Build] = [Builder, Admin],
+        [Policies.Request] = [Builder, Approver, Operator, Admin],
         [Policies.Approve] = [Approver, Admin],
         [Policies.Operate] = [Operator, Admin],
         [Policies.Administer] = [Admin],

@@ -12,4 +12,9 @@ public sealed class ImageVersion
     public required string Channel { get; set; }
     public long RunId { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>When it entered its present channel by a promotion (null: a candidate).</summary>
+    public DateTime? PromotedAt { get; set; }
+    /// <summary>ECDSA P-256 over the image id (the raw disk's SHA-256), base64 (IEEE P1363): made when a promotion is approved.</summary>
+    public string? Signature { get; set; }
+    public string? SignedBy { get; set; }
 }

@@ -15,6 +15,7 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
     public DbSet<ImageVersion> Images => Set<ImageVersion>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
     public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<PromotionRequest> Promotions => Set<PromotionRequest>();
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -35,6 +36,13 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(r => r.RecipeId);
         });
         modelBuilder.Entity<Account>(e => e.HasIndex(a => a.Name).IsUnique());
+        modelBuilder.Entity<PromotionRequest>(e =>
+        {
+            e.Property(p => p.State).HasConversion<string>();
+            e.HasIndex(p => p.ImageId);
+            e.HasMany(p => p.Approvals).WithOne().HasForeignKey(a => a.PromotionRequestId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(p => new { p.ImageId, p.ToChannel, p.State });
+        });
         modelBuilder.Entity<ApiToken>(e =>
         {
             e.HasIndex(t => t.Hash).IsUnique();

@@ -46,6 +46,12 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/accounts/"] = [Roles.Admin],
         ["POST /api/v1/accounts/"] = [Roles.Admin],
         ["ANY /hangfire/{**path}"] = [Roles.Admin],
+        ["POST /api/v1/images/{id}/promotions"] = [Roles.Builder, Roles.Approver, Roles.Operator, Roles.Admin],
+        ["GET /api/v1/promotions/"] = Read,
+        ["GET /api/v1/promotions/{id:long}"] = Read,
+        ["POST /api/v1/promotions/{id:long}/approve"] = [Roles.Approver, Roles.Admin],
+        ["POST /api/v1/promotions/{id:long}/reject"] = [Roles.Approver, Roles.Admin],
+        ["GET /api/v1/signing-key"] = Read,
     };
 
     private static string[] Read => [.. Roles.All];

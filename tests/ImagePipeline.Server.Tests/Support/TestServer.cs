@@ -31,11 +31,12 @@ internal sealed class TestServer : IAsyncDisposable
     public const string Sqlite = "sqlite";
     public const string Postgres = "postgres";
 
-    public static async Task<TestServer> StartAsync(string store = Sqlite)
+    public static async Task<TestServer> StartAsync(string store = Sqlite, Func<ServerOptions, ServerOptions>? configure = null)
     {
         var data = Directory.CreateTempSubdirectory("imagepipe-server-test-");
         var database = store == Postgres ? await PostgresServer.CreateDatabaseAsync() : null;
-        var app = new PipelineServerFactory(new ServerOptions { DataDirectory = data.FullName, Database = database, AdminPassword = AdminPassword });
+        var options = new ServerOptions { DataDirectory = data.FullName, Database = database, AdminPassword = AdminPassword };
+        var app = new PipelineServerFactory(configure?.Invoke(options) ?? options);
         var server = new TestServer(app, data, app.CreateClient());
         server.Http.Timeout = TimeSpan.FromMinutes(5);
         server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await server.TokenAsync(FirstAdminName, AdminPassword));

@@ -139,6 +139,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<DateTime?>("PromotedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long>("RecipeId")
                         .HasColumnType("bigint");
 
@@ -148,6 +151,12 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
 
                     b.Property<long>("RunId")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("Signature")
+                        .HasColumnType("text");
+
+                    b.Property<string>("SignedBy")
+                        .HasColumnType("text");
 
                     b.HasKey("ImageId");
 
@@ -218,6 +227,92 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.HasIndex("RecipeId");
 
                     b.ToTable("Runs");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionApproval", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Approved")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("By")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Comment")
+                        .HasColumnType("text");
+
+                    b.Property<long>("PromotionRequestId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PromotionRequestId");
+
+                    b.ToTable("PromotionApproval");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("ApprovalsNeeded")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Comment")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FromChannel")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ImageId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ToChannel")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("ImageId", "ToChannel", "State");
+
+                    b.ToTable("Promotions");
                 });
 
             modelBuilder.Entity("ImagePipeline.Server.State.RecipeEntry", b =>
@@ -318,6 +413,15 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.Navigation("Recipe");
                 });
 
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionApproval", b =>
+                {
+                    b.HasOne("ImagePipeline.Server.State.PromotionRequest", null)
+                        .WithMany("Approvals")
+                        .HasForeignKey("PromotionRequestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ImagePipeline.Server.State.RecipeEntry", b =>
                 {
                     b.HasOne("ImagePipeline.Server.State.RecipeSource", "Source")
@@ -327,6 +431,11 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Source");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionRequest", b =>
+                {
+                    b.Navigation("Approvals");
                 });
 
             modelBuilder.Entity("ImagePipeline.Server.State.RecipeSource", b =>

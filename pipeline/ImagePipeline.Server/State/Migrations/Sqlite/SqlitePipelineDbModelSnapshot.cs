@@ -128,6 +128,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("PromotedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("RecipeId")
                         .HasColumnType("INTEGER");
 
@@ -137,6 +140,12 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
 
                     b.Property<long>("RunId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Signature")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SignedBy")
+                        .HasColumnType("TEXT");
 
                     b.HasKey("ImageId");
 
@@ -205,6 +214,88 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                     b.HasIndex("RecipeId");
 
                     b.ToTable("Runs");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionApproval", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Approved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("By")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Comment")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PromotionRequestId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PromotionRequestId");
+
+                    b.ToTable("PromotionApproval");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ApprovalsNeeded")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Comment")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FromChannel")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImageId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ToChannel")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("ImageId", "ToChannel", "State");
+
+                    b.ToTable("Promotions");
                 });
 
             modelBuilder.Entity("ImagePipeline.Server.State.RecipeEntry", b =>
@@ -301,6 +392,15 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                     b.Navigation("Recipe");
                 });
 
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionApproval", b =>
+                {
+                    b.HasOne("ImagePipeline.Server.State.PromotionRequest", null)
+                        .WithMany("Approvals")
+                        .HasForeignKey("PromotionRequestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ImagePipeline.Server.State.RecipeEntry", b =>
                 {
                     b.HasOne("ImagePipeline.Server.State.RecipeSource", "Source")
@@ -310,6 +410,11 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Source");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.PromotionRequest", b =>
+                {
+                    b.Navigation("Approvals");
                 });
 
             modelBuilder.Entity("ImagePipeline.Server.State.RecipeSource", b =>

@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+
+namespace ImagePipeline.Server.Promotion;
+
+/// <summary>
+/// Signs approved images: ECDSA P-256 over the image id (the SHA-256 of the raw disk), IEEE
+/// P1363, base64 — what the agent verifies with the public key baked into its deploy environment
+/// (<c>imagepipe build-deployenv --trust-key</c>; <c>GET /api/v1/signing-key</c> gives it). The
+/// key comes from <c>--signing-key</c>, else DATA/server/signing-key.pem, made (0600) on first use.
+/// The signature is also attached to the image in the artifact store (disk.raw.sig), where the
+/// boot service finds it for the agent.
+/// </summary>
+public sealed class ImageSigner : IDisposable
+{
+    public const string AttachmentName = "disk.raw.sig";
+
+    private readonly ECDsa key;
+
+    public ImageSigner(ServerOptions options)
+    {
+        var path = options.SigningKeyPath ?? Path.Combine(options.ServerDirectory, "signing-key.pem");
+        key = ECDsa.Create();
+        if (!File.Exists(path))
+            Create(path);
+        try
+        {
+            key.ImportFromPem(File.ReadAllText(path));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--signing-key {path}: not a PEM private key ({e.Message}); give an ECDSA P-256 key (openssl ecparam -name prime256v1 -genkey -noout)", e);
+        }
+
+        if (key.KeySize != 256)
+            throw new ArgumentException($"--signing-key {path}: a {key.KeySize}-bit key; images are signed with ECDSA P-256 (prime256v1)");
+        PublicKeyPem = key.ExportSubjectPublicKeyInfoPem() + "\n";
+        KeyPath = path;
+    }
+
+    public string PublicKeyPem { get; }
+    public string KeyPath { get; }
+
+    public string Sign(string imageId) => Convert.ToBase64String(key.SignHash(Convert.FromHexString(imageId)));
+
+    /// <summary>Writes the signature beside the image's files (temporary file, then rename): false when the image is not in this store.</summary>
+    public static bool Attach(string dataDirectory, string imageId, string signature)
+    {
+        var directory = Path.Combine(dataDirectory, "artifacts", "sha256", imageId);
+        if (!Directory.Exists(directory))
+            return false;
+        var temporary = Path.Combine(directory, $".{AttachmentName}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temporary, signature + "\n");
+        File.Move(temporary, Path.Combine(directory, AttachmentName), overwrite: true);
+        return true;
+    }
+
+    private static void Create(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllText(temporary, fresh.ExportPkcs8PrivateKeyPem() + "\n");
+        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            // Another server on the same data directory may have made one first: keep theirs.
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    public void Dispose() => key.Dispose();
+}

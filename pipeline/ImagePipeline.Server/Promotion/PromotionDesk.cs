@@ -1,0 +1,112 @@
+using ImagePipeline.Server.Api;
+using ImagePipeline.Server.State;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.Promotion;
+
+/// <summary>
+/// Where promotions are asked for and decided: the rules (one rung at a time, one open request per
+/// image and channel, four eyes, the channel's number of approvals, emergency: one approval with a
+/// reason that lapses) and what approval does (channel, signature, attachment, audit).
+/// </summary>
+public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Channels channels, ImageSigner signer, ServerOptions options, TimeProvider clock)
+{
+    public async Task<Results<Created<PromotionView>, BadRequest<string>, NotFound<string>, Conflict<string>>> RequestAsync(string imageId, string requester, PromotionAsk ask,
+        CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var image = await db.Images.SingleOrDefaultAsync(i => i.ImageId == imageId, cancellationToken);
+        if (image is null)
+            return TypedResults.NotFound($"no image version {imageId} (GET /api/v1/images lists them)");
+        var next = channels.Next(image.Channel);
+        if (next is null)
+            return TypedResults.Conflict($"image {Short(imageId)} is in {image.Channel}, the top channel: there is nowhere to promote it");
+        if (ask.Channel is { } named && named != next)
+        {
+            return TypedResults.BadRequest(channels.Exists(named)
+                ? $"channel: image {Short(imageId)} is in {image.Channel}; it can go to {next} only (one channel at a time)"
+                : $"channel: no channel '{named}'; the channels are {string.Join(" → ", channels.Names)}");
+        }
+
+        if (ask.Emergency && string.IsNullOrWhiteSpace(ask.Comment))
+            return TypedResults.BadRequest("comment: an emergency promotion needs a written reason");
+        if (await db.Promotions.AnyAsync(p => p.ImageId == imageId && p.ToChannel == next && p.State == PromotionState.Pending, cancellationToken))
+            return TypedResults.Conflict($"image {Short(imageId)} already has a pending promotion to {next}");
+        var now = Now;
+        var promotion = new PromotionRequest
+        {
+            ImageId = imageId, FromChannel = image.Channel, ToChannel = next, RequestedBy = requester, RequestedAt = now, Comment = ask.Comment?.Trim(),
+            ApprovalsNeeded = ask.Emergency ? 1 : channels.ApprovalsFor(next), State = PromotionState.Pending, Emergency = ask.Emergency,
+        };
+        db.Promotions.Add(promotion);
+        db.Audit.Add(Audit(requester, "promotion-requested", promotion, $"{image.RecipeName} {Short(imageId)} {image.Channel} → {next}{(promotion.Comment is null ? "" : $" — {promotion.Comment}")}"));
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/v1/promotions/{promotion.Id}", PromotionView.Of(promotion));
+    }
+
+    public async Task<Results<Ok<PromotionView>, NotFound<string>, Conflict<string>, BadRequest<string>>> DecideAsync(long id, string approver, bool approve, string? comment,
+        CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var promotion = await db.Promotions.Include(p => p.Approvals).SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
+        if (promotion is null)
+            return TypedResults.NotFound($"no promotion {id}");
+        if (promotion.State != PromotionState.Pending)
+            return TypedResults.Conflict($"promotion {id} is {promotion.State.ToString().ToLowerInvariant()} already");
+        if (promotion.RequestedBy == approver)
+            return TypedResults.Conflict($"four eyes: {approver} requested promotion {id}, so someone else must approve or reject it");
+        if (promotion.Approvals.Any(a => a.By == approver))
+            return TypedResults.Conflict($"{approver} has decided on promotion {id} already; it needs another approver");
+        if (promotion.Emergency && approve && string.IsNullOrWhiteSpace(comment))
+            return TypedResults.BadRequest("comment: approving an emergency promotion needs a written reason");
+        var image = await db.Images.SingleAsync(i => i.ImageId == promotion.ImageId, cancellationToken);
+        if (approve && image.Channel != promotion.FromChannel)
+            return TypedResults.Conflict($"image {Short(image.ImageId)} moved to {image.Channel} since this request: ask again");
+
+        var now = Now;
+        promotion.Approvals.Add(new PromotionApproval { By = approver, At = now, Approved = approve, Comment = comment?.Trim() });
+        if (!approve)
+        {
+            promotion.State = PromotionState.Rejected;
+            promotion.DecidedAt = now;
+            db.Audit.Add(Audit(approver, "promotion-rejected", promotion, comment));
+        }
+        else if (promotion.Approvals.Count(a => a.Approved) < promotion.ApprovalsNeeded)
+        {
+            db.Audit.Add(Audit(approver, "promotion-approval", promotion, $"{promotion.Approvals.Count(a => a.Approved)} of {promotion.ApprovalsNeeded}{Said(comment)}"));
+        }
+        else
+        {
+            promotion.State = PromotionState.Approved;
+            promotion.DecidedAt = now;
+            if (promotion.Emergency)
+                promotion.ExpiresAt = now + options.EmergencyApprovalLifetime;
+            image.Channel = promotion.ToChannel;
+            image.PromotedAt = now;
+            image.Signature = signer.Sign(image.ImageId);
+            image.SignedBy = approver;
+            var attached = ImageSigner.Attach(options.DataDirectory, image.ImageId, image.Signature);
+            db.Audit.Add(Audit(approver, "promotion-approved", promotion, comment));
+            db.Audit.Add(Audit(approver, "image-signed", promotion,
+                $"{image.RecipeName} {Short(image.ImageId)} is in {promotion.ToChannel}, signed{(attached ? "" : " (not in this server's artifact store: no attachment)")}"
+                + (promotion.ExpiresAt is { } expires ? $"; emergency approval valid until {expires:yyyy-MM-dd HH:mm} UTC" : "")));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(PromotionView.Of(promotion));
+    }
+
+    private AuditEntry Audit(string actor, string action, PromotionRequest promotion, string? detail) => new()
+    {
+        At = Now, Actor = actor, Action = promotion.Emergency ? $"EMERGENCY {action}" : action,
+        Detail = $"promotion {promotion.Id}: {Short(promotion.ImageId)} → {promotion.ToChannel}{Said(detail)}",
+    };
+
+    private static string Said(string? text) => string.IsNullOrWhiteSpace(text) ? "" : $": {text.Trim()}";
+
+    private static string Short(string imageId) => imageId.Length > 12 ? imageId[..12] : imageId;
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+}
