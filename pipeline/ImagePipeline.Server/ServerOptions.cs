@@ -21,6 +21,9 @@ public sealed record ServerOptions
     public string? SigningKeyPath { get; init; }
     /// <summary>How long an emergency approval stays valid.</summary>
     public TimeSpan EmergencyApprovalLifetime { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>The boot service whose machines rollouts deploy (its operator API), and its admin token for setting desired images.</summary>
+    public Uri? BootServiceUrl { get; init; }
+    public string? BootServiceToken { get; init; }
     /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
     public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
     /// <summary>The health-reporting agent built into images; null leaves it out.</summary>

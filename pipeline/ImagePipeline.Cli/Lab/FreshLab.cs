@@ -1,6 +1,6 @@
 using System.Net;
 using ImagePipeline.Builder;
-using ImagePipeline.Cli.Fleet;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Cli.Verbs;
 using ImagePipeline.Redfish;
 using ImagePipeline.Validation.Machines;

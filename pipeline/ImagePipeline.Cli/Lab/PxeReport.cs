@@ -1,4 +1,4 @@
-using ImagePipeline.Cli.Fleet;
+using ImagePipeline.Server.Fleet;
 
 namespace ImagePipeline.Cli.Lab;
 

@@ -10,7 +10,7 @@ using ImagePipeline.Builder;
 using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Builder.Tools;
-using ImagePipeline.Cli.Fleet;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Cli.Lab;
 using ImagePipeline.Cli.Output;
 using ImagePipeline.Redfish;

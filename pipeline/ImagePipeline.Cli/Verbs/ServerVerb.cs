@@ -16,10 +16,14 @@ public static class ServerVerb
         var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default, until authentication lands", DefaultValueFactory = _ => DefaultUrl };
         var database = new Option<string?>("--database") { Description = "PostgreSQL for state and jobs, shared by every server process: 'Host=H;Database=D;Username=U;Password=P' or postgresql://U:P@H:5432/D (default: embedded SQLite under DATA/server, one process)" };
         var adminPassword = new Option<string?>("--admin-password-file") { Description = "first start only: the password of the account 'admin' from this file (default $IMAGEPIPE_ADMIN_PASSWORD, else a one-time password printed here)" };
+        var bootService = new Option<string?>("--boot-service") { Description = "the boot service rollouts deploy through (its URL, e.g. http://10.0.0.2:8080); default $IMAGEPIPE_BOOTSVC" };
+        var bootServiceToken = new Option<string?>("--boot-service-token") { Description = "the boot service's admin token (default $IMAGEPIPE_BOOTSVC_TOKEN)" };
+        var channels = new Option<string?>("--channels") { Description = "the channels after candidate, with the approvals each needs (default staging:1,production:1)" };
+        var signingKey = new Option<string?>("--signing-key") { Description = "PEM ECDSA P-256 private key that signs approved images (default DATA/server/signing-key.pem, made on first start)" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword,
+            urls, database, data, adminPassword, bootService, bootServiceToken, channels, signingKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -28,6 +32,10 @@ public static class ServerVerb
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
                 Database = parse.GetValue(database),
                 ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),
+                BootServiceUrl = (parse.GetValue(bootService) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC")) is { Length: > 0 } url ? new Uri(url.TrimEnd('/') + "/") : null,
+                BootServiceToken = parse.GetValue(bootServiceToken) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC_TOKEN"),
+                Channels = parse.GetValue(channels),
+                SigningKeyPath = parse.GetValue(signingKey),
                 AdminPassword = parse.GetValue(adminPassword) is { } file ? (await File.ReadAllTextAsync(file, cancellationToken)).Trim() : Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_PASSWORD"),
             };
             WebApplication app;

@@ -16,6 +16,8 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<PromotionRequest> Promotions => Set<PromotionRequest>();
+    public DbSet<Machine> Machines => Set<Machine>();
+    public DbSet<Rollout> Rollouts => Set<Rollout>();
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -36,6 +38,18 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(r => r.RecipeId);
         });
         modelBuilder.Entity<Account>(e => e.HasIndex(a => a.Name).IsUnique());
+        modelBuilder.Entity<Machine>(e =>
+        {
+            e.HasIndex(m => m.Name).IsUnique();
+            e.HasIndex(m => m.Mac).IsUnique();
+        });
+        modelBuilder.Entity<Rollout>(e =>
+        {
+            e.Property(r => r.State).HasConversion<string>();
+            e.HasIndex(r => r.State);
+            e.HasMany(r => r.Targets).WithOne().HasForeignKey(t => t.RolloutId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<RolloutTarget>(e => e.Property(t => t.State).HasConversion<string>());
         modelBuilder.Entity<PromotionRequest>(e =>
         {
             e.Property(p => p.State).HasConversion<string>();

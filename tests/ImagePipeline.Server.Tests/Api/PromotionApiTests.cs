@@ -18,7 +18,7 @@ public sealed class PromotionApiTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A validated image as the pipeline leaves it: a candidate version, and its files in the artifact store.</summary>
-    private static async Task<string> CandidateAsync(TestServer server, string recipe = "tiny")
+    internal static async Task<string> CandidateAsync(TestServer server, string recipe = "tiny")
     {
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{recipe}-{Guid.NewGuid()}")));
         var directory = Directory.CreateDirectory(Path.Combine(server.DataDirectory, "artifacts", "sha256", id));

@@ -52,6 +52,15 @@ public sealed class EndpointAccessTests
         ["POST /api/v1/promotions/{id:long}/approve"] = [Roles.Approver, Roles.Admin],
         ["POST /api/v1/promotions/{id:long}/reject"] = [Roles.Approver, Roles.Admin],
         ["GET /api/v1/signing-key"] = Read,
+        ["GET /api/v1/machines/"] = Read,
+        ["POST /api/v1/machines/"] = [Roles.Operator, Roles.Admin],
+        ["GET /api/v1/rollouts/"] = Read,
+        ["GET /api/v1/rollouts/{id:long}"] = Read,
+        ["POST /api/v1/rollouts/"] = [Roles.Operator, Roles.Admin],
+        ["POST /api/v1/rollouts/{id:long}/pause"] = [Roles.Operator, Roles.Admin],
+        ["POST /api/v1/rollouts/{id:long}/resume"] = [Roles.Operator, Roles.Admin],
+        ["POST /api/v1/rollouts/{id:long}/abort"] = [Roles.Operator, Roles.Admin],
+        ["POST /api/v1/rollouts/{id:long}/rollback"] = [Roles.Operator, Roles.Admin],
     };
 
     private static string[] Read => [.. Roles.All];

@@ -1,5 +1,5 @@
 using System.Net;
-using ImagePipeline.Cli.Fleet;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Cli.Lab;
 using ImagePipeline.Redfish;
 using ImagePipeline.Tests.Deploy;

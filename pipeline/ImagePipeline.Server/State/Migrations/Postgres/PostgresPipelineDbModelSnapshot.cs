@@ -165,6 +165,64 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.ToTable("Images");
                 });
 
+            modelBuilder.Entity("ImagePipeline.Server.State.Machine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BmcPassword")
+                        .HasColumnType("text");
+
+                    b.Property<string>("BmcSystem")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("BmcUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("BmcUser")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Labels")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Rack")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Site")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Variant")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Mac")
+                        .IsUnique();
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Machines");
+                });
+
             modelBuilder.Entity("ImagePipeline.Server.State.PipelineRun", b =>
                 {
                     b.Property<long>("Id")
@@ -391,6 +449,121 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.ToTable("Sources");
                 });
 
+            modelBuilder.Entity("ImagePipeline.Server.State.Rollout", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("ImageId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Plan")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("RecipeName")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long?>("RollbackOf")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Selector")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Wave")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("WaveDecided")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime?>("WaveStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Waves")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State");
+
+                    b.ToTable("Rollouts");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.RolloutTarget", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Machine")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("PreviousImage")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("text");
+
+                    b.Property<long>("RolloutId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("Since")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Wave")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RolloutId");
+
+                    b.ToTable("RolloutTarget");
+                });
+
             modelBuilder.Entity("ImagePipeline.Server.State.ApiToken", b =>
                 {
                     b.HasOne("ImagePipeline.Server.State.Account", "Account")
@@ -433,6 +606,15 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.Navigation("Source");
                 });
 
+            modelBuilder.Entity("ImagePipeline.Server.State.RolloutTarget", b =>
+                {
+                    b.HasOne("ImagePipeline.Server.State.Rollout", null)
+                        .WithMany("Targets")
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ImagePipeline.Server.State.PromotionRequest", b =>
                 {
                     b.Navigation("Approvals");
@@ -441,6 +623,11 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
             modelBuilder.Entity("ImagePipeline.Server.State.RecipeSource", b =>
                 {
                     b.Navigation("Recipes");
+                });
+
+            modelBuilder.Entity("ImagePipeline.Server.State.Rollout", b =>
+                {
+                    b.Navigation("Targets");
                 });
 #pragma warning restore 612, 618
         }

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace ImagePipeline.Cli.Fleet;
+namespace ImagePipeline.Server.Fleet;
 
 /// <summary>The boot service's operator API (/api/v1) from outside: machines, their history, and setting what they should run.</summary>
 public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminToken)

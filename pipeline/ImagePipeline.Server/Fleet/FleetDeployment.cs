@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using ImagePipeline.Redfish;
 
-namespace ImagePipeline.Cli.Fleet;
+namespace ImagePipeline.Server.Fleet;
 
 /// <summary>
 /// Puts an image on machines the way production does: the boot service is told each machine's

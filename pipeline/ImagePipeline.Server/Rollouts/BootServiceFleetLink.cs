@@ -1,0 +1,32 @@
+using System.Net;
+using ImagePipeline.Redfish;
+using ImagePipeline.Server.Fleet;
+using ImagePipeline.Server.State;
+
+namespace ImagePipeline.Server.Rollouts;
+
+/// <summary>
+/// The production link: the boot service's operator API (<c>--boot-service</c>, its admin token)
+/// for desired images and machine state, and Redfish for power, with each machine's own BMC and
+/// credentials. Nothing else touches a machine.
+/// </summary>
+public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients) : IFleetLink
+{
+    private BootServiceApi BootService()
+    {
+        if (options.BootServiceUrl is null)
+            throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
+        return new BootServiceApi(clients.CreateClient("bootsvc"), options.BootServiceUrl, options.BootServiceToken);
+    }
+
+    public async Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken) =>
+        await BootService().GetAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError) : null;
+
+    public async Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken)
+    {
+        await BootService().SetDesiredImageAsync(machine.Mac, imageId, cancellationToken);
+        var credentials = machine.BmcUser is null ? null : new NetworkCredential(machine.BmcUser, machine.BmcPassword);
+        var redfish = new RedfishClient(clients.CreateClient("redfish"), new Uri(machine.BmcUrl), credentials);
+        await redfish.NetbootOnceAsync(machine.BmcSystem, cancellationToken);
+    }
+}

@@ -1,0 +1,16 @@
+using ImagePipeline.Server.State;
+
+namespace ImagePipeline.Server.Rollouts;
+
+/// <summary>What the boot service says about a machine: its state (Healthy, Failed, Deploying, ...), what it runs, since when, and its last error.</summary>
+public sealed record MachineObservation(string State, string? CurrentImage, DateTimeOffset UpdatedAt, string? LastError);
+
+/// <summary>How the rollout controller reaches machines: the boot service (desired image, state) and each machine's BMC (power).</summary>
+public interface IFleetLink
+{
+    /// <summary>What the boot service knows of the machine, or null when it has never seen it.</summary>
+    Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken);
+
+    /// <summary>The machine's desired image is set, then its BMC network-boots it once with a power cycle.</summary>
+    Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken);
+}

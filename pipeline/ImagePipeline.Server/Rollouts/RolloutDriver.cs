@@ -1,0 +1,131 @@
+using System.Text.Json;
+using ImagePipeline.Server.State;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.Rollouts;
+
+/// <summary>
+/// One step of one running rollout: start the present wave (remember what each machine ran, set
+/// the desired image, one-time netboot and power cycle through its BMC), or follow it (the boot
+/// service's view of each machine since the wave started) and let the wave gate decide: next
+/// wave, done, or pause (or roll back, if the plan says so) with the reason. Every decision is an
+/// audit entry.
+/// </summary>
+public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFleetLink fleet, RolloutDesk desk, TimeProvider clock)
+{
+    public static readonly JsonSerializerOptions PlanJson = new(JsonSerializerDefaults.Web);
+
+    public async Task StepAsync(long rolloutId, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var rollout = await db.Rollouts.Include(r => r.Targets).SingleAsync(r => r.Id == rolloutId, cancellationToken);
+        if (rollout.State != RolloutState.Running)
+            return;
+        var plan = JsonSerializer.Deserialize<RolloutPlan>(rollout.Plan, PlanJson)!;
+        var wave = rollout.Targets.Where(t => t.Wave == rollout.Wave).OrderBy(t => t.Machine, StringComparer.Ordinal).ToList();
+        var machines = await db.Machines.Where(m => wave.Select(t => t.Machine).Contains(m.Name)).ToDictionaryAsync(m => m.Name, cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var name = WaveName(rollout.Wave);
+
+        if (rollout.WaveDecided)
+        {
+            // Resumed after the gate spoke: on to the next wave.
+            rollout.Wave++;
+            rollout.WaveDecided = false;
+            rollout.WaveStartedAt = null;
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
+        if (rollout.WaveStartedAt is null)
+        {
+            rollout.WaveStartedAt = now;
+            foreach (var target in wave)
+            {
+                var machine = machines[target.Machine];
+                try
+                {
+                    target.PreviousImage ??= (await fleet.ObserveAsync(machine, cancellationToken))?.CurrentImage;
+                    await fleet.DeployAsync(machine, rollout.ImageId, cancellationToken);
+                    (target.State, target.Since, target.Reason) = (TargetState.Deploying, now, null);
+                }
+                catch (Exception e) when (e is HttpRequestException or Redfish.RedfishException or InvalidOperationException or TaskCanceledException)
+                {
+                    (target.State, target.Since, target.Reason) = (TargetState.Failed, now, $"could not start its deployment: {e.Message}");
+                }
+            }
+
+            rollout.Reason = $"{name}: {wave.Count} machine(s) power-cycled into the deploy environment";
+            Audit(db, rollout, "rollout-wave-started", $"{name}: {string.Join(", ", wave.Select(t => t.Machine))}", now);
+            await SaveAsync(db, rollout, now, cancellationToken);
+            return;
+        }
+
+        var started = DateTime.SpecifyKind(rollout.WaveStartedAt.Value, DateTimeKind.Utc);
+        foreach (var target in wave.Where(t => t.State == TargetState.Deploying))
+        {
+            if (await fleet.ObserveAsync(machines[target.Machine], cancellationToken) is not { } seen || seen.UpdatedAt.UtcDateTime < started)
+                continue;
+            if (seen.State == "Healthy" && seen.CurrentImage == rollout.ImageId)
+                (target.State, target.Since) = (TargetState.Healthy, seen.UpdatedAt.UtcDateTime);
+            else if (seen.State == "Failed")
+                (target.State, target.Since, target.Reason) = (TargetState.Failed, seen.UpdatedAt.UtcDateTime, seen.LastError ?? "the boot service marked it failed");
+        }
+
+        var progress = wave.Select(t => new MachineProgress(t.Machine,
+            t.State switch { TargetState.Healthy => MachineOutcome.Healthy, TargetState.Failed => MachineOutcome.Failed, _ => MachineOutcome.Deploying },
+            new DateTimeOffset(DateTime.SpecifyKind(t.Since ?? started, DateTimeKind.Utc)), t.Reason)).ToList();
+        var verdict = WaveGate.Decide(progress, new DateTimeOffset(started), plan, new DateTimeOffset(now));
+        switch (verdict.Decision)
+        {
+            case WaveDecision.Passed when rollout.Wave == rollout.Waves - 1:
+                rollout.State = RolloutState.Completed;
+                rollout.Reason = $"completed: {rollout.Targets.Count(t => t.State == TargetState.Healthy)} of {rollout.Targets.Count} machines healthy on {Short(rollout.ImageId)}";
+                Audit(db, rollout, "rollout-completed", rollout.Reason, now);
+                break;
+            case WaveDecision.Passed:
+                rollout.WaveDecided = true;
+                rollout.Reason = $"{name} passed: {verdict.Reason}";
+                Audit(db, rollout, "rollout-wave-passed", rollout.Reason, now);
+                if (!plan.AutoAdvance)
+                {
+                    rollout.State = RolloutState.Paused;
+                    rollout.Reason += $"; {WaveName(rollout.Wave + 1)} waits for an operator (resume)";
+                }
+
+                break;
+            case WaveDecision.Failed:
+                rollout.WaveDecided = true;
+                rollout.Reason = $"{name} failed: {verdict.Reason}";
+                Audit(db, rollout, "rollout-wave-failed", rollout.Reason, now);
+                if (plan.RollbackOnFailure)
+                {
+                    await SaveAsync(db, rollout, now, cancellationToken);
+                    await desk.RollbackAsync(rollout.Id, "rollout controller", cancellationToken);
+                    return;
+                }
+
+                rollout.State = RolloutState.Paused;
+                rollout.Reason += "; paused (resume to go on with the next wave, or roll back)";
+                break;
+            default:
+                rollout.Reason = $"{name}: {verdict.Reason}";
+                break;
+        }
+
+        await SaveAsync(db, rollout, now, cancellationToken);
+    }
+
+    public static string WaveName(int wave) => wave == 0 ? "canary" : $"wave {wave}";
+
+    private static async Task SaveAsync(PipelineDb db, Rollout rollout, DateTime now, CancellationToken cancellationToken)
+    {
+        rollout.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static void Audit(PipelineDb db, Rollout rollout, string action, string detail, DateTime now) =>
+        db.Audit.Add(new AuditEntry { At = now, Actor = "rollout controller", Action = rollout.Emergency ? $"EMERGENCY {action}" : action, Detail = $"rollout {rollout.Id}: {detail}" });
+
+    private static string Short(string imageId) => imageId.Length > 12 ? imageId[..12] : imageId;
+}

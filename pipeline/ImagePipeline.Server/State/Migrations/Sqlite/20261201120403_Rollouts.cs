@@ -1,0 +1,128 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ImagePipeline.Server.State.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Rollouts : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Machines",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", nullable: false),
+                    Mac = table.Column<string>(type: "TEXT", nullable: false),
+                    Variant = table.Column<string>(type: "TEXT", nullable: false),
+                    Site = table.Column<string>(type: "TEXT", nullable: true),
+                    Rack = table.Column<string>(type: "TEXT", nullable: true),
+                    Labels = table.Column<string>(type: "TEXT", nullable: false),
+                    BmcUrl = table.Column<string>(type: "TEXT", nullable: false),
+                    BmcSystem = table.Column<string>(type: "TEXT", nullable: false),
+                    BmcUser = table.Column<string>(type: "TEXT", nullable: true),
+                    BmcPassword = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Machines", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Rollouts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ImageId = table.Column<string>(type: "TEXT", nullable: false),
+                    RecipeName = table.Column<string>(type: "TEXT", nullable: false),
+                    Selector = table.Column<string>(type: "TEXT", nullable: false),
+                    Plan = table.Column<string>(type: "TEXT", nullable: false),
+                    State = table.Column<string>(type: "TEXT", nullable: false),
+                    Wave = table.Column<int>(type: "INTEGER", nullable: false),
+                    Waves = table.Column<int>(type: "INTEGER", nullable: false),
+                    WaveStartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    WaveDecided = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Reason = table.Column<string>(type: "TEXT", nullable: false),
+                    Emergency = table.Column<bool>(type: "INTEGER", nullable: false),
+                    RollbackOf = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", nullable: true),
+                    LeaseUntil = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Rollouts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RolloutTarget",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    RolloutId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Machine = table.Column<string>(type: "TEXT", nullable: false),
+                    Mac = table.Column<string>(type: "TEXT", nullable: false),
+                    Wave = table.Column<int>(type: "INTEGER", nullable: false),
+                    PreviousImage = table.Column<string>(type: "TEXT", nullable: true),
+                    State = table.Column<string>(type: "TEXT", nullable: false),
+                    Since = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RolloutTarget", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_RolloutTarget_Rollouts_RolloutId",
+                        column: x => x.RolloutId,
+                        principalTable: "Rollouts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Machines_Mac",
+                table: "Machines",
+                column: "Mac",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Machines_Name",
+                table: "Machines",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RolloutTarget_RolloutId",
+                table: "RolloutTarget",
+                column: "RolloutId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Rollouts_State",
+                table: "Rollouts",
+                column: "State");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Machines");
+
+            migrationBuilder.DropTable(
+                name: "RolloutTarget");
+
+            migrationBuilder.DropTable(
+                name: "Rollouts");
+        }
+    }
+}
