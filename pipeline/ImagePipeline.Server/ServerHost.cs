@@ -115,12 +115,13 @@ public static class ServerHost
         services.AddSingleton<RolloutDesk>();
         services.AddSingleton<RolloutDriver>();
         services.AddSingleton<RolloutController>();
-        services.AddHostedService(provider => provider.GetRequiredService<RolloutController>());
         services.AddSingleton<RunLogs>();
         services.AddSingleton<RunScheduler>();
         services.AddSingleton<RunReclaimer>();
         services.AddTransient<PipelineJobs>();
         services.AddHostedService<ServerStartup>();
+        // After ServerStartup: hosted services start in order, and the controller needs the migrated schema.
+        services.AddHostedService(provider => provider.GetRequiredService<RolloutController>());
         services.AddOpenApi();
         return services;
     }

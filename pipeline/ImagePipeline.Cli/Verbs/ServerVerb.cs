@@ -27,12 +27,20 @@ public static class ServerVerb
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var bootServiceUrl = parse.GetValue(bootService) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC");
+            Uri? bootServiceUri = null;
+            if (!string.IsNullOrWhiteSpace(bootServiceUrl) && (!Uri.TryCreate(bootServiceUrl.TrimEnd('/') + "/", UriKind.Absolute, out bootServiceUri) || bootServiceUri.Scheme is not ("http" or "https")))
+            {
+                Console.Error.WriteLine($"server: --boot-service '{bootServiceUrl}' is not an http(s) URL; give the boot service's address, e.g. http://10.0.0.2:8080");
+                return ExitCodes.InvalidInput;
+            }
+
             var options = new ServerOptions
             {
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
                 Database = parse.GetValue(database),
                 ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),
-                BootServiceUrl = (parse.GetValue(bootService) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC")) is { Length: > 0 } url ? new Uri(url.TrimEnd('/') + "/") : null,
+                BootServiceUrl = bootServiceUri,
                 BootServiceToken = parse.GetValue(bootServiceToken) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC_TOKEN"),
                 Channels = parse.GetValue(channels),
                 SigningKeyPath = parse.GetValue(signingKey),

@@ -11,6 +11,13 @@ public interface IFleetLink
     /// <summary>What the boot service knows of the machine, or null when it has never seen it.</summary>
     Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How the machine's deployment since <paramref name="since"/> ended: its last healthy or failed
+    /// event after that moment (a state left over from before — a failed image being replaced —
+    /// does not count), or null while it is still on its way.
+    /// </summary>
+    Task<MachineObservation?> OutcomeSinceAsync(Machine machine, DateTimeOffset since, CancellationToken cancellationToken);
+
     /// <summary>The machine's desired image is set, then its BMC network-boots it once with a power cycle.</summary>
     Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken);
 }

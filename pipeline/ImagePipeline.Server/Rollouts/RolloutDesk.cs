@@ -37,10 +37,10 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         var machines = (await db.Machines.ToListAsync(cancellationToken)).Where(selector.Matches).Where(m => onlyMachines is null || onlyMachines.Contains(m.Name)).ToList();
         if (machines.Count == 0)
             throw new RolloutRefusedException(400, $"selector ({selector}) selects no machine; GET /api/v1/machines lists them");
-        var busy = await db.Rollouts.Where(r => r.State == RolloutState.Running || r.State == RolloutState.Paused)
-            .SelectMany(r => r.Targets.Select(t => new { r.Id, t.Machine })).ToListAsync(cancellationToken);
-        if (busy.FirstOrDefault(b => machines.Any(m => m.Name == b.Machine)) is { } clash)
-            throw new RolloutRefusedException(409, $"machine {clash.Machine} is in rollout {clash.Id}, which is still active: let it complete, or abort or roll it back first");
+        var active = await db.Rollouts.Where(r => r.State == RolloutState.Running || r.State == RolloutState.Paused).Select(r => r.Id).ToListAsync(cancellationToken);
+        var names = machines.Select(m => m.Name).ToList();
+        if (await db.Set<RolloutTarget>().FirstOrDefaultAsync(t => active.Contains(t.RolloutId) && names.Contains(t.Machine), cancellationToken) is { } clash)
+            throw new RolloutRefusedException(409, $"machine {clash.Machine} is in rollout {clash.RolloutId}, which is still active: let it complete, or abort or roll it back first");
 
         var effective = plan ?? (emergency ? RolloutPlan.Emergency : new RolloutPlan());
         RolloutSchedule schedule;

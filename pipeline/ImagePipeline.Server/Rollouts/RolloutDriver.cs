@@ -64,7 +64,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
         var started = DateTime.SpecifyKind(rollout.WaveStartedAt.Value, DateTimeKind.Utc);
         foreach (var target in wave.Where(t => t.State == TargetState.Deploying))
         {
-            if (await fleet.ObserveAsync(machines[target.Machine], cancellationToken) is not { } seen || seen.UpdatedAt.UtcDateTime < started)
+            if (await fleet.OutcomeSinceAsync(machines[target.Machine], new DateTimeOffset(started), cancellationToken) is not { } seen)
                 continue;
             if (seen.State == "Healthy" && seen.CurrentImage == rollout.ImageId)
                 (target.State, target.Since) = (TargetState.Healthy, seen.UpdatedAt.UtcDateTime);

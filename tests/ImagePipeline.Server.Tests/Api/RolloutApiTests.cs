@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Support;
 
@@ -45,5 +46,38 @@ public sealed class RolloutApiTests
         badPlan.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await badPlan.Content.ReadAsStringAsync(Ct)).ShouldContain("'x' is not a wave size");
         rollouts.ShouldBe("[]", "nothing was started");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task A_rollout_whose_canary_cannot_be_reached_pauses_at_the_canary_and_touches_no_other_machine(string store)
+    {
+        // No boot service is configured: starting the canary's deployment fails, as an unreachable BMC would.
+        await using var server = await TestServer.StartAsync(store);
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        using var approver = await server.ClientAsync(Roles.Approver);
+        var image = await PromotionApiTests.CandidateAsync(server);
+        var asked = JsonNode.Parse(await (await operatorClient.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { comment = "staging" }, Ct)).Content.ReadAsStringAsync(Ct))!;
+        (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "ok" }, Ct)).EnsureSuccessStatusCode();
+        foreach (var (name, i) in Enumerable.Range(1, 3).Select(i => ($"web-{i}", i - 1)))
+            (await operatorClient.PostAsJsonAsync("/api/v1/machines", Machine(name, $"52:54:00:aa:00:0{i + 1}", "r1"), Ct)).EnsureSuccessStatusCode();
+
+        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { labels = new { role = "web" } }, plan = new { steps = "1+2" } }, Ct);
+        var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+        var again = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { rack = "r1" } }, Ct);
+        JsonNode view = null!;
+        await TestServer.WaitAsync("the rollout to pause", async () => (view = await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() == "paused", 30);
+        var aborted = await operatorClient.PostAsync($"/api/v1/rollouts/{id}/abort", null, Ct);
+        var resumed = await operatorClient.PostAsync($"/api/v1/rollouts/{id}/resume", null, Ct);
+
+        started.StatusCode.ShouldBe(HttpStatusCode.Created);
+        again.StatusCode.ShouldBe(HttpStatusCode.Conflict, "the machines are in an active rollout");
+        (await again.Content.ReadAsStringAsync(Ct)).ShouldContain($"is in rollout {id}");
+        view["reason"]!.GetValue<string>().ShouldContain("canary failed: 1 of 1 machines failed (limit 0)");
+        var targets = view["targets"]!.AsArray();
+        targets.Single(t => t!["wave"]!.GetValue<int>() == 0)!["reason"]!.GetValue<string>().ShouldContain("--boot-service");
+        targets.Where(t => t!["wave"]!.GetValue<int>() > 0).ShouldAllBe(t => t!["state"]!.GetValue<string>() == "pending");
+        aborted.StatusCode.ShouldBe(HttpStatusCode.OK);
+        resumed.StatusCode.ShouldBe(HttpStatusCode.Conflict, "an aborted rollout stays aborted");
     }
 }

@@ -32,7 +32,11 @@ internal sealed class TestLab : IAsyncDisposable
     public RedfishClient Redfish { get; }
     public BootServiceApi BootService { get; }
 
-    public static async Task<TestLab> StartAsync(DeployEnvironmentFixture deploy, string label, params string[] profiles)
+    public static Task<TestLab> StartAsync(DeployEnvironmentFixture deploy, string label, params string[] profiles) =>
+        StartAsync(deploy.Directory, Path.Combine(deploy.DataDirectory, "artifacts", "sha256"), label, profiles);
+
+    /// <summary>A lab whose boot service serves <paramref name="deployEnvironment"/> and the images of <paramref name="artifacts"/>.</summary>
+    public static async Task<TestLab> StartAsync(string deployEnvironment, string artifacts, string label, params string[] profiles)
     {
         var directory = Directory.CreateTempSubdirectory($"imagepipe-lab-test-{label}-");
         var options = new LabOptions
@@ -40,8 +44,8 @@ internal sealed class TestLab : IAsyncDisposable
             Machines = profiles.Length,
             Profiles = [.. profiles.Select(Validation.Profiles.HardwareProfiles.Get)],
             Directory = directory.FullName,
-            ArtifactsDirectory = Path.Combine(deploy.DataDirectory, "artifacts", "sha256"),
-            DeployEnvironment = deploy.Directory,
+            ArtifactsDirectory = artifacts,
+            DeployEnvironment = deployEnvironment,
             Cli = CliLauncher.ForAssembly(Path.Combine(AppContext.BaseDirectory, "imagepipe.dll")),
             AdminToken = AdminToken,
             Label = label,

@@ -1,0 +1,237 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using CliWrap;
+using CliWrap.Buffered;
+using ImagePipeline.Builder;
+using ImagePipeline.Builder.DeployEnvironment;
+using ImagePipeline.Recipes;
+using ImagePipeline.Server;
+using ImagePipeline.Server.State;
+using ImagePipeline.Tests.Deploy;
+using ImagePipeline.Validation.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImagePipeline.Validation.Tests.Lab;
+
+/// <summary>
+/// The whole chain on six lab machines (three hardware variants, two of each, in two racks): a
+/// recipe commit becomes a candidate through the real pipeline server (build, QEMU validation),
+/// is approved twice by someone other than who asked (staging, production: signed), and rolls out
+/// in waves through the lab's boot service and Redfish BMCs to a deploy environment that writes
+/// only images signed with the server's key. Then an image whose health check fails stops at the
+/// canary with the other five untouched, and a rollback puts the canary back on the first image.
+/// </summary>
+[Collection(LabTestGroup.Name)]
+public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposable
+{
+    private const string AdminPassword = "lab-rollout-admin-password";
+    private static readonly string[] Profiles = ["bios-scsi-rtl8139", "uefi-nvme", "uefi-sata-e1000", "bios-scsi-rtl8139", "uefi-nvme", "uefi-sata-e1000"];
+    private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("imagepipe-lab-rollout-");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_commit_is_approved_signed_and_rolled_over_six_machines_in_waves_a_failing_image_stops_at_the_canary_and_rollback_restores_it()
+    {
+        // The server's signing key, and a deploy environment that trusts only it.
+        var keyPath = Path.Combine(work.FullName, "signing-key.pem");
+        string publicKey;
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem(), Ct);
+            publicKey = key.ExportSubjectPublicKeyInfoPem();
+        }
+
+        var agent = await ImagePipeline.Cli.AgentBinary.EnsurePublishedAsync(Ct);
+        var signedOnly = Path.Combine(work.FullName, "deploy-signed-only");
+        await new DeployEnvironmentBuilder(new BuildOptions { DataDirectory = deploy.DataDirectory, ReportAgent = agent }, NullBuildObserver.Instance)
+            .BuildAsync(signedOnly, new DeployEnvironmentSpec(agent, TrustKeyPem: publicKey, AllowUnsigned: false), Ct);
+        var data = Path.Combine(work.FullName, "data");
+        await using var lab = await TestLab.StartAsync(signedOnly, Path.Combine(data, "artifacts", "sha256"), "rollout", Profiles);
+        await using var server = ServerHost.Build(new ServerOptions
+        {
+            DataDirectory = data, AdminPassword = AdminPassword, ReportAgent = agent, SigningKeyPath = keyPath,
+            BootServiceUrl = lab.Fleet.BootServiceUrl, BootServiceToken = TestLab.AdminToken,
+        }, ["http://127.0.0.1:0"]);
+        await server.StartAsync(Ct);
+        using var admin = await ClientAsync(server, "admin", AdminPassword);
+        using var builder = await AccountAsync(server, admin, "bea", "builder");
+        using var approver = await AccountAsync(server, admin, "ada", "approver");
+        using var operatorClient = await AccountAsync(server, admin, "otto", "operator");
+
+        // A recipe commit → build → validation → candidate, through the server.
+        var repository = await RepositoryAsync();
+        (await builder.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository }, Ct)).EnsureSuccessStatusCode();
+        await WaitAsync("the source's recipes", async () => (await admin.GetStringAsync("/api/v1/recipes", Ct)).Contains("\"tiny\"", StringComparison.Ordinal), 60);
+        var run = await JsonAsync(await builder.PostAsync("/api/v1/recipes/tiny/runs", null, Ct));
+        await WaitAsync("the run to end", async () => (await GetJsonAsync(admin, $"/api/v1/runs/{run["id"]}"))["finishedAt"] is not null, 600);
+        var candidate = await GetJsonAsync(admin, $"/api/v1/runs/{run["id"]}");
+        candidate["state"]!.GetValue<string>().ShouldBe("candidate", candidate.ToJsonString());
+        var first = candidate["imageId"]!.GetValue<string>();
+
+        await PromoteToProductionAsync(builder, approver, first);
+        foreach (var (machine, i) in lab.Fleet.Machines.Select((m, i) => (m, i)))
+        {
+            (await operatorClient.PostAsJsonAsync("/api/v1/machines", new
+            {
+                name = machine.Id, mac = machine.Mac, variant = Profiles[i], site = "lab", rack = i < 3 ? "r1" : "r2",
+                bmcUrl = lab.Running.RedfishUrl.ToString(), bmcSystem = TestLab.SystemPath(machine.Id),
+                bmcUser = lab.Running.Credentials.UserName, bmcPassword = lab.Running.Credentials.Password,
+            }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        var plan = new { steps = "1+2+3", bakeSeconds = 5, waveTimeoutSeconds = 420 };
+        var rollout = await StartAsync(operatorClient, first, plan);
+        var done = await UntilAsync(admin, rollout, s => s is "completed" or "paused", 900);
+
+        done["state"]!.GetValue<string>().ShouldBe("completed", done.ToJsonString());
+        Waves(done).ShouldBe([1, 3, 2], "wave 1 grew to hold each of the three variants");
+        done["targets"]!.AsArray().ShouldAllBe(t => t!["state"]!.GetValue<string>() == "healthy");
+        var fleet = await lab.BootService.ListAsync(Ct);
+        fleet.Count.ShouldBe(6);
+        fleet.ShouldAllBe(m => m.State == "Healthy" && m.CurrentImage == first);
+        fleet.Select(m => m.Firmware).Order().ShouldBe(["bios", "bios", "uefi", "uefi", "uefi", "uefi"]);
+        (await lab.BootService.EventsAsync(lab.Fleet["lab-2"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/nvme0n1", StringComparison.Ordinal), "NVMe disk");
+        (await lab.BootService.EventsAsync(lab.Fleet["lab-3"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/sda", StringComparison.Ordinal), "SATA disk");
+
+        // An image whose health check fails on these machines: the canary fails, the rollout pauses, the others are untouched.
+        var failing = await FailingImageAsync(server, data, agent);
+        await PromoteToProductionAsync(builder, approver, failing);
+        var bad = await StartAsync(operatorClient, failing, plan);
+        var paused = await UntilAsync(admin, bad, s => s is "completed" or "paused", 600);
+
+        paused["state"]!.GetValue<string>().ShouldBe("paused", paused.ToJsonString());
+        paused["wave"]!.GetValue<int>().ShouldBe(0);
+        paused["reason"]!.GetValue<string>().ShouldContain("canary failed");
+        var canary = paused["targets"]!.AsArray().Single(t => t!["wave"]!.GetValue<int>() == 0)!;
+        canary["state"]!.GetValue<string>().ShouldBe("failed");
+        canary["reason"]!.GetValue<string>().ShouldContain("check");
+        paused["targets"]!.AsArray().Where(t => t!["wave"]!.GetValue<int>() > 0).ShouldAllBe(t => t!["state"]!.GetValue<string>() == "pending");
+        var canaryName = canary["machine"]!.GetValue<string>();
+        (await lab.BootService.ListAsync(Ct)).Where(m => m.Mac != lab.Fleet[canaryName].Mac).ShouldAllBe(m => m.CurrentImage == first && m.State == "Healthy");
+
+        // Rollback: the previous production image, onto the machine the failed rollout changed.
+        var back = await JsonAsync(await operatorClient.PostAsync($"/api/v1/rollouts/{bad}/rollback", null, Ct));
+        back["imageId"]!.GetValue<string>().ShouldBe(first);
+        back["rollbackOf"]!.GetValue<long>().ShouldBe(bad);
+        var restored = await UntilAsync(admin, back["id"]!.GetValue<long>(), s => s is "completed" or "paused", 600);
+
+        restored["state"]!.GetValue<string>().ShouldBe("completed", restored.ToJsonString());
+        (await GetJsonAsync(admin, $"/api/v1/rollouts/{bad}"))["state"]!.GetValue<string>().ShouldBe("rolled-back");
+        (await lab.BootService.ListAsync(Ct)).ShouldAllBe(m => m.CurrentImage == first && m.State == "Healthy");
+        var audit = (await GetJsonAsync(admin, "/api/v1/audit")).AsArray().Select(a => a!["action"]!.GetValue<string>()).ToList();
+        audit.ShouldContain("rollout-wave-failed");
+        audit.ShouldContain("rollout-rolled-back");
+        audit.Count(a => a == "rollout-completed").ShouldBe(2);
+    }
+
+    private static int[] Waves(JsonNode rollout) =>
+        [.. rollout["targets"]!.AsArray().GroupBy(t => t!["wave"]!.GetValue<int>()).OrderBy(g => g.Key).Select(g => g.Count())];
+
+    /// <summary>A git repository holding the tiny example with a check its report agent runs inside the image.</summary>
+    private async Task<string> RepositoryAsync()
+    {
+        var repository = Directory.CreateDirectory(Path.Combine(work.FullName, "recipes")).FullName;
+        Directory.CreateDirectory(Path.Combine(repository, "recipes"));
+        // Validated on one profile: the lab's machines are the matrix this test is about.
+        var yaml = (await File.ReadAllTextAsync(RepositoryLayout.Example("tiny"), Ct)).Replace("profiles: [bios-virtio, uefi-virtio, uefi-nvme, bios-sata-e1000]", "profiles: [uefi-nvme]", StringComparison.Ordinal)
+            + "  checks:\n    - command: { run: \"uname -r\", output: \"amd64\" }\n";
+        await File.WriteAllTextAsync(Path.Combine(repository, "recipes", "tiny.yaml"), yaml, Ct);
+        foreach (var arguments in new[] { new[] { "init", "--quiet", "--initial-branch=main" }, ["add", "-A"], ["-c", "user.name=op", "-c", "user.email=op@example.org", "commit", "--quiet", "-m", "tiny"] })
+            await CliWrap.Cli.Wrap("git").WithArguments(["-C", repository, .. arguments]).ExecuteBufferedAsync(Ct);
+        return repository;
+    }
+
+    /// <summary>tiny with a health check that fails inside the image; such an image passed its validation elsewhere (other hardware) and is a version here.</summary>
+    private static async Task<string> FailingImageAsync(WebApplication server, string data, string agent)
+    {
+        var yaml = (await File.ReadAllTextAsync(RepositoryLayout.Example("tiny"), Ct)).Replace("tiny: an ImagePipeline example image", "tiny, broken on these machines", StringComparison.Ordinal)
+            + "  checks:\n    - command: { run: \"cat /etc/imagepipeline/missing-on-this-hardware\", output: \"ok\", timeout: 5 }\n";
+        var built = await new ImageBuilder(new BuildOptions { DataDirectory = data, ReportAgent = agent }, NullBuildObserver.Instance)
+            .BuildAsync(RecipeParser.Parse(yaml, RepositoryLayout.Example("tiny")), Ct);
+        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>().CreateDbContextAsync(Ct);
+        db.Images.Add(new ImageVersion
+        {
+            ImageId = built.Manifest.ImageId, RecipeName = "tiny", InputDigest = built.Manifest.InputDigest, Commit = "elsewhere", Channel = "candidate", RunId = 0, CreatedAt = DateTime.UtcNow,
+        });
+        await db.SaveChangesAsync(Ct);
+        return built.Manifest.ImageId;
+    }
+
+    /// <summary>candidate → staging → production: the builder asks, the approver approves (four eyes).</summary>
+    private static async Task PromoteToProductionAsync(HttpClient builder, HttpClient approver, string image)
+    {
+        foreach (var channel in new[] { "staging", "production" })
+        {
+            var asked = await JsonAsync(await builder.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { channel, comment = $"to {channel}" }, Ct));
+            var decided = await JsonAsync(await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "approved" }, Ct));
+            decided["state"]!.GetValue<string>().ShouldBe("approved", decided.ToJsonString());
+        }
+    }
+
+    private static async Task<long> StartAsync(HttpClient operatorClient, string image, object plan)
+    {
+        var response = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { site = "lab" }, plan }, Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        response.IsSuccessStatusCode.ShouldBeTrue(body);
+        return JsonNode.Parse(body)!["id"]!.GetValue<long>();
+    }
+
+    private static async Task<JsonNode> UntilAsync(HttpClient client, long rollout, Func<string, bool> state, int seconds)
+    {
+        var last = "";
+        JsonNode view = null!;
+        await WaitAsync($"rollout {rollout}", async () =>
+        {
+            view = await GetJsonAsync(client, $"/api/v1/rollouts/{rollout}");
+            var reason = view["reason"]!.GetValue<string>();
+            if (reason != last)
+                TestContext.Current.SendDiagnosticMessage($"rollout {rollout}: {view["state"]}: {last = reason}");
+            return state(view["state"]!.GetValue<string>());
+        }, seconds);
+        return view;
+    }
+
+    private static async Task<HttpClient> ClientAsync(WebApplication server, string name, string password)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(server.Urls.First()) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tokens") { Content = JsonContent.Create(new { name = "lab-test" }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{name}:{password}")));
+        var token = (await JsonAsync(await client.SendAsync(request, Ct)))["token"]!.GetValue<string>();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private static async Task<HttpClient> AccountAsync(WebApplication server, HttpClient admin, string name, string role)
+    {
+        (await admin.PostAsJsonAsync("/api/v1/accounts", new { name, password = AdminPassword, roles = new[] { role } }, Ct)).EnsureSuccessStatusCode();
+        return await ClientAsync(server, name, AdminPassword);
+    }
+
+    private static async Task<JsonNode> JsonAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        response.IsSuccessStatusCode.ShouldBeTrue($"{(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    private static async Task<JsonNode> GetJsonAsync(HttpClient client, string path) => JsonNode.Parse(await client.GetStringAsync(path, Ct))!;
+
+    private static async Task WaitAsync(string what, Func<Task<bool>> condition, int seconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"timed out after {seconds} s waiting for {what}");
+            await Task.Delay(1000, Ct);
+        }
+    }
+
+    public void Dispose() => work.Delete(recursive: true);
+}
