@@ -51,7 +51,9 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         var signedOnly = Path.Combine(work.FullName, "deploy-signed-only");
         await new DeployEnvironmentBuilder(new BuildOptions { DataDirectory = deploy.DataDirectory, ReportAgent = agent }, NullBuildObserver.Instance)
             .BuildAsync(signedOnly, new DeployEnvironmentSpec(agent, TrustKeyPem: publicKey, AllowUnsigned: false), Ct);
-        var data = Path.Combine(work.FullName, "data");
+        var data = Directory.CreateDirectory(Path.Combine(work.FullName, "data")).FullName;
+        // The server's own store, seeded with the other lab tests' stage cache (hard links; cache entries never change in place): the base is not fetched again.
+        await CliWrap.Cli.Wrap("cp").WithArguments(["-al", Path.Combine(deploy.DataDirectory, "cache"), Path.Combine(data, "cache")]).ExecuteBufferedAsync(Ct);
         await using var lab = await TestLab.StartAsync(signedOnly, Path.Combine(data, "artifacts", "sha256"), "rollout", Profiles);
         await using var server = ServerHost.Build(new ServerOptions
         {
@@ -85,7 +87,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
             }, Ct)).EnsureSuccessStatusCode();
         }
 
-        var plan = new { steps = "1+2+3", bakeSeconds = 5, waveTimeoutSeconds = 420 };
+        var plan = new { steps = "1+2+3", bakeSeconds = 2, waveTimeoutSeconds = 420 };
         var rollout = await StartAsync(operatorClient, first, plan);
         var done = await UntilAsync(admin, rollout, s => s is "completed" or "paused", 900);
 
