@@ -29,7 +29,17 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
 
         if (rollout.WaveDecided)
         {
-            // Resumed after the gate spoke: on to the next wave.
+            // Resumed after the gate spoke: on to the next wave, or done when that was the last one.
+            if (rollout.Wave + 1 >= rollout.Waves)
+            {
+                rollout.State = RolloutState.Completed;
+                rollout.Reason = $"completed after a resume: {rollout.Targets.Count(t => t.State == TargetState.Healthy)} of {rollout.Targets.Count} machines healthy, "
+                    + $"{rollout.Targets.Count(t => t.State == TargetState.Failed)} failed";
+                Audit(db, rollout, "rollout-completed", rollout.Reason, now);
+                await SaveAsync(db, rollout, now, cancellationToken);
+                return;
+            }
+
             rollout.Wave++;
             rollout.WaveDecided = false;
             rollout.WaveStartedAt = null;

@@ -80,4 +80,27 @@ public sealed class RolloutApiTests
         aborted.StatusCode.ShouldBe(HttpStatusCode.OK);
         resumed.StatusCode.ShouldBe(HttpStatusCode.Conflict, "an aborted rollout stays aborted");
     }
+
+    [Fact]
+    public async Task Resuming_after_the_last_wave_failed_completes_the_rollout_with_its_failures_counted()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        using var approver = await server.ClientAsync(Roles.Approver);
+        var image = await PromotionApiTests.CandidateAsync(server);
+        var asked = JsonNode.Parse(await (await operatorClient.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { comment = "staging" }, Ct)).Content.ReadAsStringAsync(Ct))!;
+        (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "ok" }, Ct)).EnsureSuccessStatusCode();
+        (await operatorClient.PostAsJsonAsync("/api/v1/machines", Machine("solo-1", "52:54:00:bb:00:01", "r9"), Ct)).EnsureSuccessStatusCode();
+        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { rack = "r9" }, plan = new { steps = "1" } }, Ct);
+        var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+        await TestServer.WaitAsync("the canary to fail", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() == "paused", 30);
+
+        (await operatorClient.PostAsync($"/api/v1/rollouts/{id}/resume", null, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        JsonNode view = null!;
+        await TestServer.WaitAsync("the rollout to end", async () => (view = await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 30);
+
+        view["state"]!.GetValue<string>().ShouldBe("completed");
+        view["reason"]!.GetValue<string>().ShouldBe("completed after a resume: 0 of 1 machines healthy, 1 failed");
+        view["wave"]!.GetValue<int>().ShouldBe(0, "there is no wave after the last");
+    }
 }
