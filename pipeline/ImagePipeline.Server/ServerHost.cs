@@ -83,6 +83,7 @@ public static class ServerHost
                 authorization.AddPolicy(name, Policy(roles));
             authorization.AddPolicy(SignedIn, new AuthorizationPolicyBuilder(CredentialsAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
         });
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ExplainedDenials>();
         // Every SQL statement at Information drowns the server's own lines.
         services.AddLogging(logging => logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);

@@ -119,6 +119,11 @@ public sealed class EndpointAccessTests
         wrongToken.Headers.Authorization = new("Bearer", "ipt_not-a-token");
 
         blocked.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await blocked.Content.ReadAsStringAsync(Ct)).ShouldStartWith("change the one-time password first");
+        using var viewer = await server.ClientAsync(Roles.Viewer);
+        var denied = await viewer.PostAsJsonAsync("/api/v1/sources", new { name = "x", url = "/srv/x" }, Ct);
+        denied.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await denied.Content.ReadAsStringAsync(Ct)).ShouldContain("may not do this: it needs the role builder or admin");
         shortPassword.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await shortPassword.Content.ReadAsStringAsync(Ct)).ShouldContain("at least 12 characters");
         changed.StatusCode.ShouldBe(HttpStatusCode.NoContent);
