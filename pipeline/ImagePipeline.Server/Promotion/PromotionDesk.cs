@@ -22,18 +22,18 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
             return TypedResults.NotFound($"no image version {imageId} (GET /api/v1/images lists them)");
         var next = channels.Next(image.Channel);
         if (next is null)
-            return TypedResults.Conflict($"image {Short(imageId)} is in {image.Channel}, the top channel: there is nowhere to promote it");
+            return TypedResults.Conflict($"image {AuditEntries.ShortId(imageId)} is in {image.Channel}, the top channel: there is nowhere to promote it");
         if (ask.Channel is { } named && named != next)
         {
             return TypedResults.BadRequest(channels.Exists(named)
-                ? $"channel: image {Short(imageId)} is in {image.Channel}; it can go to {next} only (one channel at a time)"
+                ? $"channel: image {AuditEntries.ShortId(imageId)} is in {image.Channel}; it can go to {next} only (one channel at a time)"
                 : $"channel: no channel '{named}'; the channels are {string.Join(" → ", channels.Names)}");
         }
 
         if (ask.Emergency && string.IsNullOrWhiteSpace(ask.Comment))
             return TypedResults.BadRequest("comment: an emergency promotion needs a written reason");
         if (await db.Promotions.AnyAsync(p => p.ImageId == imageId && p.ToChannel == next && p.State == PromotionState.Pending, cancellationToken))
-            return TypedResults.Conflict($"image {Short(imageId)} already has a pending promotion to {next}");
+            return TypedResults.Conflict($"image {AuditEntries.ShortId(imageId)} already has a pending promotion to {next}");
         var now = Now;
         var promotion = new PromotionRequest
         {
@@ -41,7 +41,7 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
             ApprovalsNeeded = ask.Emergency ? 1 : channels.ApprovalsFor(next), State = PromotionState.Pending, Emergency = ask.Emergency,
         };
         db.Promotions.Add(promotion);
-        db.Audit.Add(Audit(requester, "promotion-requested", promotion, $"{image.RecipeName} {Short(imageId)} {image.Channel} → {next}{(promotion.Comment is null ? "" : $" — {promotion.Comment}")}"));
+        db.Audit.Add(Audit(requester, "promotion-requested", promotion, $"{image.RecipeName} {AuditEntries.ShortId(imageId)} {image.Channel} → {next}{(promotion.Comment is null ? "" : $" — {promotion.Comment}")}"));
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/promotions/{promotion.Id}", PromotionView.Of(promotion));
     }
@@ -63,7 +63,7 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
             return TypedResults.BadRequest("comment: approving an emergency promotion needs a written reason");
         var image = await db.Images.SingleAsync(i => i.ImageId == promotion.ImageId, cancellationToken);
         if (approve && image.Channel != promotion.FromChannel)
-            return TypedResults.Conflict($"image {Short(image.ImageId)} moved to {image.Channel} since this request: ask again");
+            return TypedResults.Conflict($"image {AuditEntries.ShortId(image.ImageId)} moved to {image.Channel} since this request: ask again");
 
         var now = Now;
         promotion.Approvals.Add(new PromotionApproval { By = approver, At = now, Approved = approve, Comment = comment?.Trim() });
@@ -90,7 +90,7 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
             var attached = ImageSigner.Attach(options.DataDirectory, image.ImageId, image.Signature);
             db.Audit.Add(Audit(approver, "promotion-approved", promotion, comment));
             db.Audit.Add(Audit(approver, "image-signed", promotion,
-                $"{image.RecipeName} {Short(image.ImageId)} is in {promotion.ToChannel}, signed{(attached ? "" : " (not in this server's artifact store: no attachment)")}"
+                $"{image.RecipeName} {AuditEntries.ShortId(image.ImageId)} is in {promotion.ToChannel}, signed{(attached ? "" : " (not in this server's artifact store: no attachment)")}"
                 + (promotion.ExpiresAt is { } expires ? $"; emergency approval valid until {expires:yyyy-MM-dd HH:mm} UTC" : "")));
         }
 
@@ -98,15 +98,11 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
         return TypedResults.Ok(PromotionView.Of(promotion));
     }
 
-    private AuditEntry Audit(string actor, string action, PromotionRequest promotion, string? detail) => new()
-    {
-        At = Now, Actor = actor, Action = promotion.Emergency ? $"EMERGENCY {action}" : action,
-        Detail = $"promotion {promotion.Id}: {Short(promotion.ImageId)} → {promotion.ToChannel}{Said(detail)}",
-    };
+    private AuditEntry Audit(string actor, string action, PromotionRequest promotion, string? detail) =>
+        AuditEntries.For(actor, action, promotion.Emergency, $"promotion {promotion.Id}: {AuditEntries.ShortId(promotion.ImageId)} → {promotion.ToChannel}{Said(detail)}", Now);
 
     private static string Said(string? text) => string.IsNullOrWhiteSpace(text) ? "" : $": {text.Trim()}";
 
-    private static string Short(string imageId) => imageId.Length > 12 ? imageId[..12] : imageId;
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 }

@@ -28,10 +28,10 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         var image = await db.Images.SingleOrDefaultAsync(i => i.ImageId == imageId, cancellationToken)
             ?? throw new RolloutRefusedException(404, $"no image version {imageId} (GET /api/v1/images lists them)");
         if (image.Signature is null)
-            throw new RolloutRefusedException(409, $"image {Short(imageId)} is a {image.Channel}, not approved: promote it (POST /api/v1/images/{Short(imageId)}.../promotions) so that it is signed");
+            throw new RolloutRefusedException(409, $"image {AuditEntries.ShortId(imageId)} is a {image.Channel}, not approved: promote it (POST /api/v1/images/{AuditEntries.ShortId(imageId)}.../promotions) so that it is signed");
         var approval = await db.Promotions.Where(p => p.ImageId == imageId && p.State == PromotionState.Approved).OrderByDescending(p => p.DecidedAt).FirstOrDefaultAsync(cancellationToken);
         if (approval is { Emergency: true, ExpiresAt: { } expires } && expires <= now && rollbackOf is null)
-            throw new RolloutRefusedException(409, $"image {Short(imageId)}'s emergency approval expired at {expires:yyyy-MM-dd HH:mm} UTC: ask for a new approval");
+            throw new RolloutRefusedException(409, $"image {AuditEntries.ShortId(imageId)}'s emergency approval expired at {expires:yyyy-MM-dd HH:mm} UTC: ask for a new approval");
         if (selector.IsEmpty)
             throw new RolloutRefusedException(400, "selector: name machines, or labels, a site or a rack that select them");
         var machines = (await db.Machines.ToListAsync(cancellationToken)).Where(selector.Matches).Where(m => onlyMachines is null || onlyMachines.Contains(m.Name)).ToList();
@@ -65,7 +65,7 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         db.Rollouts.Add(rollout);
         await db.SaveChangesAsync(cancellationToken);
         db.Audit.Add(Entry(rollout, actor, rollbackOf is null ? "rollout-started" : "rollback-started",
-            $"{image.RecipeName} {Short(imageId)} ({image.Channel}) to {machines.Count} machine(s) ({selector}), plan {effective.Describe()}: {string.Join(" + ", schedule.Waves.Select(w => w.Machines.Count))}", now));
+            $"{image.RecipeName} {AuditEntries.ShortId(imageId)} ({image.Channel}) to {machines.Count} machine(s) ({selector}), plan {effective.Describe()}: {string.Join(" + ", schedule.Waves.Select(w => w.Machines.Count))}", now));
         await db.SaveChangesAsync(cancellationToken);
         return rollout;
     }
@@ -100,7 +100,7 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
             var now = clock.GetUtcNow().UtcDateTime;
             original.State = RolloutState.RolledBack;
             original.UpdatedAt = now;
-            original.Reason = $"rolled back by {actor} to {Short(target)}{(touched.Count == 0 ? ": no machine had been changed" : $" on {touched.Count} machine(s)")}";
+            original.Reason = $"rolled back by {actor} to {AuditEntries.ShortId(target)}{(touched.Count == 0 ? ": no machine had been changed" : $" on {touched.Count} machine(s)")}";
             db.Audit.Add(Entry(original, actor, "rollout-rolled-back", original.Reason, now));
             await db.SaveChangesAsync(cancellationToken);
         }
@@ -126,8 +126,7 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         return rollout;
     }
 
-    private static AuditEntry Entry(Rollout rollout, string actor, string action, string detail, DateTime now) =>
-        new() { At = now, Actor = actor, Action = rollout.Emergency ? $"EMERGENCY {action}" : action, Detail = $"rollout {rollout.Id}: {detail}" };
-
-    private static string Short(string imageId) => imageId.Length > 12 ? imageId[..12] : imageId;
+    /// <summary>A rollout's audit entry: "rollout N: ...", EMERGENCY when it is one (the controller's entries too).</summary>
+    internal static AuditEntry Entry(Rollout rollout, string actor, string action, string detail, DateTime now) =>
+        AuditEntries.For(actor, action, rollout.Emergency, $"rollout {rollout.Id}: {detail}", now);
 }

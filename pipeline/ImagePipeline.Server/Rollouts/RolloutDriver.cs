@@ -90,7 +90,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
         {
             case WaveDecision.Passed when rollout.Wave == rollout.Waves - 1:
                 rollout.State = RolloutState.Completed;
-                rollout.Reason = $"completed: {rollout.Targets.Count(t => t.State == TargetState.Healthy)} of {rollout.Targets.Count} machines healthy on {Short(rollout.ImageId)}";
+                rollout.Reason = $"completed: {rollout.Targets.Count(t => t.State == TargetState.Healthy)} of {rollout.Targets.Count} machines healthy on {AuditEntries.ShortId(rollout.ImageId)}";
                 Audit(db, rollout, "rollout-completed", rollout.Reason, now);
                 break;
             case WaveDecision.Passed:
@@ -135,7 +135,5 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
     }
 
     private static void Audit(PipelineDb db, Rollout rollout, string action, string detail, DateTime now) =>
-        db.Audit.Add(new AuditEntry { At = now, Actor = "rollout controller", Action = rollout.Emergency ? $"EMERGENCY {action}" : action, Detail = $"rollout {rollout.Id}: {detail}" });
-
-    private static string Short(string imageId) => imageId.Length > 12 ? imageId[..12] : imageId;
+        db.Audit.Add(RolloutDesk.Entry(rollout, "rollout controller", action, detail, now));
 }
