@@ -14,6 +14,8 @@ packages=(
   # pipeline server: recipe sources are git repositories; PostgreSQL tests and bench jobs run a
   # local PostgreSQL image (scripts/postgres-image.sh) in Docker
   git tar docker.io
+  # web UI browser tests (Playwright drives Debian's Chromium, no downloaded browser)
+  chromium fonts-dejavu-core
   # the agent outside .NET: glibc and OpenSSL it loads, the CA bundle for HTTPS
   libc6 libssl3 ca-certificates
 )

@@ -7,6 +7,7 @@ using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.Promotion;
 using ImagePipeline.Server.Rollouts;
 using ImagePipeline.Server.State;
+using ImagePipeline.Server.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -56,6 +57,7 @@ public static class ServerHost
             endpoints.MapRolloutsApi();
             endpoints.MapWebhookApi();
             endpoints.MapMetricsApi();
+            endpoints.MapWebUi();
         });
         return app;
     }
@@ -63,7 +65,7 @@ public static class ServerHost
     /// <summary>Signed in, even with a one-time password still to change: the account endpoints only.</summary>
     public const string SignedIn = "signed-in";
 
-    private static AuthorizationPolicy Policy(string[] roles) => new AuthorizationPolicyBuilder(CredentialsAuthenticationHandler.SchemeName)
+    private static AuthorizationPolicy Policy(string[] roles) => new AuthorizationPolicyBuilder(SignInSchemes.Auto)
         .RequireAuthenticatedUser()
         .RequireRole(roles)
         .RequireAssertion(context => !context.User.HasClaim(CredentialsAuthenticationHandler.MustChangePasswordClaim, "true"))
@@ -73,19 +75,23 @@ public static class ServerHost
     {
         Directory.CreateDirectory(options.ServerDirectory);
         services.AddRouting();
-        services.AddAuthentication(CredentialsAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(CredentialsAuthenticationHandler.SchemeName, null);
+        services.AddAuthentication(SignInSchemes.Auto)
+            .AddPolicyScheme(SignInSchemes.Auto, "header credentials or the web UI's cookie", scheme => scheme.ForwardDefaultSelector = SignInSchemes.Select)
+            .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(CredentialsAuthenticationHandler.SchemeName, null)
+            .AddWebUiCookie();
         services.AddAuthorization(authorization =>
         {
             // Deny by default: an endpoint that says nothing needs an account with a role, whose one-time password is changed.
             authorization.FallbackPolicy = Policy(Roles.Accepted[Roles.Policies.Read]);
             foreach (var (name, roles) in Roles.Accepted)
                 authorization.AddPolicy(name, Policy(roles));
-            authorization.AddPolicy(SignedIn, new AuthorizationPolicyBuilder(CredentialsAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+            authorization.AddPolicy(SignedIn, new AuthorizationPolicyBuilder(SignInSchemes.Auto).RequireAuthenticatedUser().Build());
         });
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ExplainedDenials>();
         // Every SQL statement at Information drowns the server's own lines.
-        services.AddLogging(logging => logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning));
+        // The web UI's cookie keys sit unencrypted in DATA/server/keys, like the signing key beside them: the data directory is the secret, so the warning about it is noise.
+        services.AddLogging(logging => logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning)
+            .AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         var store = StateStore.For(options);
@@ -124,6 +130,7 @@ public static class ServerHost
         // After ServerStartup: hosted services start in order, and the controller needs the migrated schema.
         services.AddHostedService(provider => provider.GetRequiredService<RolloutController>());
         services.AddOpenApi();
+        services.AddWebUi(options);
         return services;
     }
 }

@@ -54,7 +54,7 @@ public static partial class AccountsApi
         return app;
     }
 
-    private static async Task<Results<NoContent, BadRequest<string>>> ChangePasswordAsync(PasswordChange change, ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases,
+    internal static async Task<Results<NoContent, BadRequest<string>>> ChangePasswordAsync(PasswordChange change, ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases,
         TimeProvider clock, CancellationToken ct)
     {
         await using var db = await databases.CreateDbContextAsync(ct);
@@ -90,7 +90,7 @@ public static partial class AccountsApi
         return TypedResults.Created("/api/v1/account", new TokenView(token, stored.Name, stored.ExpiresAt));
     }
 
-    private static async Task<Results<Created<AccountView>, BadRequest<string>, Conflict<string>>> CreateAccountAsync(AccountRequest request, ClaimsPrincipal user,
+    internal static async Task<Results<Created<AccountView>, BadRequest<string>, Conflict<string>>> CreateAccountAsync(AccountRequest request, ClaimsPrincipal user,
         IDbContextFactory<PipelineDb> databases, TimeProvider clock, CancellationToken ct)
     {
         if (request.Name is null || !AccountName().IsMatch(request.Name))

@@ -39,7 +39,7 @@ public static class RunsApi
     /// line; an "end" event with the run's final state once it has finished and the log is drained.
     /// The log is a file, so any server process can stream any run.
     /// </summary>
-    private static async Task StreamLogAsync(long id, HttpContext http, IDbContextFactory<PipelineDb> databases, RunLogs logs, CancellationToken ct)
+    internal static async Task StreamLogAsync(long id, HttpContext http, IDbContextFactory<PipelineDb> databases, RunLogs logs, CancellationToken ct)
     {
         await using (var db = await databases.CreateDbContextAsync(ct))
         {

@@ -69,13 +69,17 @@ public sealed class CredentialsAuthenticationHandler(IOptionsMonitor<Authenticat
         return Success(account, "password");
     }
 
-    private static AuthenticateResult Success(Account account, string method)
+    private static AuthenticateResult Success(Account account, string method) =>
+        AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(account, method, SchemeName), SchemeName));
+
+    /// <summary>Who an account is to the authorization policies: its name, roles, and whether its one-time password is still to change. The web UI's cookie holds the same.</summary>
+    public static ClaimsPrincipal PrincipalOf(Account account, string method, string scheme)
     {
         var claims = new List<Claim> { new(ClaimTypes.Name, account.Name), new(ClaimTypes.AuthenticationMethod, method) };
         claims.AddRange(account.RoleList.Select(role => new Claim(ClaimTypes.Role, role)));
         if (account.MustChangePassword)
             claims.Add(new Claim(MustChangePasswordClaim, "true"));
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

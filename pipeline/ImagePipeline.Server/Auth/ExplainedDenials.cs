@@ -19,10 +19,27 @@ public sealed class ExplainedDenials : IAuthorizationMiddlewareResultHandler
         }
 
         var roles = authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles).ToList() ?? [];
-        var text = context.User.HasClaim(CredentialsAuthenticationHandler.MustChangePasswordClaim, "true")
-            ? "change the one-time password first: POST /api/v1/account/password {\"current\": ..., \"new\": ...}"
-            : roles.Count > 0 ? $"{context.User.Identity.Name} may not do this: it needs the role {string.Join(" or ", roles)}" : "forbidden";
+        var mustChange = context.User.HasClaim(CredentialsAuthenticationHandler.MustChangePasswordClaim, "true");
+        if (SignInSchemes.Select(context) == SignInSchemes.Cookie)
+        {
+            // A person in a browser: to the password form, or a page that says why not.
+            if (mustChange)
+            {
+                context.Response.Redirect("/account/password");
+                return;
+            }
+
+            await Web.HandlerPolicyFilter.RefusalPage(Explain(context.User, roles)).ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = context });
+            return;
+        }
+
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        await context.Response.WriteAsync(text + "\n", context.RequestAborted);
+        await context.Response.WriteAsync(Explain(context.User, roles) + "\n", context.RequestAborted);
     }
+
+    /// <summary>Why a signed-in account may not do something, and what to do about it.</summary>
+    public static string Explain(System.Security.Claims.ClaimsPrincipal user, IReadOnlyCollection<string> roles) =>
+        user.HasClaim(CredentialsAuthenticationHandler.MustChangePasswordClaim, "true")
+            ? "change the one-time password first: POST /api/v1/account/password {\"current\": ..., \"new\": ...}, or sign in to the web UI"
+            : roles.Count > 0 ? $"{user.Identity?.Name} may not do this: it needs the role {string.Join(" or ", roles)}" : "forbidden";
 }

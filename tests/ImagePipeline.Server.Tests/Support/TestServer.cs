@@ -22,6 +22,9 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public HttpClient Http { get; }
+
+    /// <summary>Where a browser finds the server (with kestrel: true).</summary>
+    public Uri BaseAddress => Http.BaseAddress!;
     public IServiceProvider Services => app.Services;
     public string DataDirectory => data.FullName;
 
@@ -31,12 +34,19 @@ internal sealed class TestServer : IAsyncDisposable
     public const string Sqlite = "sqlite";
     public const string Postgres = "postgres";
 
-    public static async Task<TestServer> StartAsync(string store = Sqlite, Func<ServerOptions, ServerOptions>? configure = null)
+    /// <param name="kestrel">on a real port (for a browser), instead of the in-memory test server</param>
+    public static async Task<TestServer> StartAsync(string store = Sqlite, Func<ServerOptions, ServerOptions>? configure = null, bool kestrel = false)
     {
         var data = Directory.CreateTempSubdirectory("imagepipe-server-test-");
         var database = store == Postgres ? await PostgresServer.CreateDatabaseAsync() : null;
         var options = new ServerOptions { DataDirectory = data.FullName, Database = database, AdminPassword = AdminPassword };
         var app = new PipelineServerFactory(configure?.Invoke(options) ?? options);
+        if (kestrel)
+        {
+            app.UseKestrel(0);
+            app.StartServer();
+        }
+
         var server = new TestServer(app, data, app.CreateClient());
         server.Http.Timeout = TimeSpan.FromMinutes(5);
         server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await server.TokenAsync(FirstAdminName, AdminPassword));
@@ -66,7 +76,7 @@ internal sealed class TestServer : IAsyncDisposable
     public async Task<HttpClient> ClientAsync(params string[] roles)
 
     {
-        var client = app.CreateClient();
+        var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         if (roles.Length == 0)
             return client;
         var name = $"{string.Join('-', roles)}-{Guid.NewGuid():n}";

@@ -1,0 +1,52 @@
+using ImagePipeline.Builder;
+using ImagePipeline.Builder.Artifacts;
+using ImagePipeline.Validation.Running;
+using Microsoft.AspNetCore.Http;
+
+namespace ImagePipeline.Server.Web;
+
+/// <summary>What the artifact store holds about an image for people to read: its manifest, its validation report, and the report's evidence files (serial logs, screenshots).</summary>
+public static class Evidence
+{
+    public static string? DirectoryOf(ServerOptions options, string imageId) => new ArtifactPublisher(options.DataDirectory, null).Find(imageId);
+
+    public static ImageManifest? Manifest(string? directory) =>
+        Read<ImageManifest>(directory is null ? null : Path.Combine(directory, ImageBuilder.ImageManifestFile), ManifestJson.Options);
+
+    public static ValidationReport? Report(string? directory) =>
+        Read<ValidationReport>(directory is null ? null : Path.Combine(directory, ValidationRunner.ReportDirectory, ValidationRunner.ReportFile),
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+
+    private static T? Read<T>(string? path, System.Text.Json.JsonSerializerOptions json) where T : class
+    {
+        if (path is null || !File.Exists(path))
+            return null;
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<T>(File.ReadAllText(path), json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>GET /ui/images/ID/evidence/FILE: one file of the validation directory, by its bare name only.</summary>
+    public static IResult Serve(string id, string file, ServerOptions options)
+    {
+        if (file != Path.GetFileName(file) || file.StartsWith('.'))
+            return Results.BadRequest("a file name of the image's validation evidence, without a path");
+        var directory = DirectoryOf(options, id);
+        var path = directory is null ? null : Path.Combine(directory, ValidationRunner.ReportDirectory, file);
+        if (path is null || !File.Exists(path))
+            return Results.NotFound($"image {id} has no evidence file {file}");
+        var type = Path.GetExtension(file) switch
+        {
+            ".png" => "image/png",
+            ".ppm" => "image/x-portable-pixmap",
+            ".json" => "application/json",
+            _ => "text/plain; charset=utf-8",
+        };
+        return Results.File(path, type);
+    }
+}

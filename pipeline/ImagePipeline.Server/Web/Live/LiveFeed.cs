@@ -1,0 +1,70 @@
+using System.Globalization;
+using ImagePipeline.Server.State;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.Web.Live;
+
+/// <summary>
+/// GET /ui/live: a server-sent event stream that says "changed" whenever anything the pages show
+/// has changed — a run's state, an audit entry (every decision is one), a rollout's wave or a
+/// machine's outcome. It reads a fingerprint of the store once a second, so it works the same with
+/// several servers on one database. The page's script then re-reads its live regions.
+/// </summary>
+public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    public async Task StreamAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        // Reconnect quickly after a server restart.
+        await http.Response.WriteAsync("retry: 2000\n\n", cancellationToken);
+        await http.Response.Body.FlushAsync(cancellationToken);
+        string? last = null;
+        var quiet = 0;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var now = await FingerprintAsync(cancellationToken);
+                if (now != last)
+                {
+                    await http.Response.WriteAsync($"event: {(last is null ? "hello" : "changed")}\ndata: {now}\n\n", cancellationToken);
+                    await http.Response.Body.FlushAsync(cancellationToken);
+                    (last, quiet) = (now, 0);
+                }
+                else if (++quiet % 15 == 0)
+                {
+                    // A comment keeps proxies from closing an idle stream.
+                    await http.Response.WriteAsync(": still here\n\n", cancellationToken);
+                    await http.Response.Body.FlushAsync(cancellationToken);
+                }
+
+                await Task.Delay(Interval, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The browser went away.
+        }
+    }
+
+    /// <summary>Small numbers that move whenever the state does.</summary>
+    public async Task<string> FingerprintAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var audit = await db.Audit.MaxAsync(a => (long?)a.Id, cancellationToken) ?? 0;
+        var runs = await db.Runs.GroupBy(r => r.State).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var targets = await db.Set<RolloutTarget>().GroupBy(t => t.State).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var rollouts = await db.Rollouts.MaxAsync(r => (DateTime?)r.UpdatedAt, cancellationToken);
+        var machines = await db.Machines.CountAsync(cancellationToken);
+        return string.Join('/',
+            audit.ToString(CultureInfo.InvariantCulture),
+            string.Join(',', runs.OrderBy(r => r.Key).Select(r => $"{r.Key}:{r.Count}")),
+            string.Join(',', targets.OrderBy(t => t.Key).Select(t => $"{t.Key}:{t.Count}")),
+            rollouts?.Ticks.ToString(CultureInfo.InvariantCulture) ?? "-",
+            machines.ToString(CultureInfo.InvariantCulture));
+    }
+}
