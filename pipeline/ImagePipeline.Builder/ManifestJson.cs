@@ -11,4 +11,11 @@ public static class ManifestJson
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
+
+    /// <summary>The manifest of a built image's directory, or null when it has none.</summary>
+    public static ImageManifest? Read(string? imageDirectory)
+    {
+        var path = imageDirectory is null ? null : Path.Combine(imageDirectory, ImageBuilder.ImageManifestFile);
+        return path is not null && File.Exists(path) ? JsonSerializer.Deserialize<ImageManifest>(File.ReadAllText(path), Options) : null;
+    }
 }

@@ -17,7 +17,7 @@ public static partial class RecipeParser
         ["name", "base", "kernel", "packages", "files", "commands", "cmdline", "disk", "boot", "snapshot", "validate", "rollout"];
     private static readonly string[] FileFields = ["path", "content", "source", "mode"];
     private static readonly string[] DiskFields = ["size", "root", "esp", "grow"];
-    private static readonly string[] ValidateFields = ["profiles", "checks", "retries", "ready", "timeout"];
+    private static readonly string[] ValidateFields = ["profiles", "smoke", "checks", "retries", "ready", "timeout"];
 
     /// <summary>Parses and lints <paramref name="path"/>; throws <see cref="RecipeLintException"/> with every problem found.</summary>
     public static Recipe Load(string path)

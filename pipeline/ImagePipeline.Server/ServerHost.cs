@@ -110,7 +110,7 @@ public static class ServerHost
         services.AddHangfireServer(server =>
         {
             server.ServerName = $"{options.WorkerName}:validation";
-            server.Queues = [Queues.Validation];
+            server.Queues = [Queues.CriticalValidation, Queues.Validation];
             server.WorkerCount = options.ValidationWorkers;
         });
         services.AddSingleton(Channels.Parse(options.Channels));

@@ -21,24 +21,27 @@ public static class RecipesApi
             return (await db.Recipes.Include(r => r.Source).OrderBy(r => r.Name).ToListAsync(ct)).Select(RecipeView.Of).ToList();
         });
         api.MapPost("/{name}/runs", TriggerAsync).RequireAuthorization(Roles.Policies.Build);
+        api.MapPost("/{name}/emergency", EmergencyAsync).RequireAuthorization(Roles.Policies.Build);
         return app;
     }
 
-    private static async Task<Results<Accepted<RunView>, NotFound<string>>> TriggerAsync(string name, IDbContextFactory<PipelineDb> databases, RunScheduler scheduler,
-        TimeProvider clock, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Accepted<RunView>, NotFound<string>>> TriggerAsync(string name, RunScheduler scheduler, HttpContext http, CancellationToken ct)
     {
-        await using var db = await databases.CreateDbContextAsync(ct);
-        var recipe = await db.Recipes.Include(r => r.Source).SingleOrDefaultAsync(r => r.Name == name, ct);
-        if (recipe is null)
-        {
-            var known = await db.Recipes.Select(r => r.Name).OrderBy(n => n).ToListAsync(ct);
-            return TypedResults.NotFound($"no recipe '{name}'; known: {(known.Count == 0 ? "none (register a source: POST /api/v1/sources)" : string.Join(", ", known))}");
-        }
+        var (run, problem) = await scheduler.TriggerAsync(name, SourcesApi.Actor(http), null, ct);
+        return run is null ? TypedResults.NotFound(problem!) : TypedResults.Accepted($"/api/v1/runs/{run.Id}", RunView.Of(run));
+    }
 
-        var run = await scheduler.CreateRunAsync(recipe.Id, "manual", RunScheduler.BranchHead, Queues.Default, ct);
-        db.Audit.Add(new AuditEntry { At = clock.GetUtcNow().UtcDateTime, Actor = SourcesApi.Actor(http), Action = "triggered", Detail = $"{name}: run {run.Id}" });
-        await db.SaveChangesAsync(ct);
-        run.Recipe = recipe;
-        return TypedResults.Accepted($"/api/v1/runs/{run.Id}", RunView.Of(run));
+    /// <summary>POST /api/v1/recipes/NAME/emergency {"reason": ..., "packages": [...]}: an emergency rebuild (critical queue, fresh base, smoke profiles).</summary>
+    private static async Task<Results<Accepted<RunView>, NotFound<string>, BadRequest<string>>> EmergencyAsync(string name, EmergencyRequest request, RunScheduler scheduler,
+        HttpContext http, CancellationToken ct)
+    {
+        var (rebuild, invalid) = EmergencyRebuild.Parse(request.Reason, request.Packages);
+        if (rebuild is null)
+            return TypedResults.BadRequest(invalid!);
+        var (run, problem) = await scheduler.TriggerAsync(name, SourcesApi.Actor(http), rebuild, ct);
+        return run is null ? TypedResults.NotFound(problem!) : TypedResults.Accepted($"/api/v1/runs/{run.Id}", RunView.Of(run));
     }
 }
+
+/// <summary>An emergency rebuild: why, and which packages must come out updated.</summary>
+public sealed record EmergencyRequest(string? Reason, string[]? Packages);

@@ -16,7 +16,26 @@ namespace ImagePipeline.Server.Api;
 /// waves by count or percentage) and the gate's settings; omitted fields take the defaults (the
 /// emergency plan for an emergency).
 /// </summary>
-public sealed record RolloutRequest(string? ImageId, RolloutSelector? Selector, PlanRequest? Plan, bool Emergency = false);
+public sealed record RolloutRequest(string? ImageId, RolloutSelector? Selector, PlanRequest? Plan, bool Emergency = false)
+{
+    /// <summary>The rollout, started by the desk; or a <see cref="RolloutRefusedException"/> that says what to fix. The API and the web UI both start rollouts here.</summary>
+    public async Task<Rollout> StartAsync(RolloutDesk desk, string actor, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(ImageId))
+            throw new RolloutRefusedException(400, "imageId is required: an approved image version's id");
+        RolloutPlan? plan;
+        try
+        {
+            plan = Plan?.ToPlan(Emergency ? RolloutPlan.Emergency : new RolloutPlan());
+        }
+        catch (FormatException e)
+        {
+            throw new RolloutRefusedException(400, e.Message);
+        }
+
+        return await desk.CreateAsync(ImageId, Selector ?? new RolloutSelector(), plan, Emergency, actor, cancellationToken);
+    }
+}
 
 public sealed record PlanRequest(string? Steps, int? BakeSeconds, int? WaveTimeoutSeconds, int? MaxFailuresPerWave, string? FailureDomain, int? MaxDomainsPerWave,
     bool? AutoAdvance, bool? RollbackOnFailure)
@@ -68,19 +87,7 @@ public static class RolloutsApi
         });
         api.MapPost("/", (RolloutRequest request, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) => Refusable(async () =>
         {
-            if (string.IsNullOrWhiteSpace(request.ImageId))
-                throw new RolloutRefusedException(400, "imageId is required: an approved image version's id");
-            RolloutPlan? plan;
-            try
-            {
-                plan = request.Plan?.ToPlan(request.Emergency ? RolloutPlan.Emergency : new RolloutPlan());
-            }
-            catch (FormatException e)
-            {
-                throw new RolloutRefusedException(400, e.Message);
-            }
-
-            var rollout = await desk.CreateAsync(request.ImageId, request.Selector ?? new RolloutSelector(), plan, request.Emergency, user.Identity!.Name!, ct);
+            var rollout = await request.StartAsync(desk, user.Identity!.Name!, ct);
             return Results.Created($"/api/v1/rollouts/{rollout.Id}", RolloutView.Of(rollout));
         })).RequireAuthorization(Roles.Policies.Operate);
         api.MapPost("/{id:long}/pause", (long id, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) =>

@@ -16,8 +16,8 @@ public sealed record RecipeView(long Id, string Name, string Source, string Path
 
 /// <summary>A pipeline run as the API shows it.</summary>
 public sealed record RunView(long Id, string Recipe, string Trigger, string Commit, string State, string? ImageId, string? InputDigest, string Queue, string? Error,
-    int Attempts, string? Worker, DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt)
+    int Attempts, string? Worker, DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, bool Emergency, string? UpdatePackages, string? Reason)
 {
     public static RunView Of(PipelineRun r) => new(r.Id, r.Recipe?.Name ?? "", r.Trigger, r.Commit, r.State.ToString().ToLowerInvariant(), r.ImageId, r.InputDigest, r.Queue,
-        r.Error, r.Attempts, r.Worker, r.CreatedAt, r.StartedAt, r.FinishedAt);
+        r.Error, r.Attempts, r.Worker, r.CreatedAt, r.StartedAt, r.FinishedAt, r.Emergency, r.UpdatePackages, r.Reason);
 }

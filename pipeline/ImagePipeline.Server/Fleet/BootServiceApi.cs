@@ -8,6 +8,10 @@ namespace ImagePipeline.Server.Fleet;
 /// <summary>The boot service's operator API (/api/v1) from outside: machines, their history, and setting what they should run.</summary>
 public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminToken)
 {
+    /// <summary>The boot service the server was started with (--boot-service), or null when none was given.</summary>
+    public static BootServiceApi? Configured(ServerOptions options, IHttpClientFactory clients) =>
+        options.BootServiceUrl is null ? null : new BootServiceApi(clients.CreateClient("bootsvc"), options.BootServiceUrl, options.BootServiceToken);
+
     public async Task<IReadOnlyList<FleetMachine>> ListAsync(CancellationToken cancellationToken)
     {
         var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUrl, "api/v1/machines"), cancellationToken)) as JsonArray ?? [];

@@ -40,6 +40,8 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         var heartbeat = RunHeartbeat.Start(databases, runId, clock);
         var recipeEntry = run.Recipe!;
         logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue}, on {run.Worker})");
+        if (run.Emergency)
+            logs.Append(runId, $"EMERGENCY rebuild: {run.Reason}; a fresh base{(run.UpdatePackages is null ? "" : $"; must update: {run.UpdatePackages}")}; validation on the smoke profiles");
         var work = WorkDirectory(runId);
         try
         {
@@ -56,10 +58,17 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
             }
             logs.Append(runId, $"source {source.Name} at {run.Commit}: {recipeEntry.Path}");
             var recipe = await LoadRecipeAsync(mirror, run.Commit, recipeEntry.Path, work, cancellationToken);
-            var result = await new ImageBuilder(new BuildOptions { DataDirectory = options.DataDirectory, ReportAgent = options.ReportAgent }, new RunLogObserver(logs, runId))
-                .BuildAsync(recipe, cancellationToken);
+            // An emergency takes today's packages from the mirror, not the day's cached base.
+            var result = await new ImageBuilder(new BuildOptions { DataDirectory = options.DataDirectory, ReportAgent = options.ReportAgent, Refresh = run.Emergency },
+                new RunLogObserver(logs, runId)).BuildAsync(recipe, cancellationToken);
             run.ImageId = result.Manifest.ImageId;
             run.InputDigest = result.Manifest.InputDigest;
+            if (run.UpdatePackages is not null && await UpdatedPackagesProblemAsync(db, run, result.Manifest, cancellationToken) is { } notUpdated)
+            {
+                await FinishAsync(db, run, RunState.Failed, notUpdated, $"EMERGENCY rebuild failed: {notUpdated}", cancellationToken);
+                return;
+            }
+
             logs.Append(runId, $"built image {run.ImageId} (input {run.InputDigest[..12]}){(result.AlreadyStored ? ", already in the store" : "")}");
             if (await db.Images.AnyAsync(i => i.ImageId == run.ImageId, cancellationToken))
             {
@@ -72,7 +81,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
             run.State = RunState.Validating;
             run.HeartbeatAt = null;
             await db.SaveChangesAsync(cancellationToken);
-            scheduler.EnqueueValidation(runId, run.Generation);
+            scheduler.EnqueueValidation(runId, run.Generation, run.Emergency);
             logs.Append(runId, "queued for validation");
         }
         catch (Exception e) when (e is RecipeLintException or BuildStepException or GitException)
@@ -111,8 +120,8 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         {
             var mirror = await GitMirror.WithCommitAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, cancellationToken);
             var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
-            var plan = ValidationPlan.FromSection(recipe.Validate?.Node);
-            logs.Append(runId, $"validating on {string.Join(", ", plan.Profiles.Select(p => p.Name))} (attempt {run.Attempts}, on {run.Worker})");
+            var plan = ValidationPlan.FromSection(recipe.Validate?.Node, smoke: run.Emergency);
+            logs.Append(runId, $"validating{(run.Emergency ? " (EMERGENCY: the smoke profiles)" : "")} on {string.Join(", ", plan.Profiles.Select(p => p.Name))} (attempt {run.Attempts}, on {run.Worker})");
             var report = await ValidationRunner.RunAsync(directory, plan, profile => logs.Append(runId,
                 $"validation: {profile.Profile} {(profile.Passed ? "passed" : "FAILED")}{(profile.BootSeconds is { } s ? string.Create(CultureInfo.InvariantCulture, $", ready after {s:0.0} s") : "")}"
                 + string.Concat(profile.Checks.Where(c => c.Outcome == CheckResult.Fail).Select(c => $"; {c.Check}: {c.Reason?.Split('\n')[0]}"))), cancellationToken);
@@ -212,6 +221,31 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     /// <summary>The nightly rebuild: the base is refreshed by the day in its cache key, so the day's security updates come in.</summary>
     public async Task NightlyAsync(long recipeId, CancellationToken cancellationToken) =>
         await scheduler.CreateRunAsync(recipeId, "nightly", RunScheduler.BranchHead, Queues.Default, cancellationToken);
+
+    /// <summary>
+    /// An emergency names packages the fix is in: each must be in the new image, at a version other
+    /// than in the recipe's latest image version (an unchanged one means the archive has no fix yet,
+    /// and shipping would only look like a patch).
+    /// </summary>
+    private async Task<string?> UpdatedPackagesProblemAsync(PipelineDb db, PipelineRun run, ImageManifest built, CancellationToken cancellationToken)
+    {
+        var previous = await db.Images.Where(i => i.RecipeId == run.RecipeId && i.ImageId != built.ImageId).OrderByDescending(i => i.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        var before = previous is null ? null : ManifestJson.Read(new ArtifactPublisher(options.DataDirectory, null).Find(previous.ImageId));
+        var problems = new List<string>();
+        foreach (var name in run.UpdatePackages!.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var now = built.Packages.FirstOrDefault(p => p.Name == name);
+            var then = before?.Packages.FirstOrDefault(p => p.Name == name);
+            if (now is null)
+                problems.Add($"package {name} is not in the image (name packages the recipe installs)");
+            else if (then is not null && then.Version == now.Version)
+                problems.Add($"package {name} is still {now.Version}, as in image {AuditEntries.ShortId(previous!.ImageId)}: the archive has no newer version yet");
+            else
+                logs.Append(run.Id, $"EMERGENCY: {name} {then?.Version ?? "(new)"} → {now.Version}");
+        }
+
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
 
     private static async Task<Recipe> LoadRecipeAsync(GitMirror mirror, string commit, string path, string work, CancellationToken cancellationToken)
     {

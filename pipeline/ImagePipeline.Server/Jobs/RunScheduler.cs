@@ -11,23 +11,52 @@ public sealed class RunScheduler(IDbContextFactory<PipelineDb> databases, IBackg
     /// <summary>What a run's commit says before the build resolves it: the branch's head when the build starts.</summary>
     public const string BranchHead = "HEAD";
 
-    public async Task<PipelineRun> CreateRunAsync(long recipeId, string trigger, string commit, string queue, CancellationToken cancellationToken)
+    public async Task<PipelineRun> CreateRunAsync(long recipeId, string trigger, string commit, string queue, CancellationToken cancellationToken,
+        EmergencyRebuild? emergency = null)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        var run = new PipelineRun { RecipeId = recipeId, Trigger = trigger, Commit = commit, Queue = queue, State = RunState.Queued, CreatedAt = clock.GetUtcNow().UtcDateTime };
+        var run = new PipelineRun
+        {
+            RecipeId = recipeId, Trigger = trigger, Commit = commit, Queue = emergency is null ? queue : Queues.Critical, State = RunState.Queued, CreatedAt = clock.GetUtcNow().UtcDateTime,
+            Emergency = emergency is not null, UpdatePackages = emergency?.Packages.Count > 0 ? string.Join(' ', emergency.Packages) : null, Reason = emergency?.Reason,
+        };
         db.Runs.Add(run);
         await db.SaveChangesAsync(cancellationToken);
         // The run row is written before its job exists: a job always finds its run. A crash
         // between the two leaves a queued run without a job, which the next trigger supersedes.
-        EnqueueBuild(run.Id, 0, queue);
+        EnqueueBuild(run.Id, 0, run.Queue);
         return run;
+    }
+
+    /// <summary>
+    /// A person's trigger of a recipe by name (API, web UI, CLI): a run at the branch's head, audited
+    /// with who asked; an emergency rebuild is marked EMERGENCY with its reason. Null with the known
+    /// recipes when the name is unknown.
+    /// </summary>
+    public async Task<(PipelineRun? Run, string? Problem)> TriggerAsync(string recipeName, string actor, EmergencyRebuild? emergency, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var recipe = await db.Recipes.Include(r => r.Source).SingleOrDefaultAsync(r => r.Name == recipeName, cancellationToken);
+        if (recipe is null)
+        {
+            var known = await db.Recipes.Select(r => r.Name).OrderBy(n => n).ToListAsync(cancellationToken);
+            return (null, $"no recipe '{recipeName}'; known: {(known.Count == 0 ? "none (register a source: POST /api/v1/sources)" : string.Join(", ", known))}");
+        }
+
+        var run = await CreateRunAsync(recipe.Id, emergency is null ? "manual" : "emergency", BranchHead, Queues.Default, cancellationToken, emergency);
+        db.Audit.Add(AuditEntries.For(actor, emergency is null ? "triggered" : "rebuild", emergency is not null,
+            $"{recipeName}: run {run.Id}{(emergency is null ? "" : $" on the critical queue — {emergency.Reason}{(emergency.Packages.Count == 0 ? "" : $"; must update {string.Join(", ", emergency.Packages)}")}")}",
+            clock.GetUtcNow().UtcDateTime));
+        await db.SaveChangesAsync(cancellationToken);
+        run.Recipe = recipe;
+        return (run, null);
     }
 
     public void EnqueueBuild(long runId, int generation, string queue) =>
         jobs.Create<PipelineJobs>(j => j.BuildAsync(runId, generation, CancellationToken.None), new EnqueuedState(queue));
 
-    public void EnqueueValidation(long runId, int generation) =>
-        jobs.Create<PipelineJobs>(j => j.ValidateAsync(runId, generation, CancellationToken.None), new EnqueuedState(Queues.Validation));
+    public void EnqueueValidation(long runId, int generation, bool emergency = false) =>
+        jobs.Create<PipelineJobs>(j => j.ValidateAsync(runId, generation, CancellationToken.None), new EnqueuedState(emergency ? Queues.CriticalValidation : Queues.Validation));
 
     public void EnqueueSync(long sourceId, string trigger, string[]? changedPaths, string? commit) =>
         jobs.Create<PipelineJobs>(j => j.SyncSourceAsync(sourceId, trigger, changedPaths, commit, CancellationToken.None), new EnqueuedState(Queues.Default));

@@ -12,12 +12,8 @@ namespace ImagePipeline.Server.Rollouts;
 /// </summary>
 public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients) : IFleetLink
 {
-    private BootServiceApi BootService()
-    {
-        if (options.BootServiceUrl is null)
-            throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
-        return new BootServiceApi(clients.CreateClient("bootsvc"), options.BootServiceUrl, options.BootServiceToken);
-    }
+    private BootServiceApi BootService() => BootServiceApi.Configured(options, clients)
+        ?? throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
 
     public async Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken) =>
         await BootService().GetAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError) : null;

@@ -13,6 +13,12 @@ public sealed class PipelineRun
     public RunState State { get; set; }
     public string? ImageId { get; set; }
     public string? InputDigest { get; set; }
+    /// <summary>An emergency rebuild: the critical queue, a fresh base, the recipe's smoke profiles; marked EMERGENCY everywhere.</summary>
+    public bool Emergency { get; set; }
+    /// <summary>Emergency: the packages (space-separated) the image must carry newer than the recipe's latest image; the run fails if one is missing or unchanged.</summary>
+    public string? UpdatePackages { get; set; }
+    /// <summary>Why, in the operator's words (emergency rebuilds need one).</summary>
+    public string? Reason { get; set; }
     /// <summary>The Hangfire queue the build runs on.</summary>
     public required string Queue { get; set; }
     public string? Error { get; set; }

@@ -10,8 +10,17 @@ public static class Evidence
 {
     public static string? DirectoryOf(ServerOptions options, string imageId) => new ArtifactPublisher(options.DataDirectory, null).Find(imageId);
 
-    public static ImageManifest? Manifest(string? directory) =>
-        Read<ImageManifest>(directory is null ? null : Path.Combine(directory, ImageBuilder.ImageManifestFile), ManifestJson.Options);
+    public static ImageManifest? Manifest(string? directory)
+    {
+        try
+        {
+            return ManifestJson.Read(directory);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     public static ValidationReport? Report(string? directory) =>
         Read<ValidationReport>(directory is null ? null : Path.Combine(directory, ValidationRunner.ReportDirectory, ValidationRunner.ReportFile),

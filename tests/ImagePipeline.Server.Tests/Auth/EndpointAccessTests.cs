@@ -34,6 +34,7 @@ public sealed class EndpointAccessTests
         ["POST /api/v1/sources/"] = [Roles.Builder, Roles.Admin],
         ["GET /api/v1/recipes/"] = Read,
         ["POST /api/v1/recipes/{name}/runs"] = [Roles.Builder, Roles.Admin],
+        ["POST /api/v1/recipes/{name}/emergency"] = [Roles.Builder, Roles.Admin],
         ["GET /api/v1/runs/"] = Read,
         ["GET /api/v1/runs/{id:long}"] = Read,
         ["GET /api/v1/runs/{id:long}/log"] = Read,
@@ -61,6 +62,27 @@ public sealed class EndpointAccessTests
         ["POST /api/v1/rollouts/{id:long}/resume"] = [Roles.Operator, Roles.Admin],
         ["POST /api/v1/rollouts/{id:long}/abort"] = [Roles.Operator, Roles.Admin],
         ["POST /api/v1/rollouts/{id:long}/rollback"] = [Roles.Operator, Roles.Admin],
+        // The web UI: pages a viewer may read (their forms name their own policies: WebUiFormsTests), sign-in, and what the pages stream.
+        ["ANY /login"] = [Anonymous],
+        ["GET /assets/{name}"] = [Anonymous],
+        ["ANY /logout"] = Read,
+        ["ANY /account/password"] = Read,
+        ["ANY /"] = Read,
+        ["ANY /recipes"] = Read,
+        ["ANY /runs/{id:long}"] = Read,
+        ["ANY /images"] = Read,
+        ["ANY /images/{id}"] = Read,
+        ["ANY /channels"] = Read,
+        ["ANY /promotions"] = Read,
+        ["ANY /rollouts"] = Read,
+        ["ANY /rollouts/{id:long}"] = Read,
+        ["ANY /machines"] = Read,
+        ["ANY /machines/{name}"] = Read,
+        ["ANY /audit"] = Read,
+        ["ANY /accounts"] = [Roles.Admin],
+        ["GET /ui/live"] = Read,
+        ["GET /ui/runs/{id:long}/log"] = Read,
+        ["GET /ui/images/{id}/evidence/{file}"] = Read,
     };
 
     private static string[] Read => [.. Roles.All];
@@ -72,7 +94,7 @@ public sealed class EndpointAccessTests
     {
         await using var server = await TestServer.StartAsync();
         var endpoints = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["ANY"]).Select(m => $"{m} {e.RoutePattern.RawText}"))
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["ANY"]).Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
             .Distinct().Order().ToList();
         var clients = new Dictionary<string, HttpClient> { [Anonymous] = await server.ClientAsync() };
         foreach (var role in Roles.All)
@@ -85,12 +107,17 @@ public sealed class EndpointAccessTests
         {
             foreach (var (who, client) in clients)
             {
-                var status = await CallAsync(client, endpoint);
+                var (status, toSignIn) = await CallAsync(client, endpoint);
                 var allowed = Expected[endpoint].Contains(Anonymous) || Expected[endpoint].Contains(who);
-                var denied = status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
-                var expectedDenial = who == Anonymous ? HttpStatusCode.Unauthorized : HttpStatusCode.Forbidden;
-                if (allowed == denied || (!allowed && status != expectedDenial))
-                    wrong.Add($"{endpoint} as {who}: {(int)status}, expected {(allowed ? "allowed" : ((int)expectedDenial).ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+                // A browser page without a session sends the browser to sign in; an API call gets 401.
+                var browser = SignInSchemes.IsBrowserPath(endpoint.Split(' ')[1]);
+                var denied = status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden || toSignIn;
+                var expectedDenial = who != Anonymous ? "403" : browser ? "302 to /login" : "401";
+                var gotDenial = toSignIn ? "302 to /login" : ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if ((int)status >= 500)
+                    wrong.Add($"{endpoint} as {who}: {(int)status}, a server error");
+                else if (allowed == denied || (!allowed && gotDenial != expectedDenial))
+                    wrong.Add($"{endpoint} as {who}: {gotDenial}, expected {(allowed ? "allowed" : expectedDenial)}");
             }
         }
 
@@ -134,16 +161,17 @@ public sealed class EndpointAccessTests
         refused.Headers.WwwAuthenticate.Select(h => h.Scheme).ShouldBe(["Basic", "Bearer"], ignoreOrder: true);
     }
 
-    private static async Task<HttpStatusCode> CallAsync(HttpClient client, string endpoint)
+    private static async Task<(HttpStatusCode Status, bool ToSignIn)> CallAsync(HttpClient client, string endpoint)
     {
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
         var path = pattern.Replace("{id:long}", "999999", StringComparison.Ordinal).Replace("{**path}", "", StringComparison.Ordinal)
             .Replace("{documentName}", "v1", StringComparison.Ordinal).Replace("{name}", "none", StringComparison.Ordinal)
-            .Replace("{id}", "none", StringComparison.Ordinal).Replace("{source}", "none", StringComparison.Ordinal);
+            .Replace("{id}", "none", StringComparison.Ordinal).Replace("{source}", "none", StringComparison.Ordinal).Replace("{file}", "none", StringComparison.Ordinal);
         using var request = new HttpRequestMessage(new HttpMethod(method == "ANY" ? "GET" : method), path);
         if (method == "POST")
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
-        return response.StatusCode;
+        var toSignIn = response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.OriginalString.Contains("/login?", StringComparison.Ordinal) == true;
+        return (response.StatusCode, toSignIn);
     }
 }

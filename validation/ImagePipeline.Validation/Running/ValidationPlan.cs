@@ -21,7 +21,8 @@ public sealed record ValidationPlan(IReadOnlyList<QemuMachine> Profiles, IReadOn
 
     /// <param name="section">the recipe's validate mapping, or null</param>
     /// <param name="onlyProfiles">profiles asked for on the command line (overrides the recipe's list)</param>
-    public static ValidationPlan FromSection(YamlMappingNode? section, IEnumerable<string>? onlyProfiles = null)
+    /// <param name="smoke">an emergency: only the recipe's smoke profiles (validate.smoke; without it, the first profile)</param>
+    public static ValidationPlan FromSection(YamlMappingNode? section, IEnumerable<string>? onlyProfiles = null, bool smoke = false)
     {
         var fields = section?.Children.ToDictionary(e => ((YamlScalarNode)e.Key).Value ?? "", e => e.Value, StringComparer.Ordinal) ?? [];
         var timeout = fields.TryGetValue("timeout", out var t) ? Seconds(t, "validate.timeout") : DefaultTimeout;
@@ -45,6 +46,14 @@ public sealed record ValidationPlan(IReadOnlyList<QemuMachine> Profiles, IReadOn
         else
         {
             profiles.AddRange(DefaultProfiles.Select(HardwareProfiles.Get));
+        }
+
+        if (smoke)
+        {
+            var names = fields.TryGetValue("smoke", out var smokeNode) && smokeNode is YamlSequenceNode smokeList
+                ? smokeList.Select(item => Scalar(item, "validate.smoke")).ToList()
+                : [profiles[0].Name];
+            onlyProfiles = names.Count > 0 ? names : throw new FormatException("validate.smoke lists at least one profile (the emergency rebuild's quick set)");
         }
 
         if (onlyProfiles?.ToList() is { Count: > 0 } only)

@@ -241,6 +241,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -263,6 +266,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Reason")
+                        .HasColumnType("text");
+
                     b.Property<long>("RecipeId")
                         .HasColumnType("bigint");
 
@@ -275,6 +281,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
 
                     b.Property<string>("Trigger")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("UpdatePackages")
                         .HasColumnType("text");
 
                     b.Property<string>("Worker")

@@ -226,6 +226,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
@@ -248,6 +251,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Reason")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("RecipeId")
                         .HasColumnType("INTEGER");
 
@@ -260,6 +266,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
 
                     b.Property<string>("Trigger")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatePackages")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Worker")

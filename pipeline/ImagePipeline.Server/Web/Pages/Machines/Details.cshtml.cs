@@ -1,0 +1,32 @@
+using ImagePipeline.Server.Fleet;
+using ImagePipeline.Server.State;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImagePipeline.Server.Web.Pages.Machines;
+
+/// <summary>One machine: its registration (never its BMC password), what the boot service sees, its history, the rollouts it was in.</summary>
+public sealed class MachineModel(ServerOptions options, IHttpClientFactory clients) : PipelinePage
+{
+    public Machine Machine { get; private set; } = null!;
+    public FleetMachine? Seen { get; private set; }
+    public IReadOnlyList<FleetEvent> Events { get; private set; } = [];
+    public IReadOnlyList<RolloutTarget> Rollouts { get; private set; } = [];
+    public string? Problem { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string name)
+    {
+        await using var db = await OpenAsync();
+        var ct = HttpContext.RequestAborted;
+        var machine = await db.Machines.SingleOrDefaultAsync(m => m.Name == name, ct);
+        if (machine is null)
+            return NotFound($"no machine {name}");
+        Machine = machine;
+        Rollouts = await db.Set<RolloutTarget>().Where(t => t.Machine == name).OrderByDescending(t => t.RolloutId).Take(50).ToListAsync(ct);
+        var (machines, problem) = await FleetView.ListAsync(options, clients, ct);
+        Seen = machines.GetValueOrDefault(machine.Mac.ToLowerInvariant());
+        (Events, var eventsProblem) = problem is null ? await FleetView.EventsAsync(options, clients, machine.Mac, ct) : ([], null);
+        Problem = problem ?? eventsProblem;
+        return Page();
+    }
+}
