@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Tests.Support;
@@ -53,6 +54,58 @@ public sealed class PipelineTests
         againLog.ShouldEndWith("end:unchanged");
         (await server.GetJsonAsync($"/api/v1/runs/{againId}"))["imageId"]!.GetValue<string>().ShouldBe(image["imageId"]!.GetValue<string>());
         (await server.GetJsonAsync("/api/v1/images")).AsArray().Count.ShouldBe(1, "no duplicate version");
+    }
+
+    [Fact]
+    public async Task An_emergency_rebuild_runs_on_the_critical_queue_fails_when_a_named_package_did_not_update_and_validates_on_the_smoke_profiles()
+    {
+        using var repository = await RecipeRepository.CreateAsync();
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAsync("recipes", repository.Path, Secret);
+        var first = await TriggerAsync(server, "/api/v1/recipes/tiny/runs", null);
+        (await StreamLogAsync(server, first)).ShouldEndWith("end:candidate");
+        var firstImage = (await server.GetJsonAsync($"/api/v1/runs/{first}"))["imageId"]!.GetValue<string>();
+
+        var noReason = await server.Http.PostAsJsonAsync("/api/v1/recipes/tiny/emergency", new { packages = new List<string> { "busybox-static" } }, Ct);
+        var badName = await server.Http.PostAsJsonAsync("/api/v1/recipes/tiny/emergency", new { reason = "CVE-2026-0001", packages = new List<string> { "Busy_Box" } }, Ct);
+        // Nothing in the archive moved since the first build: the named package cannot have updated.
+        var stale = await TriggerAsync(server, "/api/v1/recipes/tiny/emergency", new { reason = "CVE-2026-0001 in busybox", packages = new List<string> { "busybox-static", "no-such-package" } });
+        var staleLog = await StreamLogAsync(server, stale);
+        var staleRun = await server.GetJsonAsync($"/api/v1/runs/{stale}");
+
+        noReason.StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
+        (await noReason.Content.ReadAsStringAsync(Ct)).ShouldContain("needs a written reason");
+        badName.StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
+        (await badName.Content.ReadAsStringAsync(Ct)).ShouldContain("'Busy_Box' is not a Debian package name");
+        staleRun["queue"]!.GetValue<string>().ShouldBe("critical");
+        staleRun["emergency"]!.GetValue<bool>().ShouldBeTrue();
+        staleRun["state"]!.GetValue<string>().ShouldBe("failed", staleLog);
+        staleRun["error"]!.GetValue<string>().ShouldContain($"package busybox-static is still 1:1.35");
+        staleRun["error"]!.GetValue<string>().ShouldContain($"as in image {firstImage[..12]}: the archive has no newer version yet");
+        staleRun["error"]!.GetValue<string>().ShouldContain("package no-such-package is not in the image");
+        staleLog.ShouldContain("EMERGENCY rebuild: CVE-2026-0001 in busybox; a fresh base; must update: busybox-static no-such-package");
+
+        // A fix in the recipe itself, shipped as an emergency: validated on the smoke profile only.
+        await repository.CommitAsync(new Dictionary<string, string>
+        {
+            ["recipes/tiny.yaml"] = RecipeRepository.Tiny("tiny, hotfix").Replace("profiles: [bios-virtio]", "profiles: [bios-virtio, uefi-virtio]\n  smoke: [uefi-virtio]", StringComparison.Ordinal),
+        }, "hotfix");
+        var fix = await TriggerAsync(server, "/api/v1/recipes/tiny/emergency", new { reason = "broken motd" });
+        var fixLog = await StreamLogAsync(server, fix);
+        var audit = (await server.GetJsonAsync("/api/v1/audit")).AsArray().Select(a => $"{a!["action"]} {a["detail"]}").ToList();
+
+        fixLog.ShouldEndWith("end:candidate");
+        fixLog.ShouldContain("validating (EMERGENCY: the smoke profiles) on uefi-virtio (");
+        fixLog.ShouldContain("validation: uefi-virtio passed");
+        fixLog.ShouldNotContain("validation: bios-virtio");
+        audit.ShouldContain(a => a.StartsWith("EMERGENCY rebuild tiny: run " + fix, StringComparison.Ordinal) && a.Contains("broken motd", StringComparison.Ordinal));
+    }
+
+    private static async Task<long> TriggerAsync(TestServer server, string path, object? body)
+    {
+        var response = body is null ? await server.Http.PostAsync(path, null, Ct) : await server.Http.PostAsJsonAsync(path, body, Ct);
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
     }
 
     /// <summary>The run's server-sent events, read to the end: data lines joined, then "end:STATE".</summary>

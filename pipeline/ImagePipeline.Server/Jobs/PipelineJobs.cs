@@ -229,7 +229,8 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     /// </summary>
     private async Task<string?> UpdatedPackagesProblemAsync(PipelineDb db, PipelineRun run, ImageManifest built, CancellationToken cancellationToken)
     {
-        var previous = await db.Images.Where(i => i.RecipeId == run.RecipeId && i.ImageId != built.ImageId).OrderByDescending(i => i.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        // The same image again is the plainest case of nothing updated.
+        var previous = await db.Images.Where(i => i.RecipeId == run.RecipeId).OrderByDescending(i => i.CreatedAt).FirstOrDefaultAsync(cancellationToken);
         var before = previous is null ? null : ManifestJson.Read(new ArtifactPublisher(options.DataDirectory, null).Find(previous.ImageId));
         var problems = new List<string>();
         foreach (var name in run.UpdatePackages!.Split(' ', StringSplitOptions.RemoveEmptyEntries))

@@ -76,14 +76,21 @@ internal sealed class TestServer : IAsyncDisposable
     public async Task<HttpClient> ClientAsync(params string[] roles)
 
     {
-        var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = app.ClientOptions.BaseAddress });
         if (roles.Length == 0)
             return client;
+        var name = await CreateAccountAsync(roles);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(client, name, AdminPassword));
+        return client;
+    }
+
+    /// <summary>A new account with the given roles and the password <see cref="AdminPassword"/>, created by the admin; its name.</summary>
+    public async Task<string> CreateAccountAsync(params string[] roles)
+    {
         var name = $"{string.Join('-', roles)}-{Guid.NewGuid():n}";
         name = name[..Math.Min(name.Length, 40)];
         (await Http.PostAsJsonAsync("/api/v1/accounts", new { name, password = AdminPassword, roles }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(client, name, AdminPassword));
-        return client;
+        return name;
     }
 
     public async Task<JsonNode> GetJsonAsync(string path) =>

@@ -49,6 +49,18 @@ public sealed class ValidationPlanTests
     public void The_command_line_narrows_the_profiles() =>
         ValidationPlan.Default(["uefi-nvme"]).Profiles.ShouldHaveSingleItem().Name.ShouldBe("uefi-nvme");
 
+    [Fact]
+    public void An_emergency_validates_on_the_smoke_profiles_or_else_the_first_profile()
+    {
+        var section = Section("profiles: [bios-virtio, uefi-nvme, bios-sata-e1000]\nsmoke: [uefi-nvme, { name: ignored }]");
+        var withoutSmoke = Section("profiles: [uefi-nvme, bios-sata-e1000]");
+
+        Should.Throw<FormatException>(() => ValidationPlan.FromSection(section, smoke: true)).Message.ShouldContain("validate.smoke");
+        ValidationPlan.FromSection(Section("profiles: [bios-virtio, uefi-nvme]\nsmoke: [uefi-nvme]"), smoke: true).Profiles.Select(p => p.Name).ShouldBe(["uefi-nvme"]);
+        ValidationPlan.FromSection(Section("profiles: [bios-virtio, uefi-nvme]\nsmoke: [uefi-nvme]")).Profiles.Count.ShouldBe(2, "smoke counts for emergencies only");
+        ValidationPlan.FromSection(withoutSmoke, smoke: true).Profiles.ShouldHaveSingleItem().Name.ShouldBe("uefi-nvme");
+    }
+
     [Theory]
     [InlineData("checks: [ { smell: roses } ]", "unknown check 'smell'")]
     [InlineData("profiles: [ { name: x, nic: token-ring } ]", "'nic' must be virtio, e1000 or rtl8139")]
