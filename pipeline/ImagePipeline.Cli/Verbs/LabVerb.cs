@@ -431,19 +431,24 @@ public static class LabVerb
 
     public static string DeployEnvironmentDirectory(string dataDirectory) => Path.Combine(dataDirectory, "bootsvc", "files", "deploy");
 
-    /// <summary>The deploy environment lab machines netboot into; built (accepting unsigned images: promotion signing is not there yet) when missing.</summary>
-    public static async Task<string?> EnsureDeployEnvironmentAsync(string dataDirectory, CancellationToken cancellationToken)
+    /// <summary>
+    /// The deploy environment lab machines netboot into, built when missing: accepting unsigned
+    /// images, or (with <paramref name="trustKeyPem"/>) writing only images signed with that key,
+    /// in a directory of its own per key.
+    /// </summary>
+    public static async Task<string?> EnsureDeployEnvironmentAsync(string dataDirectory, CancellationToken cancellationToken, string? trustKeyPem = null)
     {
-        var directory = DeployEnvironmentDirectory(dataDirectory);
+        var directory = trustKeyPem is null ? DeployEnvironmentDirectory(dataDirectory)
+            : DeployEnvironmentDirectory(dataDirectory) + "-signed-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(trustKeyPem)))[..12];
         if (File.Exists(Path.Combine(directory, "vmlinuz")) && File.Exists(Path.Combine(directory, "initrd.img")))
             return directory;
-        Console.WriteLine($"lab: building the deploy environment into {directory} (unsigned images allowed)");
+        Console.WriteLine($"lab: building the deploy environment into {directory} ({(trustKeyPem is null ? "unsigned images allowed" : "only images signed with the server's key")})");
         try
         {
             var agent = await AgentBinary.EnsurePublishedAsync(cancellationToken);
             using var observer = new ConsoleBuildObserver(Console.Out);
             await new DeployEnvironmentBuilder(new BuildOptions { DataDirectory = dataDirectory }, observer)
-                .BuildAsync(directory, new DeployEnvironmentSpec(agent, null, AllowUnsigned: true), cancellationToken);
+                .BuildAsync(directory, new DeployEnvironmentSpec(agent, trustKeyPem, AllowUnsigned: trustKeyPem is null), cancellationToken);
             return directory;
         }
         catch (Exception e) when (e is BuildStepException or InvalidOperationException or FileNotFoundException)

@@ -13,7 +13,7 @@ public static class ServerVerb
 
     public static Command Create()
     {
-        var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default, until authentication lands", DefaultValueFactory = _ => DefaultUrl };
+        var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default (every endpoint needs an account; put TLS in front of it before opening it wider)", DefaultValueFactory = _ => DefaultUrl };
         var database = new Option<string?>("--database") { Description = "PostgreSQL for state and jobs, shared by every server process: 'Host=H;Database=D;Username=U;Password=P' or postgresql://U:P@H:5432/D (default: embedded SQLite under DATA/server, one process)" };
         var adminPassword = new Option<string?>("--admin-password-file") { Description = "first start only: the password of the account 'admin' from this file (default $IMAGEPIPE_ADMIN_PASSWORD, else a one-time password printed here)" };
         var bootService = new Option<string?>("--boot-service") { Description = "the boot service rollouts deploy through (its URL, e.g. http://10.0.0.2:8080); default $IMAGEPIPE_BOOTSVC" };

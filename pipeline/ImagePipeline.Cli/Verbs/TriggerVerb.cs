@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 
@@ -12,7 +13,9 @@ public static class TriggerVerb
         var server = new Option<string>("--server") { Description = "the pipeline server", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IMAGEPIPE_SERVER") ?? ServerVerb.DefaultUrl };
         var token = new Option<string?>("--token") { Description = "an API token of an account with the builder role (POST /api/v1/tokens); default $IMAGEPIPE_TOKEN", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IMAGEPIPE_TOKEN") };
         var wait = new Option<bool>("--wait") { Description = "stream the run's log until it ends; exit 0 for a candidate or an unchanged image, 1 when it failed" };
-        var command = new Command("trigger", "Trigger a pipeline run (build, then validation if the image is new) of a recipe on the server.") { recipe, server, token, wait };
+        var emergency = new Option<string?>("--emergency") { Description = "an EMERGENCY rebuild, with this reason: the critical queue, a fresh base, the recipe's smoke profiles" };
+        var packages = new Option<string[]>("--package") { Description = "with --emergency: a package the fix is in, which must come out newer than in the recipe's latest image (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("trigger", "Trigger a pipeline run (build, then validation if the image is new) of a recipe on the server.") { recipe, server, token, wait, emergency, packages };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(server)!), Timeout = Timeout.InfiniteTimeSpan };
@@ -23,10 +26,19 @@ public static class TriggerVerb
             }
 
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+            if (parse.GetValue(packages) is { Length: > 0 } && parse.GetValue(emergency) is null)
+            {
+                Console.Error.WriteLine("trigger: --package names what an emergency rebuild must update: give --emergency REASON too");
+                return ExitCodes.InvalidInput;
+            }
+
             HttpResponseMessage response;
+            var name = Uri.EscapeDataString(parse.GetValue(recipe)!);
             try
             {
-                response = await http.PostAsync($"/api/v1/recipes/{Uri.EscapeDataString(parse.GetValue(recipe)!)}/runs", null, cancellationToken);
+                response = parse.GetValue(emergency) is { } reason
+                    ? await http.PostAsJsonAsync($"/api/v1/recipes/{name}/emergency", new { reason, packages = parse.GetValue(packages) ?? [] }, cancellationToken)
+                    : await http.PostAsync($"/api/v1/recipes/{name}/runs", null, cancellationToken);
             }
             catch (HttpRequestException e)
             {
@@ -45,12 +57,12 @@ public static class TriggerVerb
                         403 => "trigger: 403: the token's account may not trigger builds: it needs the builder or admin role",
                         _ => $"trigger: {(int)response.StatusCode}: {body.Trim('"')}",
                     });
-                    return (int)response.StatusCode == 404 ? ExitCodes.InvalidInput : ExitCodes.Failed;
+                    return (int)response.StatusCode is 400 or 404 ? ExitCodes.InvalidInput : ExitCodes.Failed;
                 }
 
                 var run = JsonNode.Parse(body)!;
                 var id = run["id"]!.GetValue<long>();
-                Console.WriteLine($"run {id}: {run["recipe"]} queued ({http.BaseAddress}api/v1/runs/{id})");
+                Console.WriteLine($"run {id}: {run["recipe"]} queued{(run["emergency"]?.GetValue<bool>() == true ? " (EMERGENCY, critical queue)" : "")} ({http.BaseAddress}api/v1/runs/{id})");
                 if (!parse.GetValue(wait))
                     return ExitCodes.Success;
                 return await FollowAsync(http, id, cancellationToken);
@@ -60,7 +72,7 @@ public static class TriggerVerb
     }
 
     /// <summary>Prints the run's server-sent log events until its "end" event; the exit code follows the final state.</summary>
-    public static async Task<int> FollowAsync(HttpClient http, long id, CancellationToken cancellationToken)
+    public static async Task<int> FollowAsync(HttpClient http, long id, CancellationToken cancellationToken, string prefix = "")
     {
         await using var stream = await http.GetStreamAsync($"/api/v1/runs/{id}/log", cancellationToken);
         using var reader = new StreamReader(stream);
@@ -75,7 +87,7 @@ public static class TriggerVerb
             {
                 if (ending)
                     return line[6..] is "candidate" or "unchanged" ? ExitCodes.Success : ExitCodes.Failed;
-                Console.WriteLine(line[6..]);
+                Console.WriteLine(prefix + line[6..]);
             }
         }
 

@@ -38,6 +38,7 @@ public static partial class MachinesApi
             return views;
         });
         api.MapPost("/", RegisterAsync).RequireAuthorization(Roles.Policies.Operate);
+        api.MapPut("/{name}", ReRegisterAsync).RequireAuthorization(Roles.Policies.Operate);
         return app;
     }
 
@@ -57,33 +58,79 @@ public static partial class MachinesApi
     private static async Task<Results<Created<MachineView>, BadRequest<string>, Conflict<string>>> RegisterAsync(MachineRequest request, ClaimsPrincipal user,
         IDbContextFactory<PipelineDb> databases, TimeProvider clock, CancellationToken ct)
     {
-        if (request.Name is null || !MachineName().IsMatch(request.Name))
-            return TypedResults.BadRequest("name is required: 1-63 of a-z, 0-9 and '-', starting with a letter or digit");
-        if (request.Mac is null || !MacAddress().IsMatch(request.Mac))
-            return TypedResults.BadRequest("mac is required: the boot NIC's address, 52:54:00:12:34:56");
-        if (string.IsNullOrWhiteSpace(request.Variant))
-            return TypedResults.BadRequest("variant is required: the hardware variant (the validation profile it matches, e.g. uefi-nvme)");
-        if (request.BmcUrl is null || !Uri.TryCreate(request.BmcUrl, UriKind.Absolute, out var bmc) || bmc.Scheme is not ("http" or "https"))
-            return TypedResults.BadRequest("bmcUrl is required: the BMC's Redfish service, https://10.0.0.5");
-        if (request.BmcSystem is null || !request.BmcSystem.StartsWith("/redfish/v1/Systems/", StringComparison.Ordinal))
-            return TypedResults.BadRequest("bmcSystem is required: the machine's ComputerSystem, /redfish/v1/Systems/1");
-        if (request.Labels?.Keys.FirstOrDefault(k => k is "site" or "rack" || k.Contains(',', StringComparison.Ordinal) || k.Contains('=', StringComparison.Ordinal)) is { } bad)
-            return TypedResults.BadRequest($"labels: '{bad}' cannot be a label key (site and rack have fields of their own; no ',' or '=')");
-        var mac = request.Mac.ToLowerInvariant().Replace('-', ':');
+        if (Problem(request) is { } problem)
+            return TypedResults.BadRequest(problem);
+        var mac = MacOf(request);
         await using var db = await databases.CreateDbContextAsync(ct);
         if (await db.Machines.AnyAsync(m => m.Name == request.Name || m.Mac == mac, ct))
-            return TypedResults.Conflict($"a machine named {request.Name} or with MAC {mac} is registered already");
-        var machine = new Machine
-        {
-            Name = request.Name, Mac = mac, Variant = request.Variant.Trim(), Site = request.Site, Rack = request.Rack,
-            Labels = string.Join(',', (request.Labels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}")),
-            BmcUrl = request.BmcUrl, BmcSystem = request.BmcSystem, BmcUser = request.BmcUser, BmcPassword = request.BmcPassword, CreatedAt = clock.GetUtcNow().UtcDateTime,
-        };
+            return TypedResults.Conflict($"a machine named {request.Name} or with MAC {mac} is registered already (PUT /api/v1/machines/{request.Name} changes it)");
+        var machine = new Machine { Name = request.Name!, Mac = mac, Variant = "", BmcUrl = "", BmcSystem = "", CreatedAt = clock.GetUtcNow().UtcDateTime };
+        Apply(machine, request);
         db.Machines.Add(machine);
-        db.Audit.Add(new AuditEntry { At = machine.CreatedAt, Actor = user.Identity!.Name!, Action = "machine-registered", Detail = $"{machine.Name} {machine.Mac} {machine.Variant} site {machine.Site} rack {machine.Rack}" });
+        db.Audit.Add(new AuditEntry { At = machine.CreatedAt, Actor = user.Identity!.Name!, Action = "machine-registered", Detail = Describe(machine) });
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v1/machines/{machine.Name}", MachineView.Of(machine, null));
     }
+
+    /// <summary>PUT /api/v1/machines/NAME: registers it, or replaces its registration (a new BMC, rotated credentials, a move) unless a rollout is working on it.</summary>
+    private static async Task<Results<Ok<MachineView>, Created<MachineView>, BadRequest<string>, Conflict<string>>> ReRegisterAsync(string name, MachineRequest request,
+        ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases, TimeProvider clock, CancellationToken ct)
+    {
+        request = request with { Name = name };
+        if (Problem(request) is { } problem)
+            return TypedResults.BadRequest(problem);
+        var mac = MacOf(request);
+        await using var db = await databases.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (await db.Machines.AnyAsync(m => m.Name != name && m.Mac == mac, ct))
+            return TypedResults.Conflict($"MAC {mac} belongs to another machine");
+        var machine = await db.Machines.SingleOrDefaultAsync(m => m.Name == name, ct);
+        var active = await db.Rollouts.Where(r => r.State == RolloutState.Running || r.State == RolloutState.Paused).Select(r => r.Id).ToListAsync(ct);
+        if (machine is not null && await db.Set<RolloutTarget>().FirstOrDefaultAsync(t => active.Contains(t.RolloutId) && t.Machine == name, ct) is { } busy)
+            return TypedResults.Conflict($"machine {name} is in rollout {busy.RolloutId}, which is still active: let it end, or abort it first");
+        var created = machine is null;
+        machine ??= new Machine { Name = name, Mac = mac, Variant = "", BmcUrl = "", BmcSystem = "", CreatedAt = now };
+        Apply(machine, request);
+        if (created)
+            db.Machines.Add(machine);
+        db.Audit.Add(new AuditEntry { At = now, Actor = user.Identity!.Name!, Action = created ? "machine-registered" : "machine-updated", Detail = Describe(machine) });
+        await db.SaveChangesAsync(ct);
+        return created ? TypedResults.Created($"/api/v1/machines/{name}", MachineView.Of(machine, null)) : TypedResults.Ok(MachineView.Of(machine, null));
+    }
+
+    private static string? Problem(MachineRequest request)
+    {
+        if (request.Name is null || !MachineName().IsMatch(request.Name))
+            return "name is required: 1-63 of a-z, 0-9 and '-', starting with a letter or digit";
+        if (request.Mac is null || !MacAddress().IsMatch(request.Mac))
+            return "mac is required: the boot NIC's address, 52:54:00:12:34:56";
+        if (string.IsNullOrWhiteSpace(request.Variant))
+            return "variant is required: the hardware variant (the validation profile it matches, e.g. uefi-nvme)";
+        if (request.BmcUrl is null || !Uri.TryCreate(request.BmcUrl, UriKind.Absolute, out var bmc) || bmc.Scheme is not ("http" or "https"))
+            return "bmcUrl is required: the BMC's Redfish service, https://10.0.0.5";
+        if (request.BmcSystem is null || !request.BmcSystem.StartsWith("/redfish/v1/Systems/", StringComparison.Ordinal))
+            return "bmcSystem is required: the machine's ComputerSystem, /redfish/v1/Systems/1";
+        if (request.Labels?.Keys.FirstOrDefault(k => k is "site" or "rack" || k.Contains(',', StringComparison.Ordinal) || k.Contains('=', StringComparison.Ordinal)) is { } bad)
+            return $"labels: '{bad}' cannot be a label key (site and rack have fields of their own; no ',' or '=')";
+        return null;
+    }
+
+    private static string MacOf(MachineRequest request) => request.Mac!.ToLowerInvariant().Replace('-', ':');
+
+    private static void Apply(Machine machine, MachineRequest request)
+    {
+        machine.Mac = MacOf(request);
+        machine.Variant = request.Variant!.Trim();
+        machine.Site = request.Site;
+        machine.Rack = request.Rack;
+        machine.Labels = string.Join(',', (request.Labels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
+        machine.BmcUrl = request.BmcUrl!;
+        machine.BmcSystem = request.BmcSystem!;
+        machine.BmcUser = request.BmcUser;
+        machine.BmcPassword = request.BmcPassword;
+    }
+
+    private static string Describe(Machine machine) => $"{machine.Name} {machine.Mac} {machine.Variant} site {machine.Site} rack {machine.Rack}";
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex MachineName();

@@ -48,6 +48,38 @@ public sealed class RolloutApiTests
         rollouts.ShouldBe("[]", "nothing was started");
     }
 
+    [Fact]
+    public async Task A_machine_is_re_registered_with_PUT_a_new_BMC_and_MAC_but_not_another_machines_MAC_and_not_while_a_rollout_works_on_it()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        (await operatorClient.PostAsJsonAsync("/api/v1/machines", Machine("web-1", "52:54:00:aa:00:01", "r1"), Ct)).EnsureSuccessStatusCode();
+        (await operatorClient.PostAsJsonAsync("/api/v1/machines", Machine("web-2", "52:54:00:aa:00:02", "r1"), Ct)).EnsureSuccessStatusCode();
+
+        var moved = await operatorClient.PutAsJsonAsync("/api/v1/machines/web-1", Machine("ignored", "52:54:00:aa:00:11", "r7"), Ct);
+        var created = await operatorClient.PutAsJsonAsync("/api/v1/machines/web-3", Machine("web-3", "52:54:00:aa:00:03", "r1"), Ct);
+        var stolen = await operatorClient.PutAsJsonAsync("/api/v1/machines/web-1", Machine("web-1", "52:54:00:aa:00:02", "r1"), Ct);
+        var machines = JsonNode.Parse(await server.Http.GetStringAsync("/api/v1/machines", Ct))!.AsArray();
+
+        moved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        created.StatusCode.ShouldBe(HttpStatusCode.Created);
+        stolen.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await stolen.Content.ReadAsStringAsync(Ct)).ShouldContain("belongs to another machine");
+        var web1 = machines.Single(m => m!["name"]!.GetValue<string>() == "web-1")!;
+        (web1["mac"]!.GetValue<string>(), web1["rack"]!.GetValue<string>()).ShouldBe(("52:54:00:aa:00:11", "r7"));
+        machines.Count.ShouldBe(3);
+
+        using var approver = await server.ClientAsync(Roles.Approver);
+        var image = await PromotionApiTests.CandidateAsync(server);
+        var asked = JsonNode.Parse(await (await operatorClient.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { comment = "staging" }, Ct)).Content.ReadAsStringAsync(Ct))!;
+        (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "ok" }, Ct)).EnsureSuccessStatusCode();
+        (await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { machines = new List<string> { "web-3" } } }, Ct)).EnsureSuccessStatusCode();
+        var busy = await operatorClient.PutAsJsonAsync("/api/v1/machines/web-3", Machine("web-3", "52:54:00:aa:00:33", "r1"), Ct);
+
+        busy.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await busy.Content.ReadAsStringAsync(Ct)).ShouldContain("is in rollout");
+    }
+
     [Theory]
     [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
     public async Task A_rollout_whose_canary_cannot_be_reached_pauses_at_the_canary_and_touches_no_other_machine(string store)

@@ -55,6 +55,7 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/signing-key"] = Read,
         ["GET /api/v1/machines/"] = Read,
         ["POST /api/v1/machines/"] = [Roles.Operator, Roles.Admin],
+        ["PUT /api/v1/machines/{name}"] = [Roles.Operator, Roles.Admin],
         ["GET /api/v1/rollouts/"] = Read,
         ["GET /api/v1/rollouts/{id:long}"] = Read,
         ["POST /api/v1/rollouts/"] = [Roles.Operator, Roles.Admin],
@@ -168,7 +169,7 @@ public sealed class EndpointAccessTests
             .Replace("{documentName}", "v1", StringComparison.Ordinal).Replace("{name}", "none", StringComparison.Ordinal)
             .Replace("{id}", "none", StringComparison.Ordinal).Replace("{source}", "none", StringComparison.Ordinal).Replace("{file}", "none", StringComparison.Ordinal);
         using var request = new HttpRequestMessage(new HttpMethod(method == "ANY" ? "GET" : method), path);
-        if (method == "POST")
+        if (method is "POST" or "PUT")
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
         var toSignIn = response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.OriginalString.Contains("/login?", StringComparison.Ordinal) == true;

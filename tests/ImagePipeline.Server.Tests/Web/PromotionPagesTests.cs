@@ -21,7 +21,7 @@ public sealed class PromotionPagesTests
         var image = await PromotionApiTests.CandidateAsync(server);
         var asker = await server.CreateAccountAsync(Roles.Approver);
         var decider = await server.CreateAccountAsync(Roles.Approver);
-        var (askerBrowser, page) = await BrowserSignIn.AsAsync(server, asker);
+        var (askerBrowser, page) = await server.SignInAsync(asker);
         await using var _ = askerBrowser;
 
         await page.GotoAsync($"/images/{image}");
@@ -38,7 +38,7 @@ public sealed class PromotionPagesTests
         (await page.GetByRole(AriaRole.Alert).TextContentAsync())!.ShouldContain($"four eyes: {asker} requested promotion");
         (await page.Locator(".promotion[data-state=pending]").CountAsync()).ShouldBe(1, "the refused approval changed nothing");
 
-        var (deciderBrowser, other) = await BrowserSignIn.AsAsync(server, decider);
+        var (deciderBrowser, other) = await server.SignInAsync(decider);
         await using var __ = deciderBrowser;
         await other.GotoAsync("/promotions");
         await other.GetByLabel(new System.Text.RegularExpressions.Regex("comment on promotion")).FillAsync("looks good");
@@ -69,7 +69,7 @@ public sealed class PromotionPagesTests
         var viewer = await server.CreateAccountAsync(Roles.Viewer);
         var builder = await server.CreateAccountAsync(Roles.Builder);
 
-        var (viewerBrowser, page) = await BrowserSignIn.AsAsync(server, viewer);
+        var (viewerBrowser, page) = await server.SignInAsync(viewer);
         await using (viewerBrowser)
         {
             await page.GotoAsync("/promotions");
@@ -81,7 +81,7 @@ public sealed class PromotionPagesTests
             (await page.ContentAsync()).ShouldContain("it needs the role admin");
         }
 
-        var (builderBrowser, builderPage) = await BrowserSignIn.AsAsync(server, builder);
+        var (builderBrowser, builderPage) = await server.SignInAsync(builder);
         await using (builderBrowser)
         {
             await builderPage.GotoAsync("/promotions");

@@ -31,7 +31,7 @@ public sealed class RolloutPagesTests
         }
 
         var operatorName = await server.CreateAccountAsync(Roles.Operator);
-        var (browser, page) = await BrowserSignIn.AsAsync(server, operatorName);
+        var (browser, page) = await server.SignInAsync(operatorName);
         await using var _ = browser;
         await page.GotoAsync("/rollouts");
         await page.Locator("#rollout-image").SelectOptionAsync(image);
@@ -62,7 +62,7 @@ public sealed class RolloutPagesTests
     {
         await using var server = await TestServer.StartAsync(kestrel: true);
         var image = await SignedImageAsync(server);
-        var (browser, page) = await BrowserSignIn.AsAsync(server, TestServer.FirstAdminName);
+        var (browser, page) = await server.SignInAsync(TestServer.FirstAdminName);
         await using var _ = browser;
         await page.GotoAsync("/rollouts");
         await page.Locator("#rollout-image").SelectOptionAsync(image);

@@ -1,6 +1,7 @@
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.State;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Browser;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;

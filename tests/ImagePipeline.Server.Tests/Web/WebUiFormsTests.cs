@@ -47,7 +47,7 @@ public sealed class WebUiFormsTests
     public async Task A_form_posted_without_its_antiforgery_token_is_refused_even_with_a_session()
     {
         await using var server = await TestServer.StartAsync(kestrel: true);
-        var (browser, page) = await BrowserSignIn.AsAsync(server, TestServer.FirstAdminName);
+        var (browser, page) = await server.SignInAsync(TestServer.FirstAdminName);
         await using var _ = browser;
 
         var forged = await page.APIRequest.PostAsync("/recipes?handler=Build", new() { Form = page.APIRequest.CreateFormData().Set("recipe", "tiny") });

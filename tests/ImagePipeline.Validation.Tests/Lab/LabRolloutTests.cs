@@ -10,11 +10,13 @@ using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Recipes;
 using ImagePipeline.Server;
 using ImagePipeline.Server.State;
+using ImagePipeline.Tests.Browser;
 using ImagePipeline.Tests.Deploy;
 using ImagePipeline.Validation.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
 
 namespace ImagePipeline.Validation.Tests.Lab;
 
@@ -25,6 +27,8 @@ namespace ImagePipeline.Validation.Tests.Lab;
 /// in waves through the lab's boot service and Redfish BMCs to a deploy environment that writes
 /// only images signed with the server's key. Then an image whose health check fails stops at the
 /// canary with the other five untouched, and a rollback puts the canary back on the first image.
+/// The operator's part happens in the web UI, in a real browser: the last approval, starting both
+/// rollouts, watching their waves live (no reload) to the end, and the rollback button.
 /// </summary>
 [Collection(LabTestGroup.Name)]
 public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposable
@@ -76,7 +80,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         candidate["state"]!.GetValue<string>().ShouldBe("candidate", candidate.ToJsonString());
         var first = candidate["imageId"]!.GetValue<string>();
 
-        await PromoteToProductionAsync(builder, approver, first);
+        await PromoteToProductionAsync(builder, approver, first, inBrowser: true, server.Urls.First());
         foreach (var (machine, i) in lab.Fleet.Machines.Select((m, i) => (m, i)))
         {
             (await operatorClient.PostAsJsonAsync("/api/v1/machines", new
@@ -87,9 +91,11 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
             }, Ct)).EnsureSuccessStatusCode();
         }
 
-        var plan = new { steps = "1+2+3", bakeSeconds = 2, waveTimeoutSeconds = 420 };
-        var rollout = await StartAsync(operatorClient, first, plan);
-        var done = await UntilAsync(admin, rollout, s => s is "completed" or "paused", 900);
+        var (browser, page) = await BrowserSignIn.AsAsync(new Uri(server.Urls.First()), "otto", AdminPassword);
+        await using var _ = browser;
+        var rollout = await StartInBrowserAsync(page, first);
+        await WatchUntilAsync(page, rollout, "completed", 900);
+        var done = await GetJsonAsync(admin, $"/api/v1/rollouts/{rollout}");
 
         done["state"]!.GetValue<string>().ShouldBe("completed", done.ToJsonString());
         Waves(done).ShouldBe([1, 3, 2], "wave 1 grew to hold each of the three variants");
@@ -104,8 +110,10 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         // An image whose health check fails on these machines: the canary fails, the rollout pauses, the others are untouched.
         var failing = await FailingImageAsync(server, data, agent);
         await PromoteToProductionAsync(builder, approver, failing);
-        var bad = await StartAsync(operatorClient, failing, plan);
-        var paused = await UntilAsync(admin, bad, s => s is "completed" or "paused", 600);
+        var bad = await StartInBrowserAsync(page, failing);
+        await WatchUntilAsync(page, bad, "paused", 600);
+        (await page.Locator("#rollout-reason").TextContentAsync())!.ShouldContain("canary failed");
+        var paused = await GetJsonAsync(admin, $"/api/v1/rollouts/{bad}");
 
         paused["state"]!.GetValue<string>().ShouldBe("paused", paused.ToJsonString());
         paused["wave"]!.GetValue<int>().ShouldBe(0);
@@ -118,10 +126,14 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         (await lab.BootService.ListAsync(Ct)).Where(m => m.Mac != lab.Fleet[canaryName].Mac).ShouldAllBe(m => m.CurrentImage == first && m.State == "Healthy");
 
         // Rollback: the previous production image, onto the machine the failed rollout changed.
-        var back = await JsonAsync(await operatorClient.PostAsync($"/api/v1/rollouts/{bad}/rollback", null, Ct));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"));
+        var backId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var back = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
         back["imageId"]!.GetValue<string>().ShouldBe(first);
         back["rollbackOf"]!.GetValue<long>().ShouldBe(bad);
-        var restored = await UntilAsync(admin, back["id"]!.GetValue<long>(), s => s is "completed" or "paused", 600);
+        await WatchUntilAsync(page, backId, "completed", 600);
+        var restored = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
 
         restored["state"]!.GetValue<string>().ShouldBe("completed", restored.ToJsonString());
         (await GetJsonAsync(admin, $"/api/v1/rollouts/{bad}"))["state"]!.GetValue<string>().ShouldBe("rolled-back");
@@ -165,38 +177,55 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         return built.Manifest.ImageId;
     }
 
-    /// <summary>candidate → staging → production: the builder asks, the approver approves (four eyes).</summary>
-    private static async Task PromoteToProductionAsync(HttpClient builder, HttpClient approver, string image)
+    /// <summary>candidate → staging → production: the builder asks, the approver approves (four eyes); the production approval in the web UI if asked.</summary>
+    private static async Task PromoteToProductionAsync(HttpClient builder, HttpClient approver, string image, bool inBrowser = false, string? server = null)
     {
         foreach (var channel in new[] { "staging", "production" })
         {
             var asked = await JsonAsync(await builder.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { channel, comment = $"to {channel}" }, Ct));
-            var decided = await JsonAsync(await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "approved" }, Ct));
-            decided["state"]!.GetValue<string>().ShouldBe("approved", decided.ToJsonString());
+            if (inBrowser && channel == "production")
+            {
+                var (browser, page) = await BrowserSignIn.AsAsync(new Uri(server!), "ada", AdminPassword);
+                await using var _ = browser;
+                await page.GotoAsync("/promotions");
+                var card = page.Locator($"#promotion-{asked["id"]}");
+                await card.GetByRole(AriaRole.Textbox).FillAsync("approved in the UI");
+                await card.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+                (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("approved");
+            }
+            else
+            {
+                (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "approved" }, Ct)).EnsureSuccessStatusCode();
+            }
+
+            (await GetJsonAsync(approver, $"/api/v1/promotions/{asked["id"]}"))["state"]!.GetValue<string>().ShouldBe("approved");
         }
     }
 
-    private static async Task<long> StartAsync(HttpClient operatorClient, string image, object plan)
+    /// <summary>The operator's form: the site's machines, plan 1+2+3, a short bake; the id of the rollout the page then shows.</summary>
+    private static async Task<long> StartInBrowserAsync(IPage page, string image)
     {
-        var response = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { site = "lab" }, plan }, Ct);
-        var body = await response.Content.ReadAsStringAsync(Ct);
-        response.IsSuccessStatusCode.ShouldBeTrue(body);
-        return JsonNode.Parse(body)!["id"]!.GetValue<long>();
+        await page.GotoAsync("/rollouts");
+        await page.Locator("#rollout-image").SelectOptionAsync(image);
+        await page.GetByLabel("Site").FillAsync("lab");
+        await page.Locator("#rollout-steps").FillAsync("1+2+3");
+        await page.GetByLabel("Bake after each wave (seconds)").FillAsync("2");
+        await page.GetByLabel("Wave timeout (seconds)").FillAsync("420");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start rollout" }).ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"));
+        (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("3 waves over 6 machines");
+        return long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static async Task<JsonNode> UntilAsync(HttpClient client, long rollout, Func<string, bool> state, int seconds)
+    /// <summary>Watches the rollout's page, never reloading it, until its state is the one expected (or another end: then the test says which).</summary>
+    private static async Task WatchUntilAsync(IPage page, long rollout, string state, int seconds)
     {
-        var last = "";
-        JsonNode view = null!;
-        await WaitAsync($"rollout {rollout}", async () =>
-        {
-            view = await GetJsonAsync(client, $"/api/v1/rollouts/{rollout}");
-            var reason = view["reason"]!.GetValue<string>();
-            if (reason != last)
-                TestContext.Current.SendDiagnosticMessage($"rollout {rollout}: {view["state"]}: {last = reason}");
-            return state(view["state"]!.GetValue<string>());
-        }, seconds);
-        return view;
+        page.Url.ShouldEndWith($"/rollouts/{rollout}");
+        var ended = page.Locator("#rollout-state [data-state=completed], #rollout-state [data-state=paused], #rollout-state [data-state=aborted], #rollout-state [data-state=rolled-back]");
+        await ended.WaitForAsync(new() { Timeout = seconds * 1000 });
+        var reason = await page.Locator("#rollout-reason").TextContentAsync();
+        (await ended.GetAttributeAsync("data-state")).ShouldBe(state, reason);
+        TestContext.Current.SendDiagnosticMessage($"rollout {rollout}: {state}: {reason}");
     }
 
     private static async Task<HttpClient> ClientAsync(WebApplication server, string name, string password)

@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace ImagePipeline.Server.Tests.Support;
+namespace ImagePipeline.Tests.Browser;
 
 /// <summary>
 /// One headless Chromium for the test assembly — Debian's own (/usr/bin/chromium, installed by

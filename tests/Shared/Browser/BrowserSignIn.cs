@@ -1,13 +1,13 @@
 using Microsoft.Playwright;
 
-namespace ImagePipeline.Server.Tests.Support;
+namespace ImagePipeline.Tests.Browser;
 
 /// <summary>A browser of its own (cookies and all) signed in to the web UI through its sign-in form.</summary>
 internal static class BrowserSignIn
 {
-    public static async Task<(IBrowserContext Browser, IPage Page)> AsAsync(TestServer server, string account, string password = TestServer.AdminPassword)
+    public static async Task<(IBrowserContext Browser, IPage Page)> AsAsync(Uri server, string account, string password)
     {
-        var browser = await Chromium.NewContextAsync(server.BaseAddress);
+        var browser = await Chromium.NewContextAsync(server);
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/login");
         await page.GetByLabel("Account").FillAsync(account);

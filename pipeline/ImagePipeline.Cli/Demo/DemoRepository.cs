@@ -1,0 +1,26 @@
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace ImagePipeline.Cli.Demo;
+
+/// <summary>
+/// The demo's recipe repository: a real local git repository under DATA/demo/recipes holding the
+/// tiny example, made on the first run and left alone after (commit to it, and the next run builds
+/// your change).
+/// </summary>
+public static class DemoRepository
+{
+    public static async Task<string> EnsureAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(dataDirectory, "demo", "recipes");
+        if (Directory.Exists(Path.Combine(path, ".git")))
+            return path;
+        Directory.CreateDirectory(Path.Combine(path, "recipes"));
+        File.Copy(RepositoryPaths.Example("tiny"), Path.Combine(path, "recipes", "tiny.yaml"), overwrite: true);
+        await File.WriteAllTextAsync(Path.Combine(path, "README.md"), "Recipes of the ImagePipeline demo: commit a change here and run ./imagepipe demo again.\n", cancellationToken);
+        foreach (var arguments in new[] { new[] { "init", "--quiet", "--initial-branch=main" }, ["add", "-A"],
+                     ["-c", "user.name=imagepipe demo", "-c", "user.email=demo@imagepipeline.invalid", "commit", "--quiet", "-m", "The tiny example"] })
+            await CliWrap.Cli.Wrap("git").WithArguments(["-C", path, .. arguments]).ExecuteBufferedAsync(cancellationToken);
+        return path;
+    }
+}
