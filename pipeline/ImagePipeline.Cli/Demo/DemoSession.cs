@@ -49,7 +49,7 @@ public static class DemoSession
             Say($"starting six lab machines ({string.Join(", ", Profiles.Distinct())}, two of each) with the boot service on their network");
             var labOptions = LabVerb.Options(dataDirectory, [.. Profiles.Select(HardwareProfiles.Get)], scratch.FullName, deploy, "demo");
             await using var lab = await LabController.StartAsync(labOptions, 0, cancellationToken);
-            await using var server = ServerHost.Build(options with { BootServiceUrl = lab.Fleet.BootServiceUrl, BootServiceToken = labOptions.AdminToken }, [listen]);
+            await using var server = ServerHost.Build(options with { BootServiceUrl = lab.Fleet.BootServiceUrl, BootServiceToken = labOptions.AdminToken }, [listen], quiet: true);
             await server.StartAsync(cancellationToken);
             var url = new Uri(server.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
             var databases = server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>();
