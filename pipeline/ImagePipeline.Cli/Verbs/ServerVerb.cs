@@ -20,10 +20,11 @@ public static class ServerVerb
         var bootServiceToken = new Option<string?>("--boot-service-token") { Description = "the boot service's admin token (default $IMAGEPIPE_BOOTSVC_TOKEN)" };
         var channels = new Option<string?>("--channels") { Description = "the channels after candidate, with the approvals each needs (default staging:1,production:1)" };
         var signingKey = new Option<string?>("--signing-key") { Description = "PEM ECDSA P-256 private key that signs approved images (default DATA/server/signing-key.pem, made on first start)" };
+        var emergencyHours = new Option<double>("--emergency-approval-hours") { Description = "how long an emergency promotion's approval stays valid for starting rollouts", DefaultValueFactory = _ => 24 };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
-        var command = new Command("server", "Run the pipeline server: REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
+        var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword, bootService, bootServiceToken, channels, signingKey,
+            urls, database, data, adminPassword, bootService, bootServiceToken, channels, signingKey, emergencyHours,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,6 +33,12 @@ public static class ServerVerb
             if (!string.IsNullOrWhiteSpace(bootServiceUrl) && (!Uri.TryCreate(bootServiceUrl.TrimEnd('/') + "/", UriKind.Absolute, out bootServiceUri) || bootServiceUri.Scheme is not ("http" or "https")))
             {
                 Console.Error.WriteLine($"server: --boot-service '{bootServiceUrl}' is not an http(s) URL; give the boot service's address, e.g. http://10.0.0.2:8080");
+                return ExitCodes.InvalidInput;
+            }
+
+            if (parse.GetValue(emergencyHours) is var hours and (<= 0 or > 24 * 30))
+            {
+                Console.Error.WriteLine($"server: --emergency-approval-hours {hours} is out of range: give 0.1 to 720 hours (default 24)");
                 return ExitCodes.InvalidInput;
             }
 
@@ -44,6 +51,7 @@ public static class ServerVerb
                 BootServiceToken = parse.GetValue(bootServiceToken) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC_TOKEN"),
                 Channels = parse.GetValue(channels),
                 SigningKeyPath = parse.GetValue(signingKey),
+                EmergencyApprovalLifetime = TimeSpan.FromHours(parse.GetValue(emergencyHours)),
                 AdminPassword = parse.GetValue(adminPassword) is { } file ? (await File.ReadAllTextAsync(file, cancellationToken)).Trim() : Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_PASSWORD"),
             };
             WebApplication app;
@@ -60,7 +68,7 @@ public static class ServerVerb
             await using (app)
             {
                 await app.StartAsync(cancellationToken);
-                Console.WriteLine($"server ready: {string.Join(", ", app.Urls)} (API /api/v1, OpenAPI /openapi/v1.json, jobs /hangfire), data {options.DataDirectory}, store {app.Services.GetRequiredService<StateStore>().Description}, worker {options.WorkerName}");
+                Console.WriteLine($"server ready: {string.Join(", ", app.Urls)} (web UI /, API /api/v1, OpenAPI /openapi/v1.json, jobs /hangfire), data {options.DataDirectory}, store {app.Services.GetRequiredService<StateStore>().Description}, worker {options.WorkerName}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);

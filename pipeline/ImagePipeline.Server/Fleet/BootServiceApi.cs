@@ -21,6 +21,10 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
     public async Task<FleetMachine?> GetAsync(string mac, CancellationToken cancellationToken) =>
         (await ViewAsync(mac, cancellationToken))?["machine"] is JsonObject machine ? Read(machine) : null;
 
+    /// <summary>The hardware the machine's agent reported, or null before it registered.</summary>
+    public async Task<FleetFacts?> FactsAsync(string mac, CancellationToken cancellationToken) =>
+        FleetFacts.From((await ViewAsync(mac, cancellationToken))?["machine"]?["facts"]);
+
     /// <summary>Bytes the machine's agent reports written so far, or null when it is not writing.</summary>
     public async Task<long?> ProgressAsync(string mac, CancellationToken cancellationToken) =>
         (await ViewAsync(mac, cancellationToken))?["progress"]?["bytesDone"]?.GetValue<long>();

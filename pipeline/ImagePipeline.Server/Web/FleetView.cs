@@ -23,6 +23,22 @@ public static class FleetView
         }
     }
 
+    public static async Task<FleetFacts?> FactsAsync(ServerOptions options, IHttpClientFactory clients, string mac, CancellationToken cancellationToken)
+    {
+        if (BootServiceApi.Configured(options, clients) is not { } bootService)
+            return null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Patience);
+        try
+        {
+            return await bootService.FactsAsync(mac, timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     public static async Task<(IReadOnlyList<FleetEvent> Events, string? Problem)> EventsAsync(ServerOptions options, IHttpClientFactory clients, string mac, CancellationToken cancellationToken)
     {
         if (BootServiceApi.Configured(options, clients) is not { } bootService)

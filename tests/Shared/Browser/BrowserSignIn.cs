@@ -5,9 +5,9 @@ namespace ImagePipeline.Tests.Browser;
 /// <summary>A browser of its own (cookies and all) signed in to the web UI through its sign-in form.</summary>
 internal static class BrowserSignIn
 {
-    public static async Task<(IBrowserContext Browser, IPage Page)> AsAsync(Uri server, string account, string password)
+    public static async Task<(IBrowserContext Browser, IPage Page)> AsAsync(Uri server, string account, string password, TimeSpan? timeout = null)
     {
-        var browser = await Chromium.NewContextAsync(server);
+        var browser = await Chromium.NewContextAsync(server, timeout);
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/login");
         await page.GetByLabel("Account").FillAsync(account);

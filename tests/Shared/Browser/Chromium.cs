@@ -14,11 +14,12 @@ public sealed class Chromium : IAsyncDisposable
     private static IPlaywright? playwright;
     private static IBrowser? browser;
 
-    public static async Task<IBrowserContext> NewContextAsync(Uri baseAddress)
+    /// <param name="timeout">how long an action waits (for its element, a navigation): longer where VMs keep the host busy</param>
+    public static async Task<IBrowserContext> NewContextAsync(Uri baseAddress, TimeSpan? timeout = null)
     {
         var started = await StartedAsync();
         var context = await started.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString().TrimEnd('/') });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout((float)(timeout ?? TimeSpan.FromSeconds(15)).TotalMilliseconds);
         return context;
     }
 

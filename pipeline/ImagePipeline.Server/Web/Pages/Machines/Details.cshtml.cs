@@ -10,6 +10,7 @@ public sealed class MachineModel(ServerOptions options, IHttpClientFactory clien
 {
     public Machine Machine { get; private set; } = null!;
     public FleetMachine? Seen { get; private set; }
+    public FleetFacts? Facts { get; private set; }
     public IReadOnlyList<FleetEvent> Events { get; private set; } = [];
     public IReadOnlyList<RolloutTarget> Rollouts { get; private set; } = [];
     public string? Problem { get; private set; }
@@ -27,6 +28,7 @@ public sealed class MachineModel(ServerOptions options, IHttpClientFactory clien
         Seen = machines.GetValueOrDefault(machine.Mac.ToLowerInvariant());
         (Events, var eventsProblem) = problem is null ? await FleetView.EventsAsync(options, clients, machine.Mac, ct) : ([], null);
         Problem = problem ?? eventsProblem;
+        Facts = Seen is null ? null : await FleetView.FactsAsync(options, clients, machine.Mac, ct);
         return Page();
     }
 }
