@@ -35,7 +35,7 @@ public static class FirstAdmin
         }
 
         Console.WriteLine(configured is null
-            ? $"server: first start: account '{Name}' with the one-time password {password} — sign in and change it (POST /api/v1/account/password)"
+            ? $"server: first start: account '{Name}' with the one-time password {password} — sign in to the web UI and choose your own (or POST /api/v1/account/password)"
             : $"server: first start: account '{Name}' with the configured password");
     }
 
