@@ -109,7 +109,13 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
         }
 
         if (options.TrustedPublicKeyPem is null)
+        {
+            // An environment that writes unsigned images writes a signed one it has no key for the same way: unchecked.
+            if (options.AllowUnsigned)
+                return;
             throw new DeployRefusedException("the image is signed but this deploy environment has no trusted key to check it; rebuild it with --trust-key");
+        }
+
         if (!ImageSignature.Verify(request.Sha256, request.Signature, options.TrustedPublicKeyPem))
             throw new DeployRefusedException("the image's signature does not verify with the trusted key");
     }

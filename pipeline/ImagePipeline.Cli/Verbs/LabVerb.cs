@@ -440,15 +440,17 @@ public static class LabVerb
     {
         var directory = trustKeyPem is null ? DeployEnvironmentDirectory(dataDirectory)
             : DeployEnvironmentDirectory(dataDirectory) + "-signed-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(trustKeyPem)))[..12];
-        if (File.Exists(Path.Combine(directory, "vmlinuz")) && File.Exists(Path.Combine(directory, "initrd.img")))
+        var agentBinary = await AgentBinary.EnsurePublishedAsync(cancellationToken);
+        var initrd = Path.Combine(directory, "initrd.img");
+        // Built, and not older than the agent it carries (a changed agent means a new environment).
+        if (File.Exists(Path.Combine(directory, "vmlinuz")) && File.Exists(initrd) && File.GetLastWriteTimeUtc(initrd) >= File.GetLastWriteTimeUtc(agentBinary))
             return directory;
         Console.WriteLine($"lab: building the deploy environment into {directory} ({(trustKeyPem is null ? "unsigned images allowed" : "only images signed with the server's key")})");
         try
         {
-            var agent = await AgentBinary.EnsurePublishedAsync(cancellationToken);
             using var observer = new ConsoleBuildObserver(Console.Out);
             await new DeployEnvironmentBuilder(new BuildOptions { DataDirectory = dataDirectory }, observer)
-                .BuildAsync(directory, new DeployEnvironmentSpec(agent, trustKeyPem, AllowUnsigned: trustKeyPem is null), cancellationToken);
+                .BuildAsync(directory, new DeployEnvironmentSpec(agentBinary, trustKeyPem, AllowUnsigned: trustKeyPem is null), cancellationToken);
             return directory;
         }
         catch (Exception e) when (e is BuildStepException or InvalidOperationException or FileNotFoundException)

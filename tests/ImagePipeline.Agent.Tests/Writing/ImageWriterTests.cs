@@ -190,6 +190,21 @@ public sealed class ImageWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_a_trusted_key_a_signed_image_is_written_unchecked_only_where_unsigned_images_are_allowed()
+    {
+        await using var server = await FaultyImageServer.StartAsync(Image.Zstd, new Faults());
+        using var someone = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signed = Request(server, signature: ImageSignature.Sign(Image.Sha256, someone));
+
+        var refused = await Should.ThrowAsync<DeployRefusedException>(() => WriteAsync(server, signed, Fast with { AllowUnsigned = false }));
+        ShouldHaveAnUntouchedHead();
+        await WriteAsync(server, signed, Fast);
+
+        refused.Message.ShouldContain("no trusted key");
+        ShouldHoldTheImage();
+    }
+
+    [Fact]
     public async Task A_signed_image_is_written_only_when_the_signature_verifies_with_the_trusted_key()
     {
         await using var server = await FaultyImageServer.StartAsync(Image.Zstd, new Faults());
