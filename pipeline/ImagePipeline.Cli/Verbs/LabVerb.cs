@@ -440,7 +440,17 @@ public static class LabVerb
     {
         var directory = trustKeyPem is null ? DeployEnvironmentDirectory(dataDirectory)
             : DeployEnvironmentDirectory(dataDirectory) + "-signed-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(trustKeyPem)))[..12];
-        var agentBinary = await AgentBinary.EnsurePublishedAsync(cancellationToken);
+        string agentBinary;
+        try
+        {
+            agentBinary = await AgentBinary.EnsurePublishedAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is BuildStepException or InvalidOperationException or FileNotFoundException)
+        {
+            Console.Error.WriteLine($"lab: the agent could not be published: {e.Message}");
+            return null;
+        }
+
         var initrd = Path.Combine(directory, "initrd.img");
         // Built, and not older than the agent it carries (a changed agent means a new environment).
         if (File.Exists(Path.Combine(directory, "vmlinuz")) && File.Exists(initrd) && File.GetLastWriteTimeUtc(initrd) >= File.GetLastWriteTimeUtc(agentBinary))

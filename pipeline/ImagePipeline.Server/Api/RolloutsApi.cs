@@ -65,7 +65,8 @@ public sealed record RolloutView(long Id, string ImageId, string Recipe, string 
         r.UpdatedAt, JsonSerializer.Deserialize<RolloutPlan>(r.Plan, RolloutDriver.PlanJson)!,
         [.. r.Targets.OrderBy(t => t.Wave).ThenBy(t => t.Machine, StringComparer.Ordinal).Select(t => new TargetView(t.Machine, t.Wave, Lower(t.State), t.PreviousImage, t.Since, t.Reason))]);
 
-    private static string Lower<T>(T value) where T : struct, Enum => value.ToString() == nameof(RolloutState.RolledBack) ? "rolled-back" : value.ToString().ToLowerInvariant();
+    /// <summary>How states read in the API and the web UI: lower case, rolled-back with its hyphen.</summary>
+    public static string Lower<T>(T value) where T : struct, Enum => value.ToString() == nameof(RolloutState.RolledBack) ? "rolled-back" : value.ToString().ToLowerInvariant();
 }
 
 /// <summary>Rollouts: start one, watch it, and pause, resume, abort or roll it back (operators).</summary>

@@ -21,9 +21,9 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
     public async Task<FleetMachine?> GetAsync(string mac, CancellationToken cancellationToken) =>
         (await ViewAsync(mac, cancellationToken))?["machine"] is JsonObject machine ? Read(machine) : null;
 
-    /// <summary>The hardware the machine's agent reported, or null before it registered.</summary>
-    public async Task<FleetFacts?> FactsAsync(string mac, CancellationToken cancellationToken) =>
-        FleetFacts.From((await ViewAsync(mac, cancellationToken))?["machine"]?["facts"]);
+    /// <summary>The machine and the hardware its agent reported (null before it registered), in one request; null when the boot service does not know it.</summary>
+    public async Task<(FleetMachine Machine, FleetFacts? Facts)?> DetailAsync(string mac, CancellationToken cancellationToken) =>
+        (await ViewAsync(mac, cancellationToken))?["machine"] is JsonObject machine ? (Read(machine), FleetFacts.From(machine["facts"])) : null;
 
     /// <summary>Bytes the machine's agent reports written so far, or null when it is not writing.</summary>
     public async Task<long?> ProgressAsync(string mac, CancellationToken cancellationToken) =>

@@ -22,23 +22,22 @@ public static class Evidence
         }
     }
 
-    public static ValidationReport? Report(string? directory) =>
-        Read<ValidationReport>(directory is null ? null : Path.Combine(directory, ValidationRunner.ReportDirectory, ValidationRunner.ReportFile),
-            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
-
-    private static T? Read<T>(string? path, System.Text.Json.JsonSerializerOptions json) where T : class
+    public static ValidationReport? Report(string? directory)
     {
+        var path = directory is null ? null : Path.Combine(directory, ValidationRunner.ReportDirectory, ValidationRunner.ReportFile);
         if (path is null || !File.Exists(path))
             return null;
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<T>(File.ReadAllText(path), json);
+            return System.Text.Json.JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(path), ReportJson);
         }
         catch (System.Text.Json.JsonException)
         {
             return null;
         }
     }
+
+    private static readonly System.Text.Json.JsonSerializerOptions ReportJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     /// <summary>GET /ui/images/ID/evidence/FILE: one file of the validation directory, by its bare name only.</summary>
     public static IResult Serve(string id, string file, ServerOptions options)
@@ -49,13 +48,6 @@ public static class Evidence
         var path = directory is null ? null : Path.Combine(directory, ValidationRunner.ReportDirectory, file);
         if (path is null || !File.Exists(path))
             return Results.NotFound($"image {id} has no evidence file {file}");
-        var type = Path.GetExtension(file) switch
-        {
-            ".png" => "image/png",
-            ".ppm" => "image/x-portable-pixmap",
-            ".json" => "application/json",
-            _ => "text/plain; charset=utf-8",
-        };
-        return Results.File(path, type);
+        return Results.File(path, WebUi.ContentTypeOf(file));
     }
 }

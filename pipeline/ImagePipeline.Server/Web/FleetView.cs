@@ -7,51 +7,29 @@ public static class FleetView
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
 
-    public static async Task<(Dictionary<string, FleetMachine> Machines, string? Problem)> ListAsync(ServerOptions options, IHttpClientFactory clients, CancellationToken cancellationToken)
-    {
-        if (BootServiceApi.Configured(options, clients) is not { } bootService)
-            return ([], "no boot service configured (imagepipe server --boot-service URL): machine state is unknown");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Patience);
-        try
-        {
-            return ((await bootService.ListAsync(timeout.Token)).ToDictionary(m => m.Mac.ToLowerInvariant()), null);
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
-        {
-            return ([], $"the boot service at {options.BootServiceUrl} does not answer ({e.Message}): machine state is unknown");
-        }
-    }
+    public static Task<(Dictionary<string, FleetMachine>? Value, string? Problem)> ListAsync(ServerOptions options, IHttpClientFactory clients, CancellationToken cancellationToken) =>
+        AskAsync(options, clients, async (bootService, ct) => (await bootService.ListAsync(ct)).ToDictionary(m => m.Mac.ToLowerInvariant()), cancellationToken);
 
-    public static async Task<FleetFacts?> FactsAsync(ServerOptions options, IHttpClientFactory clients, string mac, CancellationToken cancellationToken)
+    public static Task<((FleetMachine Machine, FleetFacts? Facts)? Value, string? Problem)> DetailAsync(ServerOptions options, IHttpClientFactory clients, string mac,
+        CancellationToken cancellationToken) => AskAsync(options, clients, (bootService, ct) => bootService.DetailAsync(mac, ct), cancellationToken);
+
+    public static Task<(IReadOnlyList<FleetEvent>? Value, string? Problem)> EventsAsync(ServerOptions options, IHttpClientFactory clients, string mac, CancellationToken cancellationToken) =>
+        AskAsync(options, clients, (bootService, ct) => bootService.EventsAsync(mac, ct), cancellationToken);
+
+    private static async Task<(T? Value, string? Problem)> AskAsync<T>(ServerOptions options, IHttpClientFactory clients, Func<BootServiceApi, CancellationToken, Task<T>> ask,
+        CancellationToken cancellationToken)
     {
         if (BootServiceApi.Configured(options, clients) is not { } bootService)
-            return null;
+            return (default, "no boot service configured (imagepipe server --boot-service URL): machine state is unknown");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Patience);
         try
         {
-            return await bootService.FactsAsync(mac, timeout.Token);
+            return (await ask(bootService, timeout.Token), null);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
         {
-            return null;
-        }
-    }
-
-    public static async Task<(IReadOnlyList<FleetEvent> Events, string? Problem)> EventsAsync(ServerOptions options, IHttpClientFactory clients, string mac, CancellationToken cancellationToken)
-    {
-        if (BootServiceApi.Configured(options, clients) is not { } bootService)
-            return ([], "no boot service configured");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Patience);
-        try
-        {
-            return (await bootService.EventsAsync(mac, timeout.Token), null);
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
-        {
-            return ([], $"the boot service does not answer ({e.Message})");
+            return (default, $"the boot service at {options.BootServiceUrl} does not answer ({e.Message}): machine state is unknown");
         }
     }
 }

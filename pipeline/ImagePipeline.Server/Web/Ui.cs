@@ -13,8 +13,7 @@ public static class Ui
 
     public static IHtmlContent State<T>(T state) where T : struct, Enum => State(Lower(state));
 
-    public static string Lower<T>(T value) where T : struct, Enum =>
-        value.ToString() == nameof(RolloutState.RolledBack) ? "rolled-back" : value.ToString().ToLowerInvariant();
+    public static string Lower<T>(T value) where T : struct, Enum => Api.RolloutView.Lower(value);
 
     public static IHtmlContent Emergency(bool emergency) => emergency ? new HtmlString("<span class=\"emergency\">EMERGENCY</span>") : HtmlString.Empty;
 

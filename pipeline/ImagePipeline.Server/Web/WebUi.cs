@@ -100,18 +100,17 @@ public static class WebUi
         return endpoints;
     }
 
+    private static readonly Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider ContentTypes = new();
+
+    /// <summary>What a file is by its extension (ASP.NET Core's table), text/plain for logs and the like.</summary>
+    public static string ContentTypeOf(string file) => ContentTypes.TryGetContentType(file, out var type) ? type : "text/plain; charset=utf-8";
+
     private static IResult ServeAsset(string name)
     {
         var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"assets/{name}");
         if (stream is null)
             return Results.NotFound();
-        var type = Path.GetExtension(name) switch
-        {
-            ".css" => "text/css; charset=utf-8",
-            ".js" => "text/javascript; charset=utf-8",
-            ".svg" => "image/svg+xml",
-            _ => "application/octet-stream",
-        };
+        var type = ContentTypeOf(name);
         return Results.Stream(stream, type);
     }
 }

@@ -11,7 +11,7 @@ namespace ImagePipeline.Server.Web.Live;
 /// machine's outcome. It reads a fingerprint of the store once a second, so it works the same with
 /// several servers on one database. The page's script then re-reads its live regions.
 /// </summary>
-public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases)
+public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases) : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -51,8 +51,27 @@ public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases)
         }
     }
 
-    /// <summary>Small numbers that move whenever the state does.</summary>
+    private readonly SemaphoreSlim reading = new(1, 1);
+    private (string Value, DateTime At) latest = ("", DateTime.MinValue);
+
+    /// <summary>Small numbers that move whenever the state does; read from the store at most once an interval, however many pages are open.</summary>
     public async Task<string> FingerprintAsync(CancellationToken cancellationToken)
+    {
+        await reading.WaitAsync(cancellationToken);
+        try
+        {
+            if (DateTime.UtcNow - latest.At < Interval * 0.9)
+                return latest.Value;
+            latest = (await ReadAsync(cancellationToken), DateTime.UtcNow);
+            return latest.Value;
+        }
+        finally
+        {
+            reading.Release();
+        }
+    }
+
+    private async Task<string> ReadAsync(CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var audit = await db.Audit.MaxAsync(a => (long?)a.Id, cancellationToken) ?? 0;
@@ -67,4 +86,6 @@ public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases)
             rollouts?.Ticks.ToString(CultureInfo.InvariantCulture) ?? "-",
             machines.ToString(CultureInfo.InvariantCulture));
     }
+
+    public void Dispose() => reading.Dispose();
 }

@@ -24,11 +24,11 @@ public sealed class MachineModel(ServerOptions options, IHttpClientFactory clien
             return NotFound($"no machine {name}");
         Machine = machine;
         Rollouts = await db.Set<RolloutTarget>().Where(t => t.Machine == name).OrderByDescending(t => t.RolloutId).Take(50).ToListAsync(ct);
-        var (machines, problem) = await FleetView.ListAsync(options, clients, ct);
-        Seen = machines.GetValueOrDefault(machine.Mac.ToLowerInvariant());
-        (Events, var eventsProblem) = problem is null ? await FleetView.EventsAsync(options, clients, machine.Mac, ct) : ([], null);
+        var (detail, problem) = await FleetView.DetailAsync(options, clients, machine.Mac, ct);
+        (Seen, Facts) = detail is { } known ? (known.Machine, known.Facts) : (null, null);
+        var (events, eventsProblem) = problem is null && Seen is not null ? await FleetView.EventsAsync(options, clients, machine.Mac, ct) : (null, null);
+        Events = events ?? [];
         Problem = problem ?? eventsProblem;
-        Facts = Seen is null ? null : await FleetView.FactsAsync(options, clients, machine.Mac, ct);
         return Page();
     }
 }

@@ -17,6 +17,7 @@ public sealed class MachinesModel(ServerOptions options, IHttpClientFactory clie
     {
         await using var db = await OpenAsync();
         Machines = await db.Machines.OrderBy(m => m.Name).ToListAsync(HttpContext.RequestAborted);
-        (seen, BootServiceProblem) = await FleetView.ListAsync(options, clients, HttpContext.RequestAborted);
+        (var machines, BootServiceProblem) = await FleetView.ListAsync(options, clients, HttpContext.RequestAborted);
+        seen = machines ?? [];
     }
 }
