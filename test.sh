@@ -2,6 +2,11 @@
 # Runs the whole test suite: installs the system packages it needs, builds, runs every test
 # project, and prints one closing line "N passed, N failed, N skipped" summed over all of them.
 # Exits non-zero on any failure, or when no test ran at all.
+#
+# The projects run in two lanes at once: the VM lab (Validation.Tests, whose lab tests leave a
+# core idle a third of the time while one or two guests boot) beside all the others in turn.
+# Each project's output is printed whole when it ends. `./test.sh NAME...` runs only the named
+# projects (e.g. `./test.sh Server Agent`), in one lane.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -15,31 +20,67 @@ if ! dotnet build ImagePipeline.sln -c Debug --nologo -v q; then
   exit 1
 fi
 
-passed=0 failed=0 skipped=0 broken=0
-for project in $(find tests -name '*.Tests.csproj' | sort); do
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+# Runs one test project; its output goes to the terminal whole when it ends, and its counts to
+# $results/NAME ("passed failed skipped broken").
+run_project() {
+  local project=$1 name log status p f s broken=0 started
   name=$(basename "$project" .csproj)
-  echo "=== $name"
-  log=$(mktemp)
-  dotnet test --project "$project" --no-build -c Debug 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
+  log="$results/$name.log"
+  started=$(date +%s)
+  dotnet test --project "$project" --no-build -c Debug >"$log" 2>&1
+  status=$?
   # Microsoft.Testing.Platform's summary: "total: N", "failed: N", "succeeded: N", "skipped: N".
   p=$(sed -n 's/^ *succeeded: *\([0-9]*\).*/\1/p' "$log" | tail -1)
   f=$(sed -n 's/^ *failed: *\([0-9]*\).*/\1/p' "$log" | tail -1)
   s=$(sed -n 's/^ *skipped: *\([0-9]*\).*/\1/p' "$log" | tail -1)
-  rm -f "$log"
-  if [ -z "$p" ] || [ -z "$f" ]; then
-    echo "!!! $name produced no test summary (exit $status): counted as one failure"
-    broken=$((broken + 1))
-    continue
-  fi
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
-  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-    echo "!!! $name exited $status with no failed test: counted as one failure"
-    broken=$((broken + 1))
-  fi
-done
+  {
+    flock 9
+    echo "=== $name ($(( $(date +%s) - started )) s)"
+    cat "$log"
+    if [ -z "$p" ] || [ -z "$f" ]; then
+      echo "!!! $name produced no test summary (exit $status): counted as one failure"
+      p=0 f=0 broken=1
+    elif [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+      echo "!!! $name exited $status with no failed test: counted as one failure"
+      broken=1
+    fi
+  } 9>"$results/print.lock"
+  echo "$p $f ${s:-0} $broken" >"$results/$name"
+}
 
-failed=$((failed + broken))
+run_lane() {
+  local project
+  for project in "$@"; do run_project "$project"; done
+}
+
+all=$(find tests -name '*.Tests.csproj' | sort)
+if [ $# -gt 0 ]; then
+  chosen=""
+  for wanted in "$@"; do
+    match=$(echo "$all" | grep -E "/ImagePipeline\.$wanted\.Tests\.csproj$" || true)
+    [ -n "$match" ] || { echo "no test project ImagePipeline.$wanted.Tests (have: $(echo "$all" | sed -E 's|.*/ImagePipeline\.(.*)\.Tests\.csproj|\1|' | tr '\n' ' '))"; exit 2; }
+    chosen="$chosen $match"
+  done
+  run_lane $chosen
+else
+  lab=$(echo "$all" | grep '/ImagePipeline\.Validation\.Tests\.csproj$')
+  others=$(echo "$all" | grep -v '/ImagePipeline\.Validation\.Tests\.csproj$')
+  run_lane $lab &
+  lab_lane=$!
+  # The others, the longest first, so the lanes end close together.
+  run_lane $(echo "$others" | grep Server) $(echo "$others" | grep -v Server)
+  wait "$lab_lane"
+fi
+
+passed=0 failed=0 skipped=0
+for counts in "$results"/*; do
+  case "$counts" in *.log|*.lock) continue ;; esac
+  read -r p f s b <"$counts"
+  passed=$((passed + p)); failed=$((failed + f + b)); skipped=$((skipped + s))
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
   exit 1

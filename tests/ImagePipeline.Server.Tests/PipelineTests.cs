@@ -6,7 +6,7 @@ using ImagePipeline.Server.Webhooks;
 
 namespace ImagePipeline.Server.Tests;
 
-/// <summary>The continuous pipeline end to end: a commit to a real git repository, its webhook, a real build and a real QEMU validation, a candidate in the API.</summary>
+/// <summary>The continuous pipeline end to end: a commit to a real git repository, its webhook, a real build and a real QEMU validation, a candidate in the API; then emergency rebuilds on the same server.</summary>
 public sealed class PipelineTests
 {
     private const string Secret = "pipeline-secret";
@@ -14,7 +14,7 @@ public sealed class PipelineTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_recipe_commit_and_its_webhook_make_a_validated_candidate_and_the_same_input_again_makes_no_new_version()
+    public async Task A_recipe_commit_and_its_webhook_make_a_validated_candidate_the_same_input_again_no_new_version_and_an_emergency_rebuild_takes_the_critical_queue_and_the_smoke_profiles()
     {
         using var repository = await RecipeRepository.CreateAsync();
         await using var server = await TestServer.StartAsync();
@@ -54,18 +54,16 @@ public sealed class PipelineTests
         againLog.ShouldEndWith("end:unchanged");
         (await server.GetJsonAsync($"/api/v1/runs/{againId}"))["imageId"]!.GetValue<string>().ShouldBe(image["imageId"]!.GetValue<string>());
         (await server.GetJsonAsync("/api/v1/images")).AsArray().Count.ShouldBe(1, "no duplicate version");
+
+        await AnEmergencyRebuildAsync(server, repository, image["imageId"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task An_emergency_rebuild_runs_on_the_critical_queue_fails_when_a_named_package_did_not_update_and_validates_on_the_smoke_profiles()
+    /// <summary>
+    /// Part of the test above (one server, one cold base less): an emergency rebuild runs on the
+    /// critical queue, fails when a named package did not update, and validates on the smoke profiles.
+    /// </summary>
+    private static async Task AnEmergencyRebuildAsync(TestServer server, RecipeRepository repository, string firstImage)
     {
-        using var repository = await RecipeRepository.CreateAsync();
-        await using var server = await TestServer.StartAsync();
-        await server.RegisterAsync("recipes", repository.Path, Secret);
-        var first = await TriggerAsync(server, "/api/v1/recipes/tiny/runs", null);
-        (await StreamLogAsync(server, first)).ShouldEndWith("end:candidate");
-        var firstImage = (await server.GetJsonAsync($"/api/v1/runs/{first}"))["imageId"]!.GetValue<string>();
-
         var noReason = await server.Http.PostAsJsonAsync("/api/v1/recipes/tiny/emergency", new { packages = new List<string> { "busybox-static" } }, Ct);
         var badName = await server.Http.PostAsJsonAsync("/api/v1/recipes/tiny/emergency", new { reason = "CVE-2026-0001", packages = new List<string> { "Busy_Box" } }, Ct);
         // Nothing in the archive moved since the first build: the named package cannot have updated.

@@ -48,7 +48,7 @@ public sealed class RedfishFacadeTests(DeployEnvironmentFixture deploy)
         // A hard reset without an override: the machine's own order, the network first.
         var since = machine.Vm.Console.Position;
         await lab.Redfish.ResetAsync(on, "ForceRestart", Ct);
-        await machine.Vm.WaitForConsoleTextAsync(Netboot, TimeSpan.FromSeconds(60), since, Ct);
+        await machine.Vm.WaitForConsoleTextAsync(Netboot, TimeSpan.FromSeconds(60), since, cancellationToken: Ct);
         machine.PowerOns.ShouldBe(2);
 
         await lab.Redfish.ResetAsync(on, "ForceOff", Ct);

@@ -18,8 +18,11 @@ public sealed class CheckContext(string evidenceDirectory, string profile)
     public string Profile { get; } = profile;
     private BootReport? bootReport;
 
-    /// <summary>The image's boot-report line, waited for once and shared by the checks that read it.</summary>
+    /// <summary>
+    /// The image's boot-report line, waited for once and shared by the checks that read it; read
+    /// without the kernel's log records, one of which can break into the line on a busy host.
+    /// </summary>
     public async Task<BootReport> BootReportAsync(QemuVm vm, TimeSpan timeout, CancellationToken cancellationToken) =>
-        bootReport ??= BootReport.Parse(await vm.WaitForConsoleTextAsync(BootReport.Pattern(), timeout, cancellationToken: cancellationToken));
+        bootReport ??= BootReport.Parse(await vm.WaitForConsoleTextAsync(BootReport.Pattern(), timeout, cancellationToken: cancellationToken, withoutKernelLog: true));
     public List<string> Screenshots { get; } = [];
 }

@@ -48,12 +48,13 @@ public sealed partial class QemuVm
         }
     }
 
-    public async Task<Match> WaitForConsoleTextAsync(Regex pattern, TimeSpan? timeout = null, int since = 0, CancellationToken cancellationToken = default)
+    /// <param name="withoutKernelLog">match what programs printed, with the kernel's log records taken out: one can break into a program's line</param>
+    public async Task<Match> WaitForConsoleTextAsync(Regex pattern, TimeSpan? timeout = null, int since = 0, bool withoutKernelLog = false, CancellationToken cancellationToken = default)
     {
         Match? match = null;
         await Retry.UntilAsync($"/{pattern}/ on the serial console of {Machine.Name}", _ =>
         {
-            match = Console.Find(pattern, since);
+            match = Console.Find(pattern, since, withoutKernelLog);
             if (match is null)
                 ThrowIfDead($"/{pattern}/");
             return Task.FromResult(match is null ? "not seen yet" : null);
@@ -135,7 +136,7 @@ public sealed partial class QemuVm
         var since = Console.Position;
         await Console.WriteAsync($"echo __IP\"\"B{n}__; ( {command} ) 2>&1; echo __IP\"\"E{n}__ $?\n", cancellationToken);
         var pattern = new Regex($"{Regex.Escape(begin)}\\r?\\n(?<output>.*?){Regex.Escape(end)} (?<code>[0-9]+)", RegexOptions.Singleline);
-        var match = await WaitForConsoleTextAsync(pattern, timeout, since, cancellationToken);
+        var match = await WaitForConsoleTextAsync(pattern, timeout, since, cancellationToken: cancellationToken);
         return (int.Parse(match.Groups["code"].Value, CultureInfo.InvariantCulture), match.Groups["output"].Value.Replace("\r", "", StringComparison.Ordinal));
     }
 
@@ -170,12 +171,12 @@ public sealed partial class QemuVm
             return;
         var since = Console.Position;
         await Console.WriteAsync("\n", cancellationToken);
-        var prompt = await WaitForConsoleTextAsync(new Regex(@"login: |" + RootPrompt), null, since, cancellationToken);
+        var prompt = await WaitForConsoleTextAsync(new Regex(@"login: |" + RootPrompt), null, since, cancellationToken: cancellationToken);
         if (prompt.Value.Contains("login", StringComparison.Ordinal))
         {
             since = Console.Position;
             await Console.WriteAsync("root\n", cancellationToken);
-            var answer = await WaitForConsoleTextAsync(new Regex(RootPrompt + "|Password: "), TimeSpan.FromSeconds(30), since, cancellationToken);
+            var answer = await WaitForConsoleTextAsync(new Regex(RootPrompt + "|Password: "), TimeSpan.FromSeconds(30), since, cancellationToken: cancellationToken);
             if (answer.Value.Contains("Password", StringComparison.Ordinal))
                 throw new CheckFailedException($"{Machine.Name}: root needs a password on the serial console, so the harness cannot run commands; give the image a console login for validation (see recipes/examples/tiny.yaml)");
         }

@@ -67,9 +67,11 @@ public sealed class SerialConsole : IAsyncDisposable
         return lines.Skip(Math.Max(0, lines.Length - count)).ToList();
     }
 
-    public Match? Find(Regex pattern, int since = 0)
+    /// <param name="withoutKernelLog">match what programs printed, with the kernel's log records taken out (<see cref="KernelLogRecords"/>)</param>
+    public Match? Find(Regex pattern, int since = 0, bool withoutKernelLog = false)
     {
-        var match = pattern.Match(TextSince(since));
+        var text = TextSince(since);
+        var match = pattern.Match(withoutKernelLog ? KernelLogRecords.Remove(text) : text);
         return match.Success ? match : null;
     }
 
