@@ -25,14 +25,14 @@ namespace ImagePipeline.Server;
 /// </summary>
 public static class ServerHost
 {
-    /// <param name="quiet">only warnings and errors from ASP.NET Core and the HTTP clients: for a host that prints its own progress (the demo)</param>
+    /// <param name="quiet">only warnings and errors from ASP.NET Core, Hangfire and the HTTP clients: for a host that prints its own progress (the demo)</param>
     public static WebApplication Build(ServerOptions options, string[]? urls = null, bool quiet = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         if (urls is not null)
             builder.WebHost.UseUrls(urls);
         if (quiet)
-            builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("Hangfire", LogLevel.Warning);
         builder.Services.AddPipelineServer(options);
         var app = builder.Build();
         app.UsePipelineServer();
