@@ -19,6 +19,7 @@ public sealed partial class TftpServer : IAsyncDisposable
 
     private readonly BootFiles files;
     private readonly TftpServerLimits limits;
+    private readonly NetasciiCache netascii;
     private readonly ILogger logger;
     private readonly CancellationTokenSource stopping = new();
     private readonly ConcurrentDictionary<Task, byte> transfers = new();
@@ -29,6 +30,7 @@ public sealed partial class TftpServer : IAsyncDisposable
     {
         this.files = files;
         this.limits = limits;
+        netascii = new NetasciiCache(limits.NetasciiCacheBytes);
         this.logger = logger;
     }
 
@@ -146,11 +148,11 @@ public sealed partial class TftpServer : IAsyncDisposable
         return null;
     }
 
-    private static (Microsoft.Win32.SafeHandles.SafeFileHandle? Handle, byte[]? Content, long Length) Open(FileInfo file, string mode)
+    private (Microsoft.Win32.SafeHandles.SafeFileHandle? Handle, byte[]? Content, long Length) Open(FileInfo file, string mode)
     {
         if (mode == "netascii")
         {
-            var converted = Netascii.Encode(File.ReadAllBytes(file.FullName));
+            var converted = netascii.Get(file);
             return (null, converted, converted.Length);
         }
 

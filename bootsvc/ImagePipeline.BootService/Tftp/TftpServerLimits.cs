@@ -12,4 +12,6 @@ public sealed record TftpServerLimits
     public int MaxRetries { get; init; } = 5;
     /// <summary>netascii files are converted in memory: only small ones.</summary>
     public long MaxNetasciiBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>What the shared netascii conversions may hold (<see cref="NetasciiCache"/>); at least one file of <see cref="MaxNetasciiBytes"/>.</summary>
+    public long NetasciiCacheBytes { get; init; } = 64 * 1024 * 1024;
 }

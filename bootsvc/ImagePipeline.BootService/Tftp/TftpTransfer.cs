@@ -20,7 +20,8 @@ internal sealed class TftpTransfer : IDisposable
     private readonly SafeFileHandle? file;
     private readonly byte[]? content;
     private readonly long length;
-    private readonly byte[] packets;
+    /// <summary>One DATA packet: each is handed to the kernel before the next is read, so a window needs no more (a transfer holds at most 64 KiB, whatever the window a client asks for).</summary>
+    private readonly byte[] packet;
     private readonly byte[] receiveBuffer = new byte[516];
     private CancellationTokenSource? timer;
 
@@ -35,7 +36,7 @@ internal sealed class TftpTransfer : IDisposable
         this.file = file;
         this.content = content;
         this.length = length;
-        packets = new byte[options.WindowSize * (options.BlockSize + TftpPackets.HeaderLength)];
+        packet = new byte[options.BlockSize + TftpPackets.HeaderLength];
     }
 
     /// <summary>The number of DATA blocks: the last one is shorter than a block, possibly empty.</summary>
@@ -97,16 +98,15 @@ internal sealed class TftpTransfer : IDisposable
 
     private async Task SendWindowAsync(long first, long last, CancellationToken cancellationToken)
     {
-        var slot = options.BlockSize + TftpPackets.HeaderLength;
         for (var block = first; block <= last; block++)
         {
             var offset = (block - 1) * options.BlockSize;
             var size = (int)Math.Min(options.BlockSize, Math.Max(0, length - offset));
-            var packet = packets.AsMemory((int)((block - first) * slot), TftpPackets.HeaderLength + size);
-            TftpPackets.WriteDataHeader(packet.Span, (ushort)block);
+            var data = packet.AsMemory(0, TftpPackets.HeaderLength + size);
+            TftpPackets.WriteDataHeader(data.Span, (ushort)block);
             if (size > 0)
-                Read(offset, packet.Span[TftpPackets.HeaderLength..]);
-            await socket.SendAsync(packet, SocketFlags.None, cancellationToken);
+                Read(offset, data.Span[TftpPackets.HeaderLength..]);
+            await socket.SendAsync(data, SocketFlags.None, cancellationToken);
         }
     }
 

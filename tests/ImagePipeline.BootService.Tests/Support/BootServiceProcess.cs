@@ -24,6 +24,11 @@ internal sealed class BootServiceProcess : IAsyncDisposable
 
     public string Output => instance.Output;
 
+    /// <summary>The most memory the process has held so far (VmHWM, the peak resident set).</summary>
+    public long PeakResidentBytes =>
+        long.Parse(File.ReadLines($"/proc/{instance.ProcessId}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+            System.Globalization.CultureInfo.InvariantCulture) * 1024;
+
     /// <param name="arguments">extra bootsvc arguments (mode, discovery)</param>
     public static async Task<BootServiceProcess> StartAsync(VirtualNetwork network, DeployEnvironmentFixture deploy, string? data, params string[] arguments)
     {

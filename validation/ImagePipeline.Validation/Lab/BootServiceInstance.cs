@@ -17,10 +17,13 @@ public sealed class BootServiceInstance : IAsyncDisposable
     private readonly StringBuilder output = new();
     private readonly CancellationTokenSource stop = new();
     private readonly StreamWriter log;
-    private Task<CommandResult>? process;
+    private CommandTask<CommandResult>? process;
 
     private BootServiceInstance(string logPath) =>
         log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+
+    /// <summary>The boot service's process (<c>ip netns exec</c> runs it in place).</summary>
+    public int ProcessId => process?.ProcessId ?? throw new InvalidOperationException("not started");
 
     /// <summary>Everything it printed so far (one line per DHCP answer and boot-path request).</summary>
     public string Output
@@ -46,7 +49,7 @@ public sealed class BootServiceInstance : IAsyncDisposable
         {
             await Retry.UntilAsync("the boot service to start", _ =>
             {
-                if (instance.process.IsCompleted)
+                if (instance.process.Task.IsCompleted)
                     throw new HarnessException($"the boot service exited: {instance.Output}");
                 return Task.FromResult(instance.Output.Contains("boot service ready", StringComparison.Ordinal) ? null : "not ready yet");
             }, TimeSpan.FromSeconds(60), cancellationToken: cancellationToken);
