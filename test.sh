@@ -12,6 +12,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# The projects named on the command line, checked before anything is installed or built.
+all=$(find tests -name '*.Tests.csproj' | sort)
+chosen=""
+for wanted in "$@"; do
+  match=$(echo "$all" | grep -E "/ImagePipeline\.$wanted\.Tests\.csproj$" || true)
+  [ -n "$match" ] || { echo "no test project ImagePipeline.$wanted.Tests (have: $(echo "$all" | sed -E 's|.*/ImagePipeline\.(.*)\.Tests\.csproj|\1|' | tr '\n' ' '))"; exit 2; }
+  chosen="$chosen $match"
+done
+
 ./scripts/bootstrap.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 if ! dotnet build ImagePipeline.sln -c Debug --nologo -v q; then
@@ -56,14 +65,7 @@ run_lane() {
   for project in "$@"; do run_project "$project"; done
 }
 
-all=$(find tests -name '*.Tests.csproj' | sort)
 if [ $# -gt 0 ]; then
-  chosen=""
-  for wanted in "$@"; do
-    match=$(echo "$all" | grep -E "/ImagePipeline\.$wanted\.Tests\.csproj$" || true)
-    [ -n "$match" ] || { echo "no test project ImagePipeline.$wanted.Tests (have: $(echo "$all" | sed -E 's|.*/ImagePipeline\.(.*)\.Tests\.csproj|\1|' | tr '\n' ' '))"; exit 2; }
-    chosen="$chosen $match"
-  done
   run_lane $chosen
 else
   lab=$(echo "$all" | grep '/ImagePipeline\.Validation\.Tests\.csproj$')
