@@ -110,12 +110,15 @@ public static class WriteBenchmark
         {
             try
             {
-                var status = await File.ReadAllLinesAsync($"/proc/{run.ProcessId}/status", cancellationToken);
-                var hwm = status.FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-                if (long.TryParse(hwm, CultureInfo.InvariantCulture, out var kib))
-                    peak = Math.Max(peak, kib * 1024);
+                // On Linux the framework reads VmHWM from /proc/PID/status.
+                using var process = Process.GetProcessById(run.ProcessId);
+                peak = Math.Max(peak, process.PeakWorkingSet64);
             }
-            catch (IOException)
+            catch (ArgumentException)
+            {
+                // It has just exited.
+            }
+            catch (InvalidOperationException)
             {
             }
 

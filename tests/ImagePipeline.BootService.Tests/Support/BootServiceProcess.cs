@@ -24,10 +24,15 @@ internal sealed class BootServiceProcess : IAsyncDisposable
 
     public string Output => instance.Output;
 
-    /// <summary>The most memory the process has held so far (VmHWM, the peak resident set).</summary>
-    public long PeakResidentBytes =>
-        long.Parse(File.ReadLines($"/proc/{instance.ProcessId}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
-            System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    /// <summary>The most memory the process has held so far (on Linux the framework reads it from VmHWM, the peak resident set).</summary>
+    public long PeakResidentBytes
+    {
+        get
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(instance.ProcessId);
+            return process.PeakWorkingSet64;
+        }
+    }
 
     /// <param name="arguments">extra bootsvc arguments (mode, discovery)</param>
     public static async Task<BootServiceProcess> StartAsync(VirtualNetwork network, DeployEnvironmentFixture deploy, string? data, params string[] arguments)
