@@ -42,6 +42,16 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>
+    /// A navigation is done when the document is parsed: what the test reads next it waits for by
+    /// itself. Waiting for the load event as well timed out once at 60 s with the host at its busiest.
+    /// </summary>
+    private static readonly PageGotoOptions Parsed = new() { WaitUntil = WaitUntilState.DOMContentLoaded };
+    private static readonly PageWaitForURLOptions ParsedUrl = new() { WaitUntil = WaitUntilState.DOMContentLoaded };
+
+    /// <summary>Where the test is, with the time: a failure's output then says which step was slow.</summary>
+    private static void Step(string what) => TestContext.Current.TestOutputHelper?.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {what}");
+
     [Fact]
     public async Task A_commit_is_approved_signed_and_rolled_over_six_machines_in_waves_a_failing_image_stops_at_the_canary_and_rollback_restores_it()
     {
@@ -74,6 +84,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         using var operatorClient = await AccountAsync(server, admin, "otto", "operator");
 
         // A recipe commit → build → validation → candidate, through the server.
+        Step("server started; a recipe commit");
         var repository = await RepositoryAsync();
         (await builder.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository }, Ct)).EnsureSuccessStatusCode();
         await WaitAsync("the source's recipes", async () => (await admin.GetStringAsync("/api/v1/recipes", Ct)).Contains("\"tiny\"", StringComparison.Ordinal), 60);
@@ -83,6 +94,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         candidate["state"]!.GetValue<string>().ShouldBe("candidate", candidate.ToJsonString());
         var first = candidate["imageId"]!.GetValue<string>();
 
+        Step("candidate built and validated; promoting it");
         await PromoteToProductionAsync(builder, approver, first, inBrowser: true, server.Urls.First());
         foreach (var (machine, i) in lab.Fleet.Machines.Select((m, i) => (m, i)))
         {
@@ -96,7 +108,9 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
 
         var (browser, page) = await BrowserSignIn.AsAsync(new Uri(server.Urls.First()), "otto", AdminPassword, BusyHost);
         await using var _ = browser;
+        Step("operator signed in; starting the first rollout");
         var rollout = await StartInBrowserAsync(page, first);
+        Step($"watching rollout {rollout}");
         await WatchUntilAsync(page, rollout, "completed", 900);
         var done = await GetJsonAsync(admin, $"/api/v1/rollouts/{rollout}");
 
@@ -110,16 +124,20 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         (await lab.BootService.EventsAsync(lab.Fleet["lab-2"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/nvme0n1", StringComparison.Ordinal), "NVMe disk");
         (await lab.BootService.EventsAsync(lab.Fleet["lab-3"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/sda", StringComparison.Ordinal), "SATA disk");
         // The machine's page: the boot service's state and the hardware its agent found.
-        await page.GotoAsync("/machines/lab-2");
+        Step("first rollout completed; the machine page");
+        await page.GotoAsync("/machines/lab-2", Parsed);
         var facts = await page.Locator("#machine-facts").TextContentAsync() ?? "";
         facts.ShouldContain("healthy");
         facts.ShouldContain("nvme0n1");
         facts.ShouldContain(lab.Fleet["lab-2"].Mac);
 
         // An image whose health check fails on these machines: the canary fails, the rollout pauses, the others are untouched.
+        Step("building the failing image");
         var failing = await FailingImageAsync(server, data, agent);
         await PromoteToProductionAsync(builder, approver, failing);
+        Step("starting the failing rollout");
         var bad = await StartInBrowserAsync(page, failing);
+        Step($"watching rollout {bad}");
         await WatchUntilAsync(page, bad, "paused", 600);
         (await page.Locator("#rollout-reason").TextContentAsync())!.ShouldContain("canary failed");
         var paused = await GetJsonAsync(admin, $"/api/v1/rollouts/{bad}");
@@ -135,12 +153,14 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         (await lab.BootService.ListAsync(Ct)).Where(m => m.Mac != lab.Fleet[canaryName].Mac).ShouldAllBe(m => m.CurrentImage == first && m.State == "Healthy");
 
         // Rollback: the previous production image, onto the machine the failed rollout changed.
+        Step("paused at the canary; rolling back");
         await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"));
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"), ParsedUrl);
         var backId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var back = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
         back["imageId"]!.GetValue<string>().ShouldBe(first);
         back["rollbackOf"]!.GetValue<long>().ShouldBe(bad);
+        Step($"watching rollback {backId}");
         await WatchUntilAsync(page, backId, "completed", 600);
         var restored = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
 
@@ -196,7 +216,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
             {
                 var (browser, page) = await BrowserSignIn.AsAsync(new Uri(server!), "ada", AdminPassword, BusyHost);
                 await using var _ = browser;
-                await page.GotoAsync("/promotions");
+                await page.GotoAsync("/promotions", Parsed);
                 var card = page.Locator($"#promotion-{asked["id"]}");
                 await card.GetByRole(AriaRole.Textbox).FillAsync("approved in the UI");
                 await card.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
@@ -214,7 +234,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
     /// <summary>The operator's form: the site's machines, plan 1+2+3, a short bake; the id of the rollout the page then shows.</summary>
     private static async Task<long> StartInBrowserAsync(IPage page, string image)
     {
-        await page.GotoAsync("/rollouts");
+        await page.GotoAsync("/rollouts", Parsed);
         page.Url.ShouldEndWith("/rollouts", customMessage: "still signed in");
         await page.Locator($"#rollout-image option[value='{image}']").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await page.Locator("#rollout-image").SelectOptionAsync(image);
@@ -223,7 +243,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         await page.GetByLabel("Bake after each wave (seconds)").FillAsync("2");
         await page.GetByLabel("Wave timeout (seconds)").FillAsync("420");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start rollout" }).ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"));
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"), ParsedUrl);
         (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("3 waves over 6 machines");
         return long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
