@@ -33,13 +33,14 @@ results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
 # Runs one test project; its output goes to the terminal whole when it ends, and its counts to
-# $results/NAME ("passed failed skipped broken").
+# $results/NAME.counts ("passed failed skipped broken").
 run_project() {
   local project=$1 name log status p f s broken=0 started
   name=$(basename "$project" .csproj)
   log="$results/$name.log"
   started=$(date +%s)
-  dotnet test --project "$project" --no-build -c Debug >"$log" 2>&1
+  dotnet test --project "$project" --no-build -c Debug \
+    --results-directory "$results/$name.results" --report-xunit-xml --report-xunit-xml-filename tests.xml >"$log" 2>&1
   status=$?
   # Microsoft.Testing.Platform's summary: "total: N", "failed: N", "succeeded: N", "skipped: N".
   p=$(sed -n 's/^ *succeeded: *\([0-9]*\).*/\1/p' "$log" | tail -1)
@@ -48,7 +49,11 @@ run_project() {
   {
     flock 9
     echo "=== $name ($(( $(date +%s) - started )) s)"
-    cat "$log"
+    grep -v -e 'In process file artifacts produced:' -e "$results/" "$log"
+    # The three slowest tests, to keep the suite inside its budget.
+    [ -f "$results/$name.results/tests.xml" ] && grep -o '<test [^>]*>' "$results/$name.results/tests.xml" |
+      sed -n 's/.* time="\([0-9.]*\)".* type="\([^"]*\)" method="\([^"]*\)".*/\1 \2.\3/p' | sort -rn | head -3 |
+      while read -r seconds test; do printf '  slowest: %4.0f s %s\n' "$seconds" "${test#ImagePipeline.*.Tests.}"; done
     if [ -z "$p" ] || [ -z "$f" ]; then
       echo "!!! $name produced no test summary (exit $status): counted as one failure"
       p=0 f=0 broken=1
@@ -57,7 +62,7 @@ run_project() {
       broken=1
     fi
   } 9>"$results/print.lock"
-  echo "$p $f ${s:-0} $broken" >"$results/$name"
+  echo "$p $f ${s:-0} $broken" >"$results/$name.counts"
 }
 
 run_lane() {
@@ -78,8 +83,7 @@ else
 fi
 
 passed=0 failed=0 skipped=0
-for counts in "$results"/*; do
-  case "$counts" in *.log|*.lock) continue ;; esac
+for counts in "$results"/*.counts; do
   read -r p f s b <"$counts"
   passed=$((passed + p)); failed=$((failed + f + b)); skipped=$((skipped + s))
 done
