@@ -69,10 +69,12 @@ public static class QemuArguments
         };
         if (machine.NetworkBoot == NetworkBoot.IpxeRom && machine.Firmware == Firmware.Uefi)
         {
-            // The NIC's iPXE ROM is the network boot. OVMF's own PXE would add boot options of its
-            // own after it, which a local-disk `exit` from the script would walk through (each a
-            // full netboot) before the disk is reached.
-            args.AddRange(["-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n", "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"]);
+            // The NIC's iPXE ROM is the network boot. OVMF's own network stack would add PXE and
+            // HTTP boot options of its own after it, which a local-disk `exit` from the script
+            // walks through before the disk: an HTTP boot that fetches iPXE and the script again,
+            // then an IPv6 one that times out (30 s of a reboot instead of 13 s). Without OVMF's IP
+            // stacks only the ROM's option and the disk are left.
+            args.AddRange(["-fw_cfg", "name=opt/org.tianocore/IPv4Support,string=n", "-fw_cfg", "name=opt/org.tianocore/IPv6Support,string=n"]);
         }
 
         if (machine.NetworkBoot == NetworkBoot.FirmwareHttp)
