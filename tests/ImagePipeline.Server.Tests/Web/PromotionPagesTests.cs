@@ -1,3 +1,4 @@
+using ImagePipeline.Tests.Browser;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.State;
 using ImagePipeline.Server.Tests.Api;
@@ -24,13 +25,13 @@ public sealed class PromotionPagesTests
         var (askerBrowser, page) = await server.SignInAsync(asker);
         await using var _ = askerBrowser;
 
-        await page.GotoAsync($"/images/{image}");
+        await page.OpenAsync($"/images/{image}");
         (await page.Locator("#image-channel").TextContentAsync())!.ShouldContain("candidate");
         await page.Locator("#promote-comment").FillAsync("passed the matrix");
         await page.GetByRole(AriaRole.Button, new() { Name = "Request promotion to staging" }).ClickAsync();
         (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("promotion requested");
 
-        await page.GotoAsync("/promotions");
+        await page.OpenAsync("/promotions");
         var pending = page.Locator(".promotion[data-state=pending]");
         (await pending.CountAsync()).ShouldBe(1);
         (await pending.TextContentAsync())!.ShouldContain("You asked for this one");
@@ -40,7 +41,7 @@ public sealed class PromotionPagesTests
 
         var (deciderBrowser, other) = await server.SignInAsync(decider);
         await using var __ = deciderBrowser;
-        await other.GotoAsync("/promotions");
+        await other.OpenAsync("/promotions");
         await other.GetByLabel(new System.Text.RegularExpressions.Regex("comment on promotion")).FillAsync("looks good");
         await other.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         (await other.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("approved");
@@ -49,7 +50,7 @@ public sealed class PromotionPagesTests
         await page.Locator("tr[data-state=approved]").WaitForAsync(new() { Timeout = 10_000 });
         (await page.Locator(".promotion[data-state=pending]").CountAsync()).ShouldBe(0);
         (await page.Locator("tr[data-state=approved]").TextContentAsync())!.ShouldContain($"{decider} approved: looks good");
-        await other.GotoAsync($"/images/{image}");
+        await other.OpenAsync($"/images/{image}");
         (await other.Locator("#image-channel").TextContentAsync())!.ShouldContain("staging");
         (await other.Locator("#image-facts").TextContentAsync())!.ShouldContain($"approved by {decider}");
         await using var db = await server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>().CreateDbContextAsync(Ct);
@@ -72,19 +73,19 @@ public sealed class PromotionPagesTests
         var (viewerBrowser, page) = await server.SignInAsync(viewer);
         await using (viewerBrowser)
         {
-            await page.GotoAsync("/promotions");
+            await page.OpenAsync("/promotions");
             (await page.Locator(".promotion[data-state=pending]").CountAsync()).ShouldBe(1);
             (await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).CountAsync()).ShouldBe(0);
-            await page.GotoAsync($"/images/{image}");
+            await page.OpenAsync($"/images/{image}");
             (await page.GetByRole(AriaRole.Button, new() { Name = "Request promotion to staging" }).CountAsync()).ShouldBe(0);
-            await page.GotoAsync("/accounts");
+            await page.OpenAsync("/accounts");
             (await page.ContentAsync()).ShouldContain("it needs the role admin");
         }
 
         var (builderBrowser, builderPage) = await server.SignInAsync(builder);
         await using (builderBrowser)
         {
-            await builderPage.GotoAsync("/promotions");
+            await builderPage.OpenAsync("/promotions");
             // The form is not shown to a builder; post it anyway, with the page's own antiforgery token.
             var token = await builderPage.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
             var id = await server.GetJsonAsync("/api/v1/promotions/");

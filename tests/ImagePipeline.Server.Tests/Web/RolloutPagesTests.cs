@@ -1,3 +1,4 @@
+using ImagePipeline.Tests.Browser;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Auth;
@@ -33,12 +34,12 @@ public sealed class RolloutPagesTests
         var operatorName = await server.CreateAccountAsync(Roles.Operator);
         var (browser, page) = await server.SignInAsync(operatorName);
         await using var _ = browser;
-        await page.GotoAsync("/rollouts");
+        await page.OpenAsync("/rollouts");
         await page.Locator("#rollout-image").SelectOptionAsync(image);
         await page.Locator("#rollout-machines").FillAsync("web-1 web-2 web-3");
         await page.Locator("#rollout-steps").FillAsync("1+2");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start rollout" }).ClickAsync();
-        await page.WaitForURLAsync("**/rollouts/*");
+        await page.WaitForPageAsync("**/rollouts/*");
         (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("2 waves over 3 machines");
 
         // No reload from here on: the page follows the controller.
@@ -64,7 +65,7 @@ public sealed class RolloutPagesTests
         var image = await SignedImageAsync(server);
         var (browser, page) = await server.SignInAsync(TestServer.FirstAdminName);
         await using var _ = browser;
-        await page.GotoAsync("/rollouts");
+        await page.OpenAsync("/rollouts");
         await page.Locator("#rollout-image").SelectOptionAsync(image);
         await page.Locator("#rollout-machines").FillAsync("nowhere-1");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start rollout" }).ClickAsync();

@@ -22,7 +22,7 @@ public sealed class SignInTests
         await using var browser = await Chromium.NewContextAsync(server.BaseAddress);
         var page = await browser.NewPageAsync();
 
-        await page.GotoAsync("/rollouts");
+        await page.OpenAsync("/rollouts");
         page.Url.ShouldContain("/login?ReturnUrl=%2Frollouts", customMessage: "a page without a session sends the browser to sign in");
         await page.GetByLabel("Account").FillAsync(TestServer.FirstAdminName);
         await page.GetByLabel("Password").FillAsync("not the password");
@@ -32,21 +32,21 @@ public sealed class SignInTests
         await page.GetByLabel("Account").FillAsync(TestServer.FirstAdminName);
         await page.GetByLabel("Password").FillAsync(TestServer.AdminPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/account/password");
-        await page.GotoAsync("/images");
+        await page.WaitForPageAsync("**/account/password");
+        await page.OpenAsync("/images");
         page.Url.ShouldEndWith("/account/password", customMessage: "nothing but the password form until the one-time password is changed");
 
         await page.GetByLabel("Current password").FillAsync(TestServer.AdminPassword);
         await page.GetByLabel("New password").FillAsync("a much longer passphrase");
         await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
-        await page.WaitForURLAsync(server.BaseAddress + "");
+        await page.WaitForPageAsync(server.BaseAddress + "");
         (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("password changed");
         (await page.Locator("#signed-in-as").TextContentAsync()).ShouldBe(TestServer.FirstAdminName);
         (await page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" }).CountAsync()).ShouldBe(1);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/login");
-        await page.GotoAsync("/");
+        await page.WaitForPageAsync("**/login");
+        await page.OpenAsync("/");
         page.Url.ShouldContain("/login", customMessage: "signed out means the cookie no longer works");
     }
 }

@@ -42,13 +42,6 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>
-    /// A navigation is done when the document is parsed: what the test reads next it waits for by
-    /// itself. Waiting for the load event as well timed out once at 60 s with the host at its busiest.
-    /// </summary>
-    private static readonly PageGotoOptions Parsed = new() { WaitUntil = WaitUntilState.DOMContentLoaded };
-    private static readonly PageWaitForURLOptions ParsedUrl = new() { WaitUntil = WaitUntilState.DOMContentLoaded };
-
     /// <summary>Where the test is, with the time: a failure's output then says which step was slow.</summary>
     private static void Step(string what) => TestContext.Current.TestOutputHelper?.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {what}");
 
@@ -125,7 +118,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         (await lab.BootService.EventsAsync(lab.Fleet["lab-3"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/sda", StringComparison.Ordinal), "SATA disk");
         // The machine's page: the boot service's state and the hardware its agent found.
         Step("first rollout completed; the machine page");
-        await page.GotoAsync("/machines/lab-2", Parsed);
+        await page.OpenAsync("/machines/lab-2");
         var facts = await page.Locator("#machine-facts").TextContentAsync() ?? "";
         facts.ShouldContain("healthy");
         facts.ShouldContain("nvme0n1");
@@ -155,7 +148,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         // Rollback: the previous production image, onto the machine the failed rollout changed.
         Step("paused at the canary; rolling back");
         await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"), ParsedUrl);
+        await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"));
         var backId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var back = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
         back["imageId"]!.GetValue<string>().ShouldBe(first);
@@ -216,7 +209,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
             {
                 var (browser, page) = await BrowserSignIn.AsAsync(new Uri(server!), "ada", AdminPassword, BusyHost);
                 await using var _ = browser;
-                await page.GotoAsync("/promotions", Parsed);
+                await page.OpenAsync("/promotions");
                 var card = page.Locator($"#promotion-{asked["id"]}");
                 await card.GetByRole(AriaRole.Textbox).FillAsync("approved in the UI");
                 await card.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
@@ -234,7 +227,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
     /// <summary>The operator's form: the site's machines, plan 1+2+3, a short bake; the id of the rollout the page then shows.</summary>
     private static async Task<long> StartInBrowserAsync(IPage page, string image)
     {
-        await page.GotoAsync("/rollouts", Parsed);
+        await page.OpenAsync("/rollouts");
         page.Url.ShouldEndWith("/rollouts", customMessage: "still signed in");
         await page.Locator($"#rollout-image option[value='{image}']").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await page.Locator("#rollout-image").SelectOptionAsync(image);
@@ -243,7 +236,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         await page.GetByLabel("Bake after each wave (seconds)").FillAsync("2");
         await page.GetByLabel("Wave timeout (seconds)").FillAsync("420");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start rollout" }).ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"), ParsedUrl);
+        await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"));
         (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("3 waves over 6 machines");
         return long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -9,7 +9,7 @@ internal static class BrowserSignIn
     {
         var browser = await Chromium.NewContextAsync(server, timeout);
         var page = await browser.NewPageAsync();
-        await page.GotoAsync("/login");
+        await page.OpenAsync("/login");
         await page.GetByLabel("Account").FillAsync(account);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
