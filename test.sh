@@ -30,12 +30,14 @@ if ! dotnet build ImagePipeline.sln -c Debug --nologo -v q; then
 fi
 
 results=$(mktemp -d)
+# A test project's whole output may be this big (IMAGEPIPE_TEST_LOG_LIMIT bytes); more is a flood.
+log_limit=${IMAGEPIPE_TEST_LOG_LIMIT:-$((20 * 1048576))}
 trap 'rm -rf "$results"' EXIT
 
 # Runs one test project; its output goes to the terminal whole when it ends, and its counts to
 # $results/NAME.counts ("passed failed skipped broken").
 run_project() {
-  local project=$1 name log status p f s broken=0 started
+  local project=$1 name log status p f s broken=0 started size
   name=$(basename "$project" .csproj)
   log="$results/$name.log"
   started=$(date +%s)
@@ -49,15 +51,29 @@ run_project() {
   {
     flock 9
     echo "=== $name ($(( $(date +%s) - started )) s)"
-    grep -v -e 'In process file artifacts produced:' -e "$results/" "$log"
+    size=$(stat -c %s "$log")
+    if [ "$size" -gt "$log_limit" ]; then
+      # Not the flood itself: its start and its end.
+      head -n 200 "$log"
+      echo "... ($((size / 1048576)) MiB cut) ..."
+      tail -n 200 "$log"
+    else
+      grep -v -e 'In process file artifacts produced:' -e "$results/" "$log"
+    fi
     # The three slowest tests, to keep the suite inside its budget.
     [ -f "$results/$name.results/tests.xml" ] && grep -o '<test [^>]*>' "$results/$name.results/tests.xml" |
       sed -n 's/.* time="\([0-9.]*\)".* type="\([^"]*\)" method="\([^"]*\)".*/\1 \2.\3/p' | sort -rn | head -3 |
       while read -r seconds test; do printf '  slowest: %4.0f s %s\n' "$seconds" "${test#ImagePipeline.*.Tests.}"; done
+    # A log flood (a loop that spins and logs each round) fails the project, whatever its tests said.
+    if [ "$size" -gt "$log_limit" ]; then
+      echo "!!! $name wrote $size bytes of output (limit $log_limit, IMAGEPIPE_TEST_LOG_LIMIT): a log flood, counted as one failure; the line repeated most (count, line):"
+      sort "$log" | uniq -c | sort -rn | head -1 | cut -c1-300
+      broken=1
+    fi
     if [ -z "$p" ] || [ -z "$f" ]; then
       echo "!!! $name produced no test summary (exit $status): counted as one failure"
       p=0 f=0 broken=1
-    elif [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+    elif [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && [ "$broken" -eq 0 ]; then
       echo "!!! $name exited $status with no failed test: counted as one failure"
       broken=1
     fi

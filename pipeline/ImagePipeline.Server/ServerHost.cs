@@ -29,6 +29,12 @@ public static class ServerHost
     public static WebApplication Build(ServerOptions options, string[]? urls = null, bool quiet = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        // One line per entry, exceptions included, as the boot service logs: a journal counts entries, not stack frames.
+        builder.Logging.ClearProviders().AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        });
         if (urls is not null)
             builder.WebHost.UseUrls(urls);
         if (quiet)
@@ -93,9 +99,14 @@ public static class ServerHost
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ExplainedDenials>();
         // Every SQL statement at Information drowns the server's own lines.
         // The web UI's cookie keys sit unencrypted in DATA/server/keys, like the signing key beside them: the data directory is the secret, so the warning about it is noise.
-        services.AddLogging(logging => logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning)
+        // EF Core logs each failed query and connection again, with its stack, before its caller gets the exception:
+        // the caller says it once (a loop folds a repeated error; a request's 500 is ASP.NET Core's entry).
+        services.AddLogging(logging => logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical)
+            .AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.Critical)
+            .AddFilter("Microsoft.EntityFrameworkCore.Query", LogLevel.Critical)
             .AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ImagePipeline.Loops.LoopRegistry>();
         services.AddSingleton(options);
         var store = StateStore.For(options);
         services.AddSingleton(store);

@@ -1,5 +1,6 @@
 using Hangfire;
 using ImagePipeline.Server.Auth;
+using ImagePipeline.Loops;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
@@ -10,10 +11,11 @@ namespace ImagePipeline.Server;
 /// <summary>
 /// At start: the state database is migrated, the first admin exists, and the recurring jobs exist (the minute poll of
 /// sources, each recipe's nightly rebuild). While running: every 10 s, runs whose worker died are
-/// handed to new jobs (<see cref="RunReclaimer"/>), in every server process alike.
+/// handed to new jobs (<see cref="RunReclaimer"/>), in every server process alike; while the store
+/// is away the loop backs off (<see cref="BackgroundLoop"/>).
 /// </summary>
 public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring, RunReclaimer reclaimer, ServerOptions options, TimeProvider clock,
-    Promotion.ImageSigner signer) : IHostedService, IDisposable
+    Promotion.ImageSigner signer, StateStore store, LoopRegistry loops) : IHostedService, IDisposable
 {
     private static readonly TimeSpan ReclaimInterval = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource stopping = new();
@@ -23,6 +25,9 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
+        // SQLite: readers and the writer no longer block each other (a page read never holds up a heartbeat); kept in the file.
+        if (!store.IsPostgres)
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", cancellationToken);
         await FirstAdmin.EnsureAsync(databases, options, clock, cancellationToken);
         Console.WriteLine($"server: images are signed with {signer.KeyPath} (public key: GET /api/v1/signing-key)");
         recurring.AddOrUpdate<PipelineJobs>("poll-sources", j => j.PollSourcesAsync(CancellationToken.None), Cron.Minutely());
@@ -32,25 +37,16 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
         reclaiming = ReclaimLoopAsync(stopping.Token);
     }
 
-    private async Task ReclaimLoopAsync(CancellationToken cancellationToken)
+    private Task ReclaimLoopAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        var pacer = loops.Pacer(ServerLoops.Reclaimer, TimeSpan.FromMinutes(1), clock);
+        return BackgroundLoop.RunAsync(pacer, ReclaimInterval, async ct =>
         {
-            try
-            {
-                await reclaimer.ReclaimAsync(cancellationToken);
-                await Task.Delay(ReclaimInterval, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
-            {
-                // The database was busy or away: the next round tries again.
-                await Console.Error.WriteLineAsync($"server: reclaiming runs failed: {e.Message}");
-            }
-        }
+            // After an outage of the store nobody could write a heartbeat: none counts as stale until they had the time to.
+            if (pacer.ConsecutiveFailures > 0)
+                reclaimer.StoreCameBack();
+            await reclaimer.ReclaimAsync(ct);
+        }, clock, cancellationToken);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using ImagePipeline.Agent.Hardware;
 using ImagePipeline.Agent.Protocol;
 using ImagePipeline.Agent.Transport;
 using ImagePipeline.Agent.Writing;
+using ImagePipeline.Loops;
 
 namespace ImagePipeline.Agent.Deploy;
 
@@ -89,21 +90,30 @@ public static partial class DeployCommand
         _ = client.ProgressAsync(new ProgressReport(progress.Phase, progress.BytesDone, progress.BytesTotal, progress.BytesPerSecond, progress.EtaSeconds), cancellationToken)
             .ContinueWith(_ => { }, TaskScheduler.Default);
 
+    /// <summary>
+    /// A call to the boot service, tried again while it is unreachable or times out: the product's
+    /// backoff (1 s doubling to 10 s, with jitter), one line per distinct error, for up to ten minutes.
+    /// </summary>
     private static async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var pacer = new RetryPacer("imagepipeline-agent: the boot service", Console.WriteLine, TimeProvider.System, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+        var deadline = Stopwatch.StartNew();
+        while (true)
         {
             try
             {
-                return await call();
+                var result = await call();
+                pacer.Succeeded();
+                return result;
             }
-            catch (HttpRequestException e) when (attempt < 30)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested && deadline.Elapsed < RetryFor)
             {
-                Say($"boot service unreachable ({e.Message}); retrying");
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 10)), cancellationToken);
+                await pacer.FailedAsync(e, cancellationToken);
             }
         }
     }
+
+    private static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(10);
 
     private static int Finish(bool stayUp, bool powerOff, int exitCode = 0)
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using ImagePipeline.Agent.Deploy;
 using ImagePipeline.Agent.Hardware;
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.Loops;
 
 namespace ImagePipeline.Agent.Report;
 
@@ -37,19 +38,19 @@ public static class ReportCommand
         var client = new BootServiceClient(http, new Uri(config.Server), config.Token);
         // The network may come up after this starts: keep trying for ten minutes.
         var deadline = Stopwatch.StartNew();
-        for (var attempt = 1; ; attempt++)
+        var pacer = new RetryPacer("imagepipeline-agent: reporting to the boot service", Console.WriteLine, TimeProvider.System, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+        while (true)
         {
             try
             {
                 var acknowledgement = await client.HealthAsync(report, cancellationToken);
+                pacer.Succeeded();
                 Say($"health reported to {config.Server}: {acknowledgement.State}{(acknowledgement.Reasons.Count == 0 ? "" : ": " + string.Join("; ", acknowledgement.Reasons))}");
                 return acknowledgement.State == "healthy" ? 0 : 1;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && deadline.Elapsed < TimeSpan.FromMinutes(10))
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested && deadline.Elapsed < TimeSpan.FromMinutes(10))
             {
-                if (attempt == 1 || attempt % 10 == 0)
-                    Say($"boot service not reachable yet ({e.Message}); retrying");
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 10)), cancellationToken);
+                await pacer.FailedAsync(e, cancellationToken);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ImagePipeline.BootService.Network;
+using ImagePipeline.Loops;
 using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.BootService.Dhcp;
@@ -31,7 +32,15 @@ public sealed partial class DhcpServer : IAsyncDisposable
         this.responder = responder;
         this.sightings = sightings;
         this.logger = logger;
+        Receiving = ReceiveLoops.Pacer(logger, $"DHCP on {interfaceName}");
+        Handling = ReceiveLoops.Pacer(logger, $"DHCP requests on {interfaceName}");
     }
+
+    /// <summary>Requests answered and failed (a store error): their errors are logged once per kind.</summary>
+    public RetryPacer Handling { get; }
+
+    /// <summary>The receive loops' rounds and failures (one pacer for the ports of one interface).</summary>
+    public RetryPacer Receiving { get; }
 
     public DhcpStatistics Statistics { get; } = new();
 
@@ -66,16 +75,21 @@ public sealed partial class DhcpServer : IAsyncDisposable
             {
                 received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cancellationToken);
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.MessageSize or SocketError.ConnectionReset)
             {
                 Statistics.CountMalformed();
                 continue;
             }
+#pragma warning disable CA1031 // the socket itself failed (the interface went away, say): wait and try again, never end but at shutdown
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                if (!await BackgroundLoop.BackOffAsync(Receiving, e, cancellationToken))
+                    return;
+                continue;
+            }
 
+            Receiving.Succeeded();
             Statistics.CountReceived();
             DhcpMessage request;
             try
@@ -101,9 +115,15 @@ public sealed partial class DhcpServer : IAsyncDisposable
             catch (Exception e)
 #pragma warning restore CA1031
             {
+                // Logged once however many clients keep asking while the store is away (a boot storm
+                // retries every few seconds); the loop itself goes on at once: other requests may not need the store.
                 Statistics.CountFailed();
                 LogHandlingFailed(e, MacAddress.Format(request.ClientMac));
+                _ = Handling.Failed(e);
+                continue;
             }
+
+            Handling.Succeeded();
         }
     }
 
@@ -167,6 +187,6 @@ public sealed partial class DhcpServer : IAsyncDisposable
     [LoggerMessage(3, LogLevel.Information, "DHCP {Type} to {Mac} ({Kind}): address {Address}, boot file {BootFile}")]
     private partial void LogReplied(DhcpMessageType? type, string mac, BootClientKind kind, IPAddress address, string bootFile);
 
-    [LoggerMessage(4, LogLevel.Warning, "DHCP request from {Mac} failed; the client will retry")]
+    [LoggerMessage(4, LogLevel.Debug, "DHCP request from {Mac} failed; the client will retry")]
     private partial void LogHandlingFailed(Exception exception, string mac);
 }

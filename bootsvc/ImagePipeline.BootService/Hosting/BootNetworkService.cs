@@ -20,7 +20,8 @@ public sealed class BootNetworkService(BootServiceOptions options, BootNetwork n
     public DhcpStatistics? DhcpStatistics => dhcp?.Statistics;
     public TftpStatistics? TftpStatistics => tftp?.Statistics;
 
-    public BootServiceStatistics Snapshot() => new(dhcp?.Statistics, tftp?.Statistics, advertiser?.Sent ?? 0);
+    public BootServiceStatistics Snapshot() => new(dhcp?.Statistics, tftp?.Statistics, advertiser?.Sent ?? 0,
+        [.. new[] { dhcp?.Receiving, dhcp?.Handling, tftp?.Receiving, advertiser?.Receiving }.OfType<ImagePipeline.Loops.RetryPacer>().Select(ImagePipeline.Loops.LoopSnapshot.Of)]);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

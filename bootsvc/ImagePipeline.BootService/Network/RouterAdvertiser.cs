@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using ImagePipeline.Loops;
 using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.BootService.Network;
@@ -29,7 +30,11 @@ public sealed partial class RouterAdvertiser : IAsyncDisposable
     {
         this.interfaceName = interfaceName;
         this.logger = logger;
+        Receiving = ReceiveLoops.Pacer(logger, $"router solicitations on {interfaceName}");
     }
+
+    /// <summary>The solicitation loop's rounds and failures.</summary>
+    public RetryPacer Receiving { get; }
 
     public long Sent => Interlocked.Read(ref sent);
 
@@ -84,15 +89,18 @@ public sealed partial class RouterAdvertiser : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                // Ten seconds without a solicitation: the periodic advertisement.
             }
-            catch (OperationCanceledException)
+#pragma warning disable CA1031 // the socket failed: wait and try again (a failure used to send at once and loop: a spin)
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                return;
-            }
-            catch (SocketException)
-            {
+                if (!await BackgroundLoop.BackOffAsync(Receiving, e, cancellationToken))
+                    return;
+                continue;
             }
 
+            Receiving.Succeeded();
             await SendAsync(raw, advertisement, destination, cancellationToken);
         }
     }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ImagePipeline.BootService.Files;
 using ImagePipeline.BootService.Network;
+using ImagePipeline.Loops;
 using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.BootService.Tftp;
@@ -32,7 +33,11 @@ public sealed partial class TftpServer : IAsyncDisposable
         this.limits = limits;
         netascii = new NetasciiCache(limits.NetasciiCacheBytes);
         this.logger = logger;
+        Receiving = ReceiveLoops.Pacer(logger, "TFTP requests");
     }
+
+    /// <summary>The request loop's rounds and failures.</summary>
+    public RetryPacer Receiving { get; }
 
     public TftpStatistics Statistics { get; } = new();
 
@@ -67,16 +72,22 @@ public sealed partial class TftpServer : IAsyncDisposable
             {
                 received = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cancellationToken);
             }
-            catch (OperationCanceledException)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.MessageSize or SocketError.ConnectionReset)
             {
-                return;
-            }
-            catch (SocketException)
-            {
+                // One bad datagram (too long; or an ICMP error left by an earlier send): the next one is fine.
                 Statistics.CountMalformed();
                 continue;
             }
+#pragma warning disable CA1031 // the socket itself failed: wait and try again, never spin, never end but at shutdown
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                if (!await BackgroundLoop.BackOffAsync(Receiving, e, cancellationToken))
+                    return;
+                continue;
+            }
 
+            Receiving.Succeeded();
             var client = (IPEndPoint)received.RemoteEndPoint;
             TftpRequest request;
             try

@@ -69,15 +69,25 @@ public static class ServerVerb
             {
                 await app.StartAsync(cancellationToken);
                 Console.WriteLine($"server ready: {string.Join(", ", app.Urls)} (web UI /, API /api/v1, OpenAPI /openapi/v1.json, jobs /hangfire), data {options.DataDirectory}, store {app.Services.GetRequiredService<StateStore>().Description}, worker {options.WorkerName}");
+                // Until Ctrl-C, or until the host itself asks to stop (a hosted service that failed to start
+                // or ended in error): the process then exits instead of living on half-dead behind /readyz.
+                var lifetime = app.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    await Task.Delay(Timeout.Infinite, either.Token);
                 }
                 catch (OperationCanceledException)
                 {
                 }
 
+                var byHost = !cancellationToken.IsCancellationRequested;
                 await app.StopAsync(CancellationToken.None);
+                if (byHost)
+                {
+                    Console.Error.WriteLine("server: the host stopped by itself (see the errors above): exiting");
+                    return ExitCodes.Failed;
+                }
             }
 
             return ExitCodes.Success;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Hangfire;
+using ImagePipeline.Loops;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
@@ -21,10 +22,20 @@ public static class MetricsApi
 {
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", async (IDbContextFactory<PipelineDb> databases, JobStorage storage, CancellationToken ct) =>
+        app.MapGet("/metrics", async (IDbContextFactory<PipelineDb> databases, JobStorage storage, LoopRegistry loops, CancellationToken ct) =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);
             var text = new StringBuilder();
+            // This process's own background loops (the rest is the shared store's).
+            Family(text, "imagepipe_loop_rounds_total", "counter", "Rounds of each background loop of this process, failed or not.");
+            foreach (var loop in loops.All)
+                Sample(text, "imagepipe_loop_rounds_total", loop.Rounds, ("loop", loop.Name));
+            Family(text, "imagepipe_loop_failures_total", "counter", "Failed rounds of each background loop of this process.");
+            foreach (var loop in loops.All)
+                Sample(text, "imagepipe_loop_failures_total", loop.Failures, ("loop", loop.Name));
+            Family(text, "imagepipe_loop_failing_rounds", "gauge", "Failed rounds in a row of each background loop (0 when its last round passed).");
+            foreach (var loop in loops.All)
+                Sample(text, "imagepipe_loop_failing_rounds", loop.ConsecutiveFailures, ("loop", loop.Name));
             var runs = await db.Runs.GroupBy(r => r.State).Select(g => new { State = g.Key, Count = g.Count() }).ToListAsync(ct);
             Family(text, "imagepipe_runs", "gauge", "Pipeline runs by state.");
             foreach (var state in Enum.GetValues<RunState>())

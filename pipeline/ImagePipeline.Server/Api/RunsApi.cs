@@ -1,4 +1,5 @@
 using System.Text;
+using ImagePipeline.Loops;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
@@ -39,7 +40,7 @@ public static class RunsApi
     /// line; an "end" event with the run's final state once it has finished and the log is drained.
     /// The log is a file, so any server process can stream any run.
     /// </summary>
-    internal static async Task StreamLogAsync(long id, HttpContext http, IDbContextFactory<PipelineDb> databases, RunLogs logs, CancellationToken ct)
+    internal static async Task StreamLogAsync(long id, HttpContext http, IDbContextFactory<PipelineDb> databases, RunLogs logs, LoopRegistry loops, TimeProvider clock, CancellationToken ct)
     {
         await using (var db = await databases.CreateDbContextAsync(ct))
         {
@@ -55,13 +56,24 @@ public static class RunsApi
         http.Response.Headers.CacheControl = "no-cache";
         long offset = 0;
         var pending = "";
+        var pacer = loops.Pacer(ServerLoops.LogStreams, TimeSpan.FromSeconds(30), clock);
+        var wait = TimeSpan.FromMilliseconds(500);
         while (!ct.IsCancellationRequested)
         {
-            string? state;
-            await using (var db = await databases.CreateDbContextAsync(ct))
+            string? state = null;
+            try
             {
+                await using var db = await databases.CreateDbContextAsync(ct);
                 var run = await db.Runs.SingleAsync(r => r.Id == id, ct);
                 state = run.Finished ? run.State.ToString().ToLowerInvariant() : null;
+                wait = TimeSpan.FromMilliseconds(500);
+                pacer.Succeeded();
+            }
+#pragma warning disable CA1031 // the store away: the lines in the file still stream; the state is asked again after a backoff
+            catch (Exception e) when (!BackgroundLoop.IsShutdown(e, ct))
+#pragma warning restore CA1031
+            {
+                wait = pacer.Failed(e);
             }
 
             var path = logs.PathOf(id);
@@ -85,7 +97,7 @@ public static class RunsApi
                 return;
             }
 
-            await Task.Delay(500, ct);
+            await Task.Delay(wait, clock, ct);
         }
     }
 }

@@ -1,3 +1,4 @@
+using ImagePipeline.Loops;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,7 +8,9 @@ namespace ImagePipeline.Server.Jobs;
 /// While a job works on a run it writes the run's heartbeat every <see cref="Interval"/>. A run
 /// in building or validating whose heartbeat is older than <see cref="Stale"/> has lost its
 /// worker (the server was killed) and is handed to a new job; a job that finds a fresh heartbeat
-/// on its run is a second delivery of work that is still going on, and leaves it alone.
+/// on its run is a second delivery of work that is still going on, and leaves it alone. A failed
+/// beat (the store away) is retried within <see cref="Interval"/>, logged once however long it
+/// lasts; the reclaimer gives heartbeats a full <see cref="Stale"/> after such an outage.
 /// </summary>
 public sealed class RunHeartbeat : IAsyncDisposable
 {
@@ -33,25 +36,15 @@ public sealed class RunHeartbeat : IAsyncDisposable
 
     public static bool IsFresh(PipelineRun run, DateTime now) => run.HeartbeatAt is { } beat && now - beat < Stale;
 
-    private async Task BeatAsync()
+    private Task BeatAsync()
     {
-        while (!stop.IsCancellationRequested)
+        var pacer = new RetryPacer($"server: run {runId}'s heartbeat", Console.Error.WriteLine, clock, ServerLoops.FirstRetry, Interval);
+        return BackgroundLoop.RunAsync(pacer, Interval, async ct =>
         {
-            try
-            {
-                await using (var db = await databases.CreateDbContextAsync(stop.Token))
-                {
-                    var now = clock.GetUtcNow().UtcDateTime;
-                    await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.HeartbeatAt, now), stop.Token);
-                }
-
-                await Task.Delay(Interval, clock, stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+            await using var db = await databases.CreateDbContextAsync(ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.HeartbeatAt, now), ct);
+        }, clock, stop.Token);
     }
 
     /// <summary>Stops the beat; safe to call twice (a job stops it when it hands the run over, and again when it ends).</summary>

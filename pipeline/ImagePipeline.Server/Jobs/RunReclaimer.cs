@@ -11,19 +11,37 @@ namespace ImagePipeline.Server.Jobs;
 /// </summary>
 public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunScheduler scheduler, RunLogs logs, TimeProvider clock)
 {
+    private DateTime heartbeatsCountFrom = DateTime.MinValue;
+
+    /// <summary>
+    /// The store was away until now: every worker's heartbeat failed with it, so a heartbeat counts
+    /// as stale only once it has been older than <see cref="RunHeartbeat.Stale"/> since this moment
+    /// (a live run is never handed to a second job because the database was down).
+    /// </summary>
+    public void StoreCameBack() => heartbeatsCountFrom = clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>
+    /// How long the claim may wait for the store's write lock: a store that cannot take a write
+    /// this quickly cannot take heartbeats either, so the round fails (and the heartbeats get their
+    /// grace) instead of claiming live runs the moment the lock is released.
+    /// </summary>
+    private static readonly TimeSpan ClaimTimeout = TimeSpan.FromSeconds(3);
+
     public async Task<int> ReclaimAsync(CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        db.Database.SetCommandTimeout(ClaimTimeout);
         var now = clock.GetUtcNow().UtcDateTime;
         var working = await db.Runs.Where(r => r.State == RunState.Building || r.State == RunState.Validating).ToListAsync(cancellationToken);
         var reclaimed = 0;
         // A null heartbeat is a run between jobs (queued for validation): its job is in the queue.
-        foreach (var run in working.Where(r => r.HeartbeatAt is not null && !RunHeartbeat.IsFresh(r, now)))
+        foreach (var run in working.Where(r => r.HeartbeatAt is not null && !RunHeartbeat.IsFresh(r, now) && now - heartbeatsCountFrom >= RunHeartbeat.Stale))
         {
-            // A new generation, claimed only if nobody (another server's reclaimer) did it first:
-            // the dead worker's job, should it ever be delivered again, then does nothing.
+            // A new generation, claimed only if nobody (another server's reclaimer) did it first and
+            // the heartbeat did not move since it was read (a worker that was only held up by the
+            // store beat in between): the dead worker's job, should it ever be delivered again, then does nothing.
             var generation = run.Generation + 1;
-            var claimed = await db.Runs.Where(r => r.Id == run.Id && r.Generation == run.Generation)
+            var claimed = await db.Runs.Where(r => r.Id == run.Id && r.Generation == run.Generation && r.HeartbeatAt == run.HeartbeatAt)
                 .ExecuteUpdateAsync(u => u.SetProperty(r => r.Generation, generation).SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken);
             if (claimed == 0)
                 continue;

@@ -30,9 +30,25 @@ public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFacto
 
     public async Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken)
     {
-        await BootService().SetDesiredImageAsync(machine.Mac, imageId, cancellationToken);
+        try
+        {
+            await BootService().SetDesiredImageAsync(machine.Mac, imageId, cancellationToken);
+        }
+        catch (Exception e) when (BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
+        {
+            throw new BootServiceUnreachableException(options.BootServiceUrl, e);
+        }
+
         var credentials = machine.BmcUser is null ? null : new NetworkCredential(machine.BmcUser, machine.BmcPassword);
         var redfish = new RedfishClient(clients.CreateClient("redfish"), new Uri(machine.BmcUrl), credentials);
-        await redfish.NetbootOnceAsync(machine.BmcSystem, cancellationToken);
+        try
+        {
+            await redfish.NetbootOnceAsync(machine.BmcSystem, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // This machine's BMC, not the fleet: the machine fails, the others go on.
+            throw new RedfishException($"the BMC at {machine.BmcUrl} did not answer: {e.Message}", inner: e);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using ImagePipeline.Loops;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -8,44 +9,43 @@ namespace ImagePipeline.Server.Rollouts;
 /// The rollout controller: every <see cref="Interval"/>, each running rollout gets a step from
 /// whichever server holds its lease (claimed with one conditional UPDATE, renewed while it
 /// drives, taken over by another server when it lapses), so several servers on one database never
-/// drive the same rollout twice.
+/// drive the same rollout twice. A failed round (the store or a boot service away, a malformed
+/// answer) backs off and is logged once (<see cref="BackgroundLoop"/>); the loop never ends but at
+/// shutdown, and one rollout's failure does not hold up the others in that round.
 /// </summary>
-public sealed class RolloutController(IDbContextFactory<PipelineDb> databases, RolloutDriver driver, ServerOptions options, TimeProvider clock) : BackgroundService
+public sealed class RolloutController(IDbContextFactory<PipelineDb> databases, RolloutDriver driver, ServerOptions options, TimeProvider clock, LoopRegistry loops) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    /// <summary>How long a claim holds a rollout for this server; renewed by every round and by every machine a wave starts.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await StepAllAsync(stoppingToken);
-                await Task.Delay(Interval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException or HttpRequestException)
-            {
-                await Console.Error.WriteLineAsync($"server: rollout controller: {e.Message}");
-                await Task.Delay(Interval, clock, stoppingToken);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        BackgroundLoop.RunAsync(loops.Pacer(ServerLoops.RolloutController, TimeSpan.FromSeconds(30), clock), Interval, StepAllAsync, clock, stoppingToken);
 
+    /// <summary>One round: a step of every running rollout this server holds the lease of; the first failure is rethrown once all had their step.</summary>
     public async Task StepAllAsync(CancellationToken cancellationToken)
     {
         List<long> running;
         await using (var db = await databases.CreateDbContextAsync(cancellationToken))
             running = await db.Rollouts.Where(r => r.State == RolloutState.Running).Select(r => r.Id).ToListAsync(cancellationToken);
+        Exception? failed = null;
         foreach (var id in running)
         {
-            if (await ClaimAsync(id, cancellationToken))
-                await driver.StepAsync(id, cancellationToken);
+            try
+            {
+                if (await ClaimAsync(id, cancellationToken))
+                    await driver.StepAsync(id, cancellationToken);
+            }
+#pragma warning disable CA1031 // rethrown below, after the other rollouts had their step
+            catch (Exception e) when (!BackgroundLoop.IsShutdown(e, cancellationToken))
+#pragma warning restore CA1031
+            {
+                failed ??= new InvalidOperationException($"rollout {id}: {RetryPacer.Describe(e)}", e);
+            }
         }
+
+        if (failed is not null)
+            throw failed;
     }
 
     private async Task<bool> ClaimAsync(long id, CancellationToken cancellationToken)

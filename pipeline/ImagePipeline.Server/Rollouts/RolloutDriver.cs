@@ -47,22 +47,39 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
             return;
         }
 
-        if (rollout.WaveStartedAt is null)
+        var unstarted = wave.Where(t => t.State == TargetState.Pending).ToList();
+        if (rollout.WaveStartedAt is null || unstarted.Count > 0)
         {
-            rollout.WaveStartedAt = now;
-            foreach (var target in wave)
+            // Machine by machine, each start saved at once: a boot service that goes away mid-wave
+            // fails this round (BootServiceUnreachableException), and the next one goes on with the
+            // machines not started yet, never power-cycling one twice.
+            rollout.WaveStartedAt ??= now;
+            foreach (var target in unstarted)
             {
                 var machine = machines[target.Machine];
                 try
                 {
                     target.PreviousImage ??= (await fleet.ObserveAsync(machine, cancellationToken))?.CurrentImage;
                     await fleet.DeployAsync(machine, rollout.ImageId, cancellationToken);
-                    (target.State, target.Since, target.Reason) = (TargetState.Deploying, now, null);
+                    (target.State, target.Since, target.Reason) = (TargetState.Deploying, clock.GetUtcNow().UtcDateTime, null);
                 }
-                catch (Exception e) when (e is HttpRequestException or Redfish.RedfishException or InvalidOperationException or TaskCanceledException)
+                catch (Exception e) when (e is Redfish.RedfishException or InvalidOperationException
+                    || (e is HttpRequestException && !BootServiceUnreachableException.IsUnreachable(e, cancellationToken)))
                 {
                     (target.State, target.Since, target.Reason) = (TargetState.Failed, now, $"could not start its deployment: {e.Message}");
                 }
+                catch (Exception e) when (e is BootServiceUnreachableException || BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
+                {
+                    rollout.Reason = $"{name}: waiting for the boot service ({e.Message}); {wave.Count(t => t.State != TargetState.Pending)} of {wave.Count} machine(s) started";
+                    await SaveAsync(db, rollout, now, cancellationToken);
+                    if (e is BootServiceUnreachableException)
+                        throw;
+                    throw new BootServiceUnreachableException(null, e);
+                }
+
+                // The lease is renewed with each machine: a wave of many machines takes longer than one lease.
+                rollout.LeaseUntil = clock.GetUtcNow().UtcDateTime + RolloutController.Lease;
+                await SaveAsync(db, rollout, now, cancellationToken);
             }
 
             rollout.Reason = $"{name}: {wave.Count} machine(s) power-cycled into the deploy environment";
@@ -108,14 +125,27 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                 rollout.WaveDecided = true;
                 rollout.Reason = $"{name} failed: {verdict.Reason}";
                 Audit(db, rollout, "rollout-wave-failed", rollout.Reason, now);
+                // Paused in the same write that records the failure: whatever happens next (the rollback
+                // refused, this server killed), a failed wave never leads to the next one by itself.
+                rollout.State = RolloutState.Paused;
                 if (plan.RollbackOnFailure)
                 {
+                    rollout.Reason += "; rolling back";
                     await SaveAsync(db, rollout, now, cancellationToken);
-                    await desk.RollbackAsync(rollout.Id, "rollout controller", cancellationToken);
+                    try
+                    {
+                        await desk.RollbackAsync(rollout.Id, "rollout controller", cancellationToken);
+                    }
+                    catch (RolloutRefusedException e)
+                    {
+                        rollout.Reason = $"{name} failed: {verdict.Reason}; paused, the rollback was refused: {e.Message}";
+                        Audit(db, rollout, "rollout-rollback-refused", e.Message, now);
+                        await SaveAsync(db, rollout, now, cancellationToken);
+                    }
+
                     return;
                 }
 
-                rollout.State = RolloutState.Paused;
                 rollout.Reason += "; paused (resume to go on with the next wave, or roll back)";
                 break;
             default:

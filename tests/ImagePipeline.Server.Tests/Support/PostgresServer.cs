@@ -38,9 +38,6 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             if (container is not null)
                 return container;
-            // Debian's docker.io speaks API 1.41; the reaper's image cannot be pulled (no registry): we remove the container ourselves.
-            Environment.SetEnvironmentVariable("DOCKER_API_VERSION", "1.41");
-            Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");
             var image = await BuildImageAsync();
             var started = new PostgreSqlBuilder(image)
                 .WithCommand("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=300")
@@ -56,8 +53,27 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A PostgreSQL of the test's own, on a fixed host port so that it can be stopped and started
+    /// again under a server that keeps its connection string (the shared one must stay up for the others).
+    /// </summary>
+    public static async Task<PostgreSqlContainer> StartDedicatedAsync(int hostPort)
+    {
+        var image = await BuildImageAsync();
+        var started = new PostgreSqlBuilder(image)
+            .WithCommand("-c", "fsync=off", "-c", "synchronous_commit=off")
+            .WithPortBinding(hostPort, PostgreSqlBuilder.PostgreSqlPort)
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged("database system is ready to accept connections"))
+            .Build();
+        await started.StartAsync(TestContext.Current.CancellationToken);
+        return started;
+    }
+
     private static async Task<string> BuildImageAsync()
     {
+        // Debian's docker.io speaks API 1.41; the reaper's image cannot be pulled (no registry): we remove the container ourselves.
+        Environment.SetEnvironmentVariable("DOCKER_API_VERSION", "1.41");
+        Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");
         var root = RepositoryLayout.Root;
         await CliWrap.Cli.Wrap(Path.Combine(root, "scripts", "docker-daemon.sh")).ExecuteBufferedAsync(TestContext.Current.CancellationToken);
         var result = await CliWrap.Cli.Wrap(Path.Combine(root, "scripts", "postgres-image.sh")).ExecuteBufferedAsync(TestContext.Current.CancellationToken);

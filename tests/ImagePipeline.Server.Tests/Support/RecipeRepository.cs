@@ -11,7 +11,8 @@ internal sealed class RecipeRepository : IDisposable
     public string Path => directory.FullName;
 
     /// <summary>tiny, validated on one profile to keep the pipeline short.</summary>
-    public static string Tiny(string motd, string name = "tiny") => $$"""
+    /// <param name="command">a command the build runs in the image's root (a slow one keeps the build going while a test does something to the server)</param>
+    public static string Tiny(string motd, string name = "tiny", string? command = null) => $$"""
         name: {{name}}
         base: busybox
         files:
@@ -20,19 +21,20 @@ internal sealed class RecipeRepository : IDisposable
             mode: "0600"
           - path: /etc/motd
             content: "{{motd}}\n"
+        {{(command is null ? "" : $"commands: [\"{command}\"]")}}
         disk: { size: 512MiB, root: ext4, esp: 64MiB }
         boot: [uefi, bios]
         validate:
           profiles: [bios-virtio]
         """;
 
-    public static async Task<RecipeRepository> CreateAsync(string recipe = "tiny")
+    public static async Task<RecipeRepository> CreateAsync(string recipe = "tiny", string? command = null)
     {
         var repository = new RecipeRepository();
         await repository.GitAsync("init", "--quiet", "--initial-branch=main");
         await repository.CommitAsync(new Dictionary<string, string>
         {
-            [$"recipes/{recipe}.yaml"] = Tiny($"{recipe}, first commit", recipe),
+            [$"recipes/{recipe}.yaml"] = Tiny($"{recipe}, first commit", recipe, command),
             ["README.md"] = "recipes\n",
             [".github/workflows/ci.yml"] = "on: push\n",
         }, "first recipes");

@@ -148,8 +148,8 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         // Rollback: the previous production image, onto the machine the failed rollout changed.
         Step("paused at the canary; rolling back");
         await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
-        await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"));
-        var backId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var backUrl = await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"), BusyHost);
+        var backId = long.Parse(backUrl[(backUrl.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var back = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
         back["imageId"]!.GetValue<string>().ShouldBe(first);
         back["rollbackOf"]!.GetValue<long>().ShouldBe(bad);
@@ -227,8 +227,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
     /// <summary>The operator's form: the site's machines, plan 1+2+3, a short bake; the id of the rollout the page then shows.</summary>
     private static async Task<long> StartInBrowserAsync(IPage page, string image)
     {
-        await page.OpenAsync("/rollouts");
-        page.Url.ShouldEndWith("/rollouts", customMessage: "still signed in");
+        (await page.OpenAsync("/rollouts", BusyHost))!.Url.ShouldEndWith("/rollouts", customMessage: "still signed in");
         await page.Locator($"#rollout-image option[value='{image}']").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await page.Locator("#rollout-image").SelectOptionAsync(image);
         await page.GetByLabel("Site").FillAsync("lab");
@@ -236,15 +235,15 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         await page.GetByLabel("Bake after each wave (seconds)").FillAsync("2");
         await page.GetByLabel("Wave timeout (seconds)").FillAsync("420");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start rollout" }).ClickAsync();
-        await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"));
+        var url = await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"), BusyHost);
         (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("3 waves over 6 machines");
-        return long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        return long.Parse(url[(url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Watches the rollout's page, never reloading it, until its state is the one expected (or another end: then the test says which).</summary>
     private static async Task WatchUntilAsync(IPage page, long rollout, string state, int seconds)
     {
-        page.Url.ShouldEndWith($"/rollouts/{rollout}");
+        (await page.EvaluateAsync<string>("() => location.pathname")).ShouldBe($"/rollouts/{rollout}");
         var ended = page.Locator("#rollout-state [data-state=completed], #rollout-state [data-state=paused], #rollout-state [data-state=aborted], #rollout-state [data-state=rolled-back]");
         await ended.WaitForAsync(new() { Timeout = seconds * 1000 });
         var reason = await page.Locator("#rollout-reason").TextContentAsync();

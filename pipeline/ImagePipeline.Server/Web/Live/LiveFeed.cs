@@ -1,4 +1,5 @@
 using System.Globalization;
+using ImagePipeline.Loops;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
@@ -9,9 +10,11 @@ namespace ImagePipeline.Server.Web.Live;
 /// GET /ui/live: a server-sent event stream that says "changed" whenever anything the pages show
 /// has changed — a run's state, an audit entry (every decision is one), a rollout's wave or a
 /// machine's outcome. It reads a fingerprint of the store once a second, so it works the same with
-/// several servers on one database. The page's script then re-reads its live regions.
+/// several servers on one database. The page's script then re-reads its live regions. While the
+/// store is away the streams stay open and quiet: the store is asked again after a backoff, not
+/// once a second per page, and the failure is logged once.
 /// </summary>
-public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases) : IDisposable
+public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases, LoopRegistry loops, TimeProvider clock) : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -52,17 +55,34 @@ public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases) : IDisposa
     }
 
     private readonly SemaphoreSlim reading = new(1, 1);
-    private (string Value, DateTime At) latest = ("", DateTime.MinValue);
+    private (string Value, DateTimeOffset Next) latest = ("", DateTimeOffset.MinValue);
+    private RetryPacer Pacer => loops.Pacer(ServerLoops.LiveFeed, TimeSpan.FromSeconds(30), clock);
 
-    /// <summary>Small numbers that move whenever the state does; read from the store at most once an interval, however many pages are open.</summary>
+    /// <summary>
+    /// Small numbers that move whenever the state does; read from the store at most once an
+    /// interval however many pages are open, and after a failed read only once its backoff passed
+    /// (the last value stands meanwhile).
+    /// </summary>
     public async Task<string> FingerprintAsync(CancellationToken cancellationToken)
     {
         await reading.WaitAsync(cancellationToken);
         try
         {
-            if (DateTime.UtcNow - latest.At < Interval * 0.9)
+            var now = clock.GetUtcNow();
+            if (now < latest.Next)
                 return latest.Value;
-            latest = (await ReadAsync(cancellationToken), DateTime.UtcNow);
+            try
+            {
+                latest = (await ReadAsync(cancellationToken), now + Interval * 0.9);
+                Pacer.Succeeded();
+            }
+#pragma warning disable CA1031 // any failure of the store is a round to retry later; the page keeps its stream
+            catch (Exception e) when (!BackgroundLoop.IsShutdown(e, cancellationToken))
+#pragma warning restore CA1031
+            {
+                latest = (latest.Value, now + Pacer.Failed(e));
+            }
+
             return latest.Value;
         }
         finally

@@ -1,0 +1,21 @@
+using System.Net;
+
+namespace ImagePipeline.Server.Rollouts;
+
+/// <summary>
+/// The boot service did not answer (refused, timed out, or a 5xx): the fleet is not reachable, which
+/// says nothing about any one machine. The controller's round fails and is tried again after its
+/// backoff; no machine is marked failed and the wave goes on where it was once the service is back.
+/// </summary>
+public sealed class BootServiceUnreachableException(Uri? bootService, Exception inner)
+    : Exception($"the boot service {bootService} is unreachable: {inner.Message}", inner)
+{
+    /// <summary>An error of a call to the boot service that means it is away rather than that it refused this machine.</summary>
+    public static bool IsUnreachable(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        HttpRequestException { StatusCode: null } => true,
+        HttpRequestException { StatusCode: { } status } => status >= HttpStatusCode.InternalServerError,
+        TaskCanceledException => !cancellationToken.IsCancellationRequested,
+        _ => false,
+    };
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using ImagePipeline.Loops;
+using ImagePipeline.Server.Auth;
+using ImagePipeline.Server.Tests.Api;
+using ImagePipeline.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImagePipeline.Server.Tests.Rollouts;
+
+/// <summary>
+/// A rollout through the real boot service and its agent API (machines simulated behind a Redfish
+/// service), whose boot service goes away after the canary and comes back: the controller's rounds
+/// back off and are logged once, no machine is marked failed for it, and the rollout goes on from
+/// its wave to the end.
+/// </summary>
+public sealed class BootServiceOutageTests : IDisposable
+{
+    private readonly DirectoryInfo bootData = Directory.CreateTempSubdirectory("imagepipe-bootsvc-outage-");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_rollout_whose_boot_service_goes_away_after_the_canary_waits_for_it_without_failing_a_machine_and_completes_from_its_wave()
+    {
+        var port = FreePort();
+        var bootUrl = new Uri($"http://127.0.0.1:{port}/");
+        await using var server = await TestServer.StartAsync(configure: o => o with { BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
+        await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(server.DataDirectory, "artifacts", "sha256"));
+        await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2", "web-3");
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        using var approver = await server.ClientAsync(Roles.Approver);
+        foreach (var (name, mac) in fleet.Macs)
+        {
+            (await operatorClient.PostAsJsonAsync("/api/v1/machines", new
+            {
+                name, mac, variant = "bios-virtio", site = "fra1", rack = "r1", bmcUrl = fleet.RedfishUrl.ToString(), bmcSystem = SimulatedFleet.SystemPath(name),
+            }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        var image = await PromotionApiTests.CandidateAsync(server);
+        var asked = JsonNode.Parse(await (await operatorClient.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { comment = "staging" }, Ct)).Content.ReadAsStringAsync(Ct))!;
+        (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "ok" }, Ct)).EnsureSuccessStatusCode();
+        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
+        {
+            imageId = image, selector = new { site = "fra1" }, plan = new { steps = "1+2", bakeSeconds = 0, waveTimeoutSeconds = 300 },
+        }, Ct);
+        started.EnsureSuccessStatusCode();
+        var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+
+        await TestServer.WaitAsync("the canary to pass", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["reason"]!.GetValue<string>().Contains("canary passed", StringComparison.Ordinal), 120);
+        await bootService.StopAsync();
+        var pacer = server.Services.GetRequiredService<LoopRegistry>().All.Single(p => p.Name == ServerLoops.RolloutController);
+        var (rounds, lines) = (pacer.Rounds, pacer.LogLines);
+        await TestServer.WaitAsync("the controller to notice", () => Task.FromResult(pacer.ConsecutiveFailures > 0), 30);
+        var away = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(20), Ct);
+        var during = (Rounds: pacer.Rounds - rounds, Lines: pacer.LogLines - lines, Seconds: away.Elapsed.TotalSeconds);
+        var waiting = await server.GetJsonAsync($"/api/v1/rollouts/{id}");
+        await bootService.StartAsync();
+        await TestServer.WaitAsync("the rollout to end", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 180);
+        var done = await server.GetJsonAsync($"/api/v1/rollouts/{id}");
+        var audit = (await server.GetJsonAsync("/api/v1/audit")).AsArray().Select(a => a!["action"]!.GetValue<string>()).ToList();
+
+        done["state"]!.GetValue<string>().ShouldBe("completed", done.ToJsonString());
+        done["targets"]!.AsArray().ShouldAllBe(t => t!["state"]!.GetValue<string>() == "healthy");
+        waiting["state"]!.GetValue<string>().ShouldBe("running", "an unreachable boot service pauses nothing by itself");
+        waiting["targets"]!.AsArray().ShouldNotContain(t => t!["state"]!.GetValue<string>() == "failed");
+        (during.Rounds / during.Seconds).ShouldBeLessThanOrEqualTo(2, $"{during.Rounds} rounds in {during.Seconds:0} s");
+        during.Lines.ShouldBeLessThanOrEqualTo(2, "the repeated error is logged once");
+        pacer.ConsecutiveFailures.ShouldBe(0, "it recovered");
+        audit.Count(a => a == "rollout-wave-started").ShouldBe(2, "each wave started once");
+        fleet.Resets.Values.ShouldAllBe(n => n == 1, "no machine was power-cycled twice");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => bootData.Delete(recursive: true);
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ImagePipeline.Server.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace ImagePipeline.Server.Tests;
+
+/// <summary>
+/// The real server's store taken away mid-build for longer than a heartbeat may be missed — the
+/// SQLite file locked by another process's write transaction, the PostgreSQL container stopped —
+/// then given back: every loop (run reclaimer, heartbeat, rollout controller) waits between
+/// tries instead of spinning, the log grows by a few lines, and the run in progress finishes
+/// without being handed to a second job because nobody could write a heartbeat.
+/// </summary>
+public sealed partial class StoreOutageTests : IDisposable
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(35);
+    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("imagepipe-outage-");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string> Stores => TestServer.Stores;
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task While_the_store_is_away_the_loops_back_off_and_log_a_few_lines_and_the_run_in_progress_is_not_handed_to_a_second_job(string store)
+    {
+        var port = FreePort();
+        await using var postgres = store == TestServer.Postgres ? await PostgresServer.StartDedicatedAsync(port) : null;
+        string? database = postgres is null ? null : $"Host=127.0.0.1;Port={port};Database=postgres;Username=postgres;Password=postgres";
+        using var repository = await RecipeRepository.CreateAsync(command: "sleep 50");
+        var log = Path.Combine(data.FullName, "server", "runs", "1.log");
+        await using var server = await ServerProcess.StartAsync(data.FullName, database: database);
+        using var http = await server.CreateClientAsync();
+        (await http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct)).EnsureSuccessStatusCode();
+        await TestServer.WaitAsync("the source's recipes", async () => (await http.GetStringAsync("/api/v1/recipes", Ct)).Contains("tiny", StringComparison.Ordinal));
+        (await http.PostAsync("/api/v1/recipes/tiny/runs", null, Ct)).EnsureSuccessStatusCode();
+        // The rootfs stage runs the recipe's "sleep 50": the outage falls inside the build.
+        await TestServer.WaitAsync("the rootfs stage", () => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("build: rootfs ...", StringComparison.Ordinal)), 240);
+        var before = Rounds(await http.GetStringAsync("/metrics", Ct));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var linesBefore = Lines(server.Output);
+
+        var away = DateTime.UtcNow;
+        await using (await TakeAwayAsync(store, postgres))
+            await Task.Delay(Outage, Ct);
+        var outage = DateTime.UtcNow - away;
+        var linesDuring = Lines(server.Output) - linesBefore;
+        await TestServer.WaitAsync("the run to end", async () => JsonNode.Parse(await GetAsync(http, "/api/v1/runs/1"))!["finishedAt"] is not null, 300);
+        var run = JsonNode.Parse(await http.GetStringAsync("/api/v1/runs/1", Ct))!;
+        var after = Rounds(await http.GetStringAsync("/metrics", Ct));
+        var elapsed = watch.Elapsed;
+        var during = server.Output.Split('\n')[linesBefore..];
+
+        TestContext.Current.SendDiagnosticMessage($"{store}: {outage.TotalSeconds:0} s away; {linesDuring} log lines meanwhile; rounds in {elapsed.TotalSeconds:0} s: "
+            + string.Join(", ", after.Select(a => $"{a.Key} {a.Value - before.GetValueOrDefault(a.Key)}")));
+        run["state"]!.GetValue<string>().ShouldBe("candidate", File.ReadAllText(log));
+        run["attempts"]!.GetValue<int>().ShouldBe(2, "built once, validated once: the run was not handed to a second job");
+        File.ReadAllText(log).ShouldNotContain("the worker of this run stopped");
+        foreach (var (loop, rounds) in after)
+        {
+            var done = rounds - before.GetValueOrDefault(loop);
+            (done / elapsed.TotalSeconds).ShouldBeLessThan(2, $"{loop}: {done} rounds in {elapsed.TotalSeconds:0} s");
+        }
+
+        after.Keys.ShouldContain("server: reclaiming runs");
+        after.Keys.ShouldContain("server: rollout controller");
+        // Each loop's first failure and its recovery, Hangfire's own workers: a few lines, not one per round.
+        linesDuring.ShouldBeLessThan(40, string.Join('\n', during));
+        string.Join('\n', during).ShouldContain("server: run 1's heartbeat: failed", Case.Sensitive, "the heartbeat noticed the outage");
+    }
+
+    /// <summary>SQLite: another process holds the write lock (readers go on, in WAL mode); PostgreSQL: the container is stopped. Disposing gives it back.</summary>
+    private async Task<IAsyncDisposable> TakeAwayAsync(string store, Testcontainers.PostgreSql.PostgreSqlContainer? postgres)
+    {
+        if (postgres is not null)
+        {
+            await postgres.StopAsync(Ct);
+            return new Restore(async () => await postgres.StartAsync(Ct));
+        }
+
+        var holder = new SqliteConnection($"Data Source={Path.Combine(data.FullName, "server", "server.db")};Pooling=False");
+        await holder.OpenAsync(Ct);
+        await using (var begin = holder.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE";
+            await begin.ExecuteNonQueryAsync(Ct);
+        }
+
+        return new Restore(async () =>
+        {
+            await using (var rollback = holder.CreateCommand())
+            {
+                rollback.CommandText = "ROLLBACK";
+                await rollback.ExecuteNonQueryAsync(Ct);
+            }
+
+            await holder.DisposeAsync();
+        });
+    }
+
+    private sealed class Restore(Func<Task> restore) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await restore();
+    }
+
+    /// <summary>The API may answer 500 for a moment after the store came back (a pooled connection to the stopped server).</summary>
+    private static async Task<string> GetAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path, Ct);
+        return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync(Ct) : "{\"finishedAt\":null}";
+    }
+
+    [GeneratedRegex("""^imagepipe_loop_rounds_total\{loop="(?<loop>[^"]+)"\} (?<rounds>\d+)$""", RegexOptions.Multiline)]
+    private static partial Regex LoopRounds();
+
+    private static Dictionary<string, long> Rounds(string metrics) =>
+        LoopRounds().Matches(metrics).ToDictionary(m => m.Groups["loop"].Value, m => long.Parse(m.Groups["rounds"].Value, CultureInfo.InvariantCulture));
+
+    private static int Lines(string output) => output.Count(c => c == '\n');
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => data.Delete(recursive: true);
+}

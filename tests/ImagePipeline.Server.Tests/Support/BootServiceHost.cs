@@ -1,0 +1,55 @@
+using System.Net;
+using ImagePipeline.BootService.Hosting;
+using ImagePipeline.BootService.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ImagePipeline.Server.Tests.Support;
+
+/// <summary>
+/// The real boot service (HTTP only: scripts, agent API, operator API) on a fixed loopback port,
+/// serving the server's artifact store; it can be stopped and started again on the same port and
+/// inventory, as a site's boot service that goes away and comes back.
+/// </summary>
+internal sealed class BootServiceHost(int port, string data, string artifacts) : IAsyncDisposable
+{
+    public const string AdminToken = "bootsvc-admin-token";
+
+    private WebApplication? app;
+
+    public Uri Url => new($"http://127.0.0.1:{port}/");
+
+    public static async Task<BootServiceHost> StartAsync(int port, string data, string artifacts)
+    {
+        var host = new BootServiceHost(port, data, artifacts);
+        await host.StartAsync();
+        return host;
+    }
+
+    public async Task StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.Services.AddBootService(new BootServiceOptions
+        {
+            Mode = BootMode.HttpOnly, ServerAddress = IPAddress.Loopback, HttpPort = port, AdminToken = AdminToken,
+            DataDirectory = data, ArtifactsDirectory = artifacts,
+        });
+        app = builder.Build();
+        app.MapBootService();
+        await app.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async Task StopAsync()
+    {
+        if (app is null)
+            return;
+        await app.StopAsync(TestContext.Current.CancellationToken);
+        await app.DisposeAsync();
+        app = null;
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}

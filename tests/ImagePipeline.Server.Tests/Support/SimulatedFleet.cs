@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ImagePipeline.Agent.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace ImagePipeline.Server.Tests.Support;
+
+/// <summary>
+/// Machines without VMs, for what the rollout controller does rather than what a disk does: one
+/// Redfish service (GET a system, PATCH its boot override, POST ComputerSystem.Reset) in front of
+/// simulated machines that, on a reset, netboot from the real boot service and speak its real
+/// agent API as the deploy agent and then the in-image report agent would: boot script, register,
+/// result, reboot, health. A step the boot service does not answer is tried again every second,
+/// as a PXE ROM and the agent do.
+/// </summary>
+internal sealed partial class SimulatedFleet : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly Uri bootService;
+    private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly CancellationTokenSource stopping = new();
+    private readonly ConcurrentDictionary<string, Task> boots = new(StringComparer.Ordinal);
+
+    private SimulatedFleet(WebApplication app, Uri bootService, IReadOnlyDictionary<string, string> macs)
+    {
+        this.app = app;
+        this.bootService = bootService;
+        Macs = macs;
+    }
+
+    /// <summary>Machine name → MAC.</summary>
+    public IReadOnlyDictionary<string, string> Macs { get; }
+
+    public Uri RedfishUrl => new(app.Urls.First());
+
+    /// <summary>Resets each machine took, by name.</summary>
+    public ConcurrentDictionary<string, int> Resets { get; } = new(StringComparer.Ordinal);
+
+    public static string SystemPath(string name) => $"/redfish/v1/Systems/{name}";
+
+    public static async Task<SimulatedFleet> StartAsync(Uri bootService, params string[] names)
+    {
+        var macs = names.Select((n, i) => (n, $"52:54:00:5e:00:{i + 1:x2}")).ToDictionary(x => x.n, x => x.Item2, StringComparer.Ordinal);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var fleet = new SimulatedFleet(app, bootService, macs);
+        app.MapGet("/redfish/v1/Systems/{id}", (string id) => macs.ContainsKey(id)
+            ? Results.Json(new JsonObject
+            {
+                ["@odata.id"] = SystemPath(id), ["Id"] = id, ["PowerState"] = "On",
+                ["Boot"] = new JsonObject { ["BootSourceOverrideTarget"] = "Pxe", ["BootSourceOverrideEnabled"] = "Once" },
+                ["Actions"] = new JsonObject { ["#ComputerSystem.Reset"] = new JsonObject { ["target"] = $"{SystemPath(id)}/Actions/ComputerSystem.Reset" } },
+            })
+            : Results.NotFound());
+        app.MapPatch("/redfish/v1/Systems/{id}", (string id) => macs.ContainsKey(id) ? Results.NoContent() : Results.NotFound());
+        app.MapPost("/redfish/v1/Systems/{id}/Actions/ComputerSystem.Reset", (string id) =>
+        {
+            if (!macs.TryGetValue(id, out var mac))
+                return Results.NotFound();
+            fleet.Resets.AddOrUpdate(id, 1, (_, n) => n + 1);
+            fleet.boots[id] = Task.Run(() => fleet.NetbootAsync(mac, fleet.stopping.Token));
+            return Results.NoContent();
+        });
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return fleet;
+    }
+
+    [GeneratedRegex(@"imagepipeline\.token=(\S+)")]
+    private static partial Regex TokenOnCommandLine();
+
+    /// <summary>The power-on: the boot script; if it boots the deploy environment, the agent's deploy; then the disk's boot and its health report.</summary>
+    private async Task NetbootAsync(string mac, CancellationToken cancellationToken)
+    {
+        var script = await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
+        if (TokenOnCommandLine().Match(script) is not { Success: true } token)
+            return;
+        using var agent = new HttpClient { BaseAddress = bootService, Timeout = TimeSpan.FromSeconds(5) };
+        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Groups[1].Value);
+        var registration = await UntilAnsweredAsync(async () =>
+        {
+            using var response = await agent.PostAsJsonAsync(AgentRoutes.Register, new RegisterRequest { AgentVersion = "1", Facts = Facts(mac) }, ProtocolJson.Default.RegisterRequest, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            return (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.RegisterResponse, cancellationToken))!;
+        }, cancellationToken);
+        if (registration.Assignment is not { } assignment)
+            return;
+        await UntilAnsweredAsync(async () =>
+        {
+            using var response = await agent.PostAsJsonAsync(AgentRoutes.Result, new DeployResult { ImageId = assignment.ImageId, Succeeded = true, TargetDisk = "/dev/vda", Seconds = 1 },
+                ProtocolJson.Default.DeployResult, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            return 0;
+        }, cancellationToken);
+        // The reboot: the boot service now hands the machine to its disk, whose report agent says how it is.
+        await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
+        await UntilAnsweredAsync(async () =>
+        {
+            using var response = await agent.PostAsJsonAsync(AgentRoutes.Health, new HealthReport { ImageId = assignment.ImageId, Kernel = "6.1.0-simulated", BootSeconds = 3, FailedUnits = [], Checks = [] },
+                ProtocolJson.Default.HealthReport, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            return 0;
+        }, cancellationToken);
+    }
+
+    private static HardwareFacts Facts(string mac) => new()
+    {
+        Firmware = "bios", Cpu = new CpuFacts("simulated", 2), MemoryBytes = 2L << 30,
+        Disks = [new DiskFacts { Name = "vda", SizeBytes = 8L << 30 }], Nics = [new NicFacts { Name = "eth0", Mac = mac }], Dmi = new DmiFacts("QEMU", "simulated", null),
+    };
+
+    private static async Task<T> UntilAnsweredAsync<T>(Func<Task<T>> step, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await step();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(1000, cancellationToken);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        try
+        {
+            await Task.WhenAll(boots.Values);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await app.StopAsync();
+        await app.DisposeAsync();
+        http.Dispose();
+        stopping.Dispose();
+    }
+}
