@@ -19,12 +19,20 @@ public static partial class RecipeParser
     private static readonly string[] DiskFields = ["size", "root", "esp", "grow"];
     private static readonly string[] ValidateFields = ["profiles", "smoke", "checks", "retries", "ready", "timeout"];
 
+    /// <summary>The largest recipe read (a recipe is a page of YAML; its big files are <c>source:</c> files beside it).</summary>
+    public const int MaxBytes = 256 * 1024;
+
+    /// <summary>The deepest nesting of mappings and sequences a recipe may have (its own schema needs five).</summary>
+    public const int MaxDepth = 32;
+
     /// <summary>Parses and lints <paramref name="path"/>; throws <see cref="RecipeLintException"/> with every problem found.</summary>
     public static Recipe Load(string path)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
             throw new RecipeLintException([new RecipeError(path, 1, 1, $"recipe file not found; check the path ({fullPath})")]);
+        if (new FileInfo(fullPath).Length > MaxBytes)
+            throw new RecipeLintException([new RecipeError(fullPath, 1, 1, $"the recipe is {new FileInfo(fullPath).Length} bytes; at most {MaxBytes} are read: move large content into files: entries with source:")]);
         var bytes = File.ReadAllBytes(fullPath);
         return Parse(System.Text.Encoding.UTF8.GetString(bytes), fullPath, Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }
@@ -34,9 +42,12 @@ public static partial class RecipeParser
     {
         sourceDigest ??= Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(yaml)));
         var context = new Context(sourcePath);
+        if (yaml.Length > MaxBytes)
+            throw new RecipeLintException([new RecipeError(sourcePath, 1, 1, $"the recipe is {yaml.Length} characters; at most {MaxBytes} are read: move large content into files: entries with source:")]);
         var stream = new YamlStream();
         try
         {
+            CheckDepth(yaml, sourcePath);
             using var reader = new StringReader(yaml);
             stream.Load(reader);
         }
@@ -57,6 +68,28 @@ public static partial class RecipeParser
         if (context.Errors.Count > 0)
             throw new RecipeLintException(context.Errors);
         return recipe!;
+    }
+
+    /// <summary>
+    /// The nesting, counted on the parser's events before any tree is built (building one
+    /// recurses: ten thousand '[' would end the process with a stack overflow, not a lint error).
+    /// </summary>
+    private static void CheckDepth(string yaml, string sourcePath)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(yaml));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when ++depth > MaxDepth:
+                    throw new RecipeLintException([new RecipeError(sourcePath, (int)parser.Current.Start.Line, (int)parser.Current.Start.Column,
+                        $"nested deeper than {MaxDepth} mappings and lists; a recipe needs a handful")]);
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     private static Recipe? ReadRecipe(YamlMappingNode root, Context context, string sourceDigest)

@@ -24,6 +24,14 @@ public sealed record ServerOptions
     /// <summary>The boot service whose machines rollouts deploy (its operator API), and its admin token for setting desired images.</summary>
     public Uri? BootServiceUrl { get; init; }
     public string? BootServiceToken { get; init; }
+    /// <summary>
+    /// How long a run's heartbeat may be missing before another server hands the run to a new job
+    /// (<c>--heartbeat-stale</c>; default 30 s); a working job beats six times in that window.
+    /// </summary>
+    public TimeSpan HeartbeatStale { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan HeartbeatInterval => HeartbeatStale / 6;
+    /// <summary>How long a clone or fetch of a recipe source may take before it is killed and its job fails (<c>--git-timeout</c>).</summary>
+    public TimeSpan GitTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
     public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
     /// <summary>The health-reporting agent built into images; null leaves it out.</summary>

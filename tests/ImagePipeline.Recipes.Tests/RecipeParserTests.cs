@@ -85,6 +85,18 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Fact]
+    public void A_recipe_too_large_or_nested_too_deep_is_refused_before_it_is_parsed_into_a_tree()
+    {
+        var large = LintErrors("name: web\nbase: busybox\ncmdline: \"" + new string('x', RecipeParser.MaxBytes) + "\"\n");
+        var deep = LintErrors("name: web\nbase: busybox\npackages: " + new string('[', 100_000) + new string(']', 100_000) + "\n");
+
+        large.ShouldHaveSingleItem().Message.ShouldContain($"at most {RecipeParser.MaxBytes} are read");
+        var nested = deep.ShouldHaveSingleItem();
+        nested.Message.ShouldContain($"nested deeper than {RecipeParser.MaxDepth}");
+        nested.Line.ShouldBe(3);
+    }
+
+    [Fact]
     public void A_wrong_type_names_what_was_expected()
     {
         var errors = LintErrors("name: web\nbase: busybox\npackages: nginx\ndisk: 2GiB\n");

@@ -23,6 +23,23 @@ public static partial class DeployCommand
 
     public static async Task<int> RunAsync(bool stayUp, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await DeployAsync(stayUp, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Whatever went wrong (the boot service gone for good, a timeout, a key that cannot be read),
+            // the machine never stops at a root shell on its console without a word: it says why and
+            // reboots, and the boot service decides what it netboots next.
+            Say($"failed: {e.GetType().Name}: {e.Message}; rebooting in 30 s");
+            await Task.Delay(TimeSpan.FromSeconds(30), CancellationToken.None);
+            return Finish(stayUp, powerOff: false, exitCode: 1);
+        }
+    }
+
+    private static async Task<int> DeployAsync(bool stayUp, CancellationToken cancellationToken)
+    {
         var cmdline = KernelCommandLine.Parse(await File.ReadAllTextAsync("/proc/cmdline", cancellationToken));
         // No overall timeout (an image takes what it takes), but a connect that hangs is given up:
         // the download then backs off and asks again.
@@ -72,8 +89,9 @@ public static partial class DeployCommand
             Say("reported; rebooting into the new image");
             return Finish(stayUp, powerOff: false);
         }
-        catch (Exception e) when (e is DeployRefusedException or IOException or InvalidDataException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // Refused (signature, hash, disk), or failed (I/O, a timeout, the key): reported with the reason, then a reboot.
             Say($"refused: {e.Message}");
             await RetryAsync(async () =>
             {

@@ -26,6 +26,10 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
     public async Task<WriteResult> WriteAsync(WriteRequest request, IBlockDevice target, Action<WriteProgress>? progress, CancellationToken cancellationToken)
     {
         Check(request, target);
+        // The signature covers the SHA-256 the boot service announced: checked before a byte is fetched or
+        // written, so an image this environment must not write leaves the whole disk as it was. The stream
+        // must then hash to exactly that digest.
+        CheckSignature(request);
         var watch = Stopwatch.StartNew();
         await using var download = new ResumingStream(transport, request.Url, options.Resume, clock, options.Link);
         await using var decoded = request.Encoding == "zstd" ? new DecompressionStream(download, leaveOpen: true) : (Stream)download;
@@ -70,7 +74,6 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
             var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
             if (digest != request.Sha256)
                 throw new DeployRefusedException($"SHA-256 of the written image is {digest}, expected {request.Sha256}: the stream is corrupt or is another image");
-            CheckSignature(request);
 
             // Only now does the disk become bootable: all else is durable first, then the head.
             target.Flush();
@@ -116,7 +119,17 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
             throw new DeployRefusedException("the image is signed but this deploy environment has no trusted key to check it; rebuild it with --trust-key");
         }
 
-        if (!ImageSignature.Verify(request.Sha256, request.Signature, options.TrustedPublicKeyPem))
+        bool verified;
+        try
+        {
+            verified = ImageSignature.Verify(request.Sha256, request.Signature, options.TrustedPublicKeyPem);
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            throw new DeployRefusedException($"this deploy environment's trusted key cannot be read ({e.Message}); rebuild it with --trust-key and the server's public key");
+        }
+
+        if (!verified)
             throw new DeployRefusedException("the image's signature does not verify with the trusted key");
     }
 

@@ -6,4 +6,7 @@ public interface ILeaseStore
     Task<IReadOnlyList<Lease>> LoadLeasesAsync(CancellationToken cancellationToken);
 
     Task SaveLeaseAsync(Lease lease, CancellationToken cancellationToken);
+
+    /// <summary>The lease of <paramref name="mac"/> (canonical form), expired or not, or null when it never had one.</summary>
+    Task<Lease?> FindLeaseAsync(string mac, CancellationToken cancellationToken);
 }

@@ -39,7 +39,7 @@ public static class BootServiceExtensions
         services.AddSingleton<BootFilePlanner>();
         services.AddSingleton(new BootFiles([options.FilesDirectory, options.IpxeDirectory]));
         services.AddSingleton<IImageCatalog>(new ArtifactStoreCatalog(options.ArtifactsDirectory));
-        services.AddSingleton(new BootScriptPolicy(options.Discovery, ExtraKernelArguments: options.ExtraKernelArguments));
+        services.AddSingleton(new BootScriptPolicy(options.Discovery, ExtraKernelArguments: options.ExtraKernelArguments, LeasesAddresses: options.Mode == BootMode.Full));
         services.AddSingleton<BootScriptPlanner>();
         services.AddSingleton<DeployProgressBoard>();
         services.AddSingleton<BootNetworkService>();

@@ -12,8 +12,9 @@ namespace ImagePipeline.BootService.Http;
 
 /// <summary>
 /// The agent's API (paths in <see cref="AgentRoutes"/>). Every call is authenticated by the
-/// machine's token (<c>Authorization: Bearer</c>), issued with its deploy script; the token names
-/// the machine, so an agent can only speak for itself.
+/// machine's token (<c>Authorization: Bearer</c>), issued with its deploy script and bound to the
+/// address that fetched it; the token names the machine, so an agent can only speak for itself,
+/// and only from that machine. Its free text (a failure reason) never reaches a script unescaped.
 /// </summary>
 public static class AgentApi
 {
@@ -113,12 +114,13 @@ public static class AgentApi
         return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons));
     }
 
+    /// <summary>The machine whose token the call carries, when it comes from the address the token was issued to.</summary>
     private static async Task<Machine?> AuthenticateAsync(HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)
     {
         var header = http.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
         if (!header.StartsWith(scheme, StringComparison.Ordinal) || header.Length <= scheme.Length)
             return null;
-        return await inventory.AuthenticateAsync(header[scheme.Length..].Trim(), cancellationToken);
+        return await inventory.AuthenticateAsync(header[scheme.Length..].Trim(), BootScriptApi.RemoteAddress(http), cancellationToken);
     }
 }

@@ -22,10 +22,14 @@ public static class BootScriptApi
     {
         if (!MacAddress.TryNormalize(mac, out var canonical))
             return TypedResults.BadRequest($"'{mac}' is not a MAC address; the script URL is /boot/52:54:00:12:34:56.ipxe");
-        var script = await planner.ScriptForAsync(canonical, cancellationToken);
-        // The script is fetched by the machine itself: its address is the request's source.
-        if (http.Connection.RemoteIpAddress is { } address)
-            await inventory.RecordAddressAsync(canonical, address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, firmware is "bios" or "uefi" ? firmware : null, cancellationToken);
+        var requester = RemoteAddress(http);
+        var script = await planner.ScriptForAsync(canonical, requester, cancellationToken);
+        if (firmware is "bios" or "uefi")
+            await inventory.RecordAddressAsync(canonical, null, firmware, cancellationToken);
         return TypedResults.Text(script, "text/plain; charset=us-ascii");
     }
+
+    /// <summary>The request's source address, IPv4 as IPv4 (Kestrel may report it IPv4-mapped).</summary>
+    public static System.Net.IPAddress? RemoteAddress(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } address ? address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address : null;
 }

@@ -1,6 +1,7 @@
 using ImagePipeline.BootService.Hosting;
 using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Network;
+using ImagePipeline.BootService.Scripts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,14 +11,14 @@ namespace ImagePipeline.BootService.Http;
 
 /// <summary>
 /// Operators' view of the boot service under <c>/api/v1</c>: machines, their history and
-/// progress, the protocol counters; and setting a machine's desired image, which needs the admin
-/// token (<c>Authorization: Bearer</c>).
+/// progress, the protocol counters; and setting a machine's desired image. All of it needs the
+/// admin token (<see cref="AdminToken"/>).
 /// </summary>
 public static class InventoryApi
 {
     public static IEndpointRouteBuilder MapInventoryApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1");
+        var api = app.MapGroup("/api/v1").RequireAdminToken();
         api.MapGet("/machines", (IMachineInventory inventory, CancellationToken ct) => inventory.ListAsync(ct));
         api.MapGet("/machines/{mac}", GetMachineAsync);
         api.MapGet("/machines/{mac}/events", GetEventsAsync);
@@ -44,15 +45,15 @@ public static class InventoryApi
         return TypedResults.Ok(await inventory.EventsAsync(canonical, cancellationToken));
     }
 
-    private static async Task<Results<Ok<Machine>, UnauthorizedHttpResult, NotFound<string>, BadRequest<string>>> SetDesiredImageAsync(string mac,
-        DesiredImageRequest request, HttpContext http, BootServiceOptions options, IMachineInventory inventory, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Machine>, NotFound<string>, BadRequest<string>>> SetDesiredImageAsync(string mac,
+        DesiredImageRequest request, IMachineInventory inventory, CancellationToken cancellationToken)
     {
-        if (options.AdminToken is null || http.Request.Headers.Authorization.ToString() != $"Bearer {options.AdminToken}")
-            return TypedResults.Unauthorized();
         if (!MacAddress.TryNormalize(mac, out var canonical))
             return TypedResults.BadRequest($"'{mac}' is not a MAC address");
         if (string.IsNullOrWhiteSpace(request.ImageId))
             return TypedResults.BadRequest("imageId is required: the image's id (the SHA-256 of its raw disk)");
+        if (request.ImageId.Length != 64 || !request.ImageId.All(char.IsAsciiHexDigitLower))
+            return TypedResults.BadRequest($"imageId '{IpxeScripts.Printable(request.ImageId)}' is not an image id: 64 lower-case hex digits, the SHA-256 of the raw disk");
         var machine = await inventory.GetByMacAsync(canonical, cancellationToken) ?? await inventory.DiscoverAsync(canonical, cancellationToken);
         return TypedResults.Ok(await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken));
     }

@@ -19,11 +19,11 @@ public interface IMachineInventory : IMachineLookup
 
     Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken);
 
-    /// <summary>Issues a fresh agent token for the machine (the previous one stops working) and returns it.</summary>
-    Task<string> IssueTokenAsync(string mac, CancellationToken cancellationToken);
+    /// <summary>Issues a fresh agent token for the machine (the previous one stops working), usable only from <paramref name="boundTo"/> when given, and returns it.</summary>
+    Task<string> IssueTokenAsync(string mac, IPAddress? boundTo, CancellationToken cancellationToken);
 
-    /// <summary>The machine a token belongs to, or null.</summary>
-    Task<Machine?> AuthenticateAsync(string token, CancellationToken cancellationToken);
+    /// <summary>The machine a token belongs to, when the call comes from the address it was issued to; else null.</summary>
+    Task<Machine?> AuthenticateAsync(string token, IPAddress? from, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken);
 

@@ -4,9 +4,23 @@ using ImagePipeline.BootService.Dhcp;
 
 namespace ImagePipeline.BootService.Scripts;
 
-/// <summary>The iPXE scripts a machine can get. iPXE 1.0.0+git-20190125 (Debian's) is the oldest reader they must suit.</summary>
+/// <summary>
+/// The iPXE scripts a machine can get. iPXE 1.0.0+git-20190125 (Debian's) is the oldest reader
+/// they must suit. Every text that comes from elsewhere (an agent's failure reason, an image id,
+/// a MAC) goes in through <see cref="Printable"/>: a newline would end the echo and start a
+/// command, a <c>${...}</c> would be expanded.
+/// </summary>
 public static class IpxeScripts
 {
+    private const int MaxText = 300;
+
+    /// <summary>The text as one harmless echo argument: letters, digits and plain punctuation; anything else becomes '?'; at most 300 characters.</summary>
+    public static string Printable(string text)
+    {
+        var chars = text.Take(MaxText).Select(c => char.IsAsciiLetterOrDigit(c) || " .,:;/()_+=@%'-".Contains(c, StringComparison.Ordinal) ? c : '?').ToArray();
+        return new string(chars) + (text.Length > MaxText ? "..." : "");
+    }
+
     /// <summary>Deploy environment files, relative to the boot file root.</summary>
     public const string DeployKernel = "deploy/vmlinuz";
     public const string DeployInitrd = "deploy/initrd.img";
@@ -28,7 +42,7 @@ public static class IpxeScripts
             arguments.Append(' ').Append(extraKernelArguments.Trim());
         return $"""
             #!ipxe
-            echo ImagePipeline: {purpose}
+            echo ImagePipeline: {Printable(purpose)}
             kernel {endpoints.FileUrl(DeployKernel)} {arguments}
             initrd {endpoints.FileUrl(DeployInitrd)}
             boot
@@ -43,7 +57,7 @@ public static class IpxeScripts
     /// </summary>
     public static string LocalDisk(string reason) => $$"""
         #!ipxe
-        echo ImagePipeline: {{reason}}
+        echo ImagePipeline: {{Printable(reason)}}
         iseq ${platform} efi && goto efi ||
         sanboot --no-describe --drive 0x80 || goto fallback
         :efi
@@ -57,10 +71,13 @@ public static class IpxeScripts
     /// <summary>Stops a machine that must not deploy again by itself (too many failed attempts): it waits, then reboots.</summary>
     public static string Hold(string reason) => $"""
         #!ipxe
-        echo ImagePipeline: {reason}
+        echo ImagePipeline: {Printable(reason)}
         echo ImagePipeline: holding; fix the cause and set the desired image again
         sleep 300
         reboot
 
         """;
+
+    /// <summary>For a requester that is not the machine: no token, no deploy; the script only says why (a real machine that got it boots its disk).</summary>
+    public static string Refused(string reason) => LocalDisk($"refused: {reason}");
 }

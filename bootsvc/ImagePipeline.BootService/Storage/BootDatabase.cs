@@ -9,7 +9,7 @@ namespace ImagePipeline.BootService.Storage;
 /// </summary>
 public sealed class BootDatabase : IAsyncDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private readonly SqliteConnection connection;
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -50,6 +50,7 @@ public sealed class BootDatabase : IAsyncDisposable
                     deploy_attempts INTEGER NOT NULL DEFAULT 0,
                     last_error TEXT,
                     token_hash TEXT UNIQUE,
+                    token_address TEXT,
                     created_at TEXT NOT NULL,
                     updated_at TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS machines_address ON machines (address);
@@ -76,6 +77,12 @@ public sealed class BootDatabase : IAsyncDisposable
             if (version is null or DBNull)
             {
                 command.CommandText = $"INSERT INTO schema_version VALUES ({SchemaVersion})";
+                await command.ExecuteNonQueryAsync(ct);
+            }
+            else if (version is 1L)
+            {
+                // 2: an agent token works only from the address it was issued to.
+                command.CommandText = "ALTER TABLE machines ADD COLUMN token_address TEXT; UPDATE schema_version SET version = 2";
                 await command.ExecuteNonQueryAsync(ct);
             }
 

@@ -15,13 +15,23 @@ public sealed class SqliteLeaseStore(BootDatabase database) : ILeaseStore
             await using var reader = await command.ExecuteReaderAsync(ct);
             var leases = new List<Lease>();
             while (await reader.ReadAsync(ct))
-            {
-                leases.Add(new Lease(reader.GetString(0), IPAddress.Parse(reader.GetString(1)),
-                    DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture), reader.IsDBNull(3) ? null : reader.GetString(3)));
-            }
+                leases.Add(Read(reader));
 
             return leases;
         }, cancellationToken);
+
+    public Task<Lease?> FindLeaseAsync(string mac, CancellationToken cancellationToken) =>
+        database.ExecuteAsync<Lease?>(async (c, ct) =>
+        {
+            await using var command = c.CreateCommand();
+            command.CommandText = "SELECT mac, address, expires_at, host_name FROM leases WHERE mac = $mac";
+            command.Parameters.AddWithValue("$mac", mac);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? Read(reader) : null;
+        }, cancellationToken);
+
+    private static Lease Read(Microsoft.Data.Sqlite.SqliteDataReader reader) =>
+        new(reader.GetString(0), IPAddress.Parse(reader.GetString(1)), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture), reader.IsDBNull(3) ? null : reader.GetString(3));
 
     public Task SaveLeaseAsync(Lease lease, CancellationToken cancellationToken) =>
         database.ExecuteAsync(async (c, ct) =>

@@ -104,23 +104,28 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             return 0;
         }, cancellationToken);
 
-    public Task<string> IssueTokenAsync(string mac, CancellationToken cancellationToken)
+    public Task<string> IssueTokenAsync(string mac, IPAddress? boundTo, CancellationToken cancellationToken)
     {
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         return database.ExecuteAsync(async (c, ct) =>
         {
             await using var command = c.CreateCommand();
-            command.CommandText = "UPDATE machines SET token_hash = $hash WHERE mac = $mac";
+            command.CommandText = "UPDATE machines SET token_hash = $hash, token_address = $address WHERE mac = $mac";
             command.Parameters.AddWithValue("$mac", Canonical(mac));
             command.Parameters.AddWithValue("$hash", Hash(token));
+            command.Parameters.AddWithValue("$address", (object?)boundTo?.ToString() ?? DBNull.Value);
             if (await command.ExecuteNonQueryAsync(ct) != 1)
                 throw new KeyNotFoundException($"no machine with MAC {mac}");
             return token;
         }, cancellationToken);
     }
 
-    public Task<Machine?> AuthenticateAsync(string token, CancellationToken cancellationToken) =>
-        database.ExecuteAsync((c, ct) => QueryOneAsync(c, "token_hash = $key", Hash(token), ct), cancellationToken);
+    public Task<Machine?> AuthenticateAsync(string token, IPAddress? from, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(async (c, ct) =>
+        {
+            // The hash is the lookup key (a token is 256 random bits: nothing to learn from timing); the address must match where it is bound.
+            return await QueryOneAsync(c, "token_hash = $key AND (token_address IS NULL OR token_address = $from)", Hash(token), ct, ("$from", from?.ToString() ?? ""));
+        }, cancellationToken);
 
     public Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken) =>
         database.ExecuteAsync<IReadOnlyList<MachineEvent>>(async (c, ct) =>
@@ -193,11 +198,13 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task<Machine?> QueryOneAsync(SqliteConnection c, string where, string key, CancellationToken ct)
+    private static async Task<Machine?> QueryOneAsync(SqliteConnection c, string where, string key, CancellationToken ct, params (string Name, string Value)[] more)
     {
         await using var command = c.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM machines WHERE {where} LIMIT 1";
         command.Parameters.AddWithValue("$key", key);
+        foreach (var (name, value) in more)
+            command.Parameters.AddWithValue(name, value);
         var machines = await ReadMachinesAsync(command, ct);
         return machines.Count == 0 ? null : machines[0];
     }

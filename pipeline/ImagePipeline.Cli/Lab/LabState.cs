@@ -32,13 +32,19 @@ public sealed record LabState
         return File.Exists(path) ? JsonSerializer.Deserialize<LabState>(File.ReadAllText(path), Json) : null;
     }
 
-    /// <summary>Written to a temporary file, made private, then renamed: readers never see half a file.</summary>
+    /// <summary>Written to a private temporary file, then renamed: readers never see half a file.</summary>
     public void Save(string labDirectory)
     {
         var path = PathIn(labDirectory);
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Json));
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Delete(temporary);
+        // It holds the BMC password and the boot service's admin token: private from its first byte.
+        using (var file = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        using (var writer = new StreamWriter(file))
+            writer.Write(JsonSerializer.Serialize(this, Json));
         File.Move(temporary, path, overwrite: true);
     }
 

@@ -347,7 +347,7 @@ public static class LabVerb
         IReadOnlyList<FleetMachine> known;
         try
         {
-            known = await new BootServiceApi(http, new Uri(state.BootServiceUrl), null).ListAsync(cancellationToken);
+            known = await new BootServiceApi(http, new Uri(state.BootServiceUrl), state.AdminToken).ListAsync(cancellationToken);
         }
         catch (HttpRequestException)
         {

@@ -21,10 +21,15 @@ public static class ServerVerb
         var channels = new Option<string?>("--channels") { Description = "the channels after candidate, with the approvals each needs (default staging:1,production:1)" };
         var signingKey = new Option<string?>("--signing-key") { Description = "PEM ECDSA P-256 private key that signs approved images (default DATA/server/signing-key.pem, made on first start)" };
         var emergencyHours = new Option<double>("--emergency-approval-hours") { Description = "how long an emergency promotion's approval stays valid for starting rollouts", DefaultValueFactory = _ => 24 };
+        var heartbeatStale = new Option<double>("--heartbeat-stale")
+        {
+            Description = "seconds a run's heartbeat may be missing before another server hands the run to a new job (a working job beats six times in that window)", DefaultValueFactory = _ => 30,
+        };
+        var gitTimeout = new Option<double>("--git-timeout") { Description = "seconds a clone or fetch of a recipe source may take before it is killed and its job fails", DefaultValueFactory = _ => 300 };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword, bootService, bootServiceToken, channels, signingKey, emergencyHours,
+            urls, database, data, adminPassword, bootService, bootServiceToken, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,8 +47,22 @@ public static class ServerVerb
                 return ExitCodes.InvalidInput;
             }
 
+            if (parse.GetValue(heartbeatStale) is var stale and (< 3 or > 3600))
+            {
+                Console.Error.WriteLine($"server: --heartbeat-stale {stale} is out of range: give 3 to 3600 seconds (default 30)");
+                return ExitCodes.InvalidInput;
+            }
+
+            if (parse.GetValue(gitTimeout) is var git and (< 1 or > 86400))
+            {
+                Console.Error.WriteLine($"server: --git-timeout {git} is out of range: give 1 to 86400 seconds (default 300)");
+                return ExitCodes.InvalidInput;
+            }
+
             var options = new ServerOptions
             {
+                HeartbeatStale = TimeSpan.FromSeconds(parse.GetValue(heartbeatStale)),
+                GitTimeout = TimeSpan.FromSeconds(parse.GetValue(gitTimeout)),
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
                 Database = parse.GetValue(database),
                 ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),

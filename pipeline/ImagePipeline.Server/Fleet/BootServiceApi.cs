@@ -14,8 +14,24 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
 
     public async Task<IReadOnlyList<FleetMachine>> ListAsync(CancellationToken cancellationToken)
     {
-        var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUrl, "api/v1/machines"), cancellationToken)) as JsonArray ?? [];
+        var list = JsonNode.Parse(await GetStringAsync("api/v1/machines", "listing machines", cancellationToken)) as JsonArray ?? [];
         return [.. list.OfType<JsonObject>().Select(Read)];
+    }
+
+    /// <summary>Every call carries the admin token: the boot service's operator API, reads included, is not anonymous.</summary>
+    private HttpRequestMessage Request(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, new Uri(baseUrl, path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+        return request;
+    }
+
+    private async Task<string> GetStringAsync(string path, string what, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, path);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureAsync(response, what, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
     public async Task<FleetMachine?> GetAsync(string mac, CancellationToken cancellationToken) =>
@@ -32,7 +48,8 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
     /// <summary>GET /api/v1/machines/MAC: the machine and its deploy progress, or null when the boot service does not know it (yet).</summary>
     private async Task<JsonNode?> ViewAsync(string mac, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(new Uri(baseUrl, $"api/v1/machines/{mac}"), cancellationToken);
+        using var request = Request(HttpMethod.Get, $"api/v1/machines/{mac}");
+        using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
             return null;
         await EnsureAsync(response, $"GET machine {mac}", cancellationToken);
@@ -41,18 +58,15 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
 
     public async Task<IReadOnlyList<FleetEvent>> EventsAsync(string mac, CancellationToken cancellationToken)
     {
-        var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUrl, $"api/v1/machines/{mac}/events"), cancellationToken)) as JsonArray ?? [];
+        var list = JsonNode.Parse(await GetStringAsync($"api/v1/machines/{mac}/events", $"the events of {mac}", cancellationToken)) as JsonArray ?? [];
         return [.. list.OfType<JsonObject>().Select(e => new FleetEvent(
             DateTimeOffset.Parse(e["at"]!.GetValue<string>(), CultureInfo.InvariantCulture), e["kind"]!.GetValue<string>(), e["detail"]?.GetValue<string>() ?? ""))];
     }
 
     public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(baseUrl, $"api/v1/machines/{mac}/desired-image"))
-        {
-            Content = new StringContent(new JsonObject { ["imageId"] = imageId }.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+        using var request = Request(HttpMethod.Put, $"api/v1/machines/{mac}/desired-image");
+        request.Content = new StringContent(new JsonObject { ["imageId"] = imageId }.ToJsonString(), Encoding.UTF8, "application/json");
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureAsync(response, $"setting the desired image of {mac}", cancellationToken);
     }

@@ -29,7 +29,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
         // At least once: a run that ended, that was handed to a newer job, that is built already,
         // or that a live worker is still building (a second delivery of this job) is left alone.
-        if (run.Finished || run.Generation != generation || run.State == RunState.Validating || RunHeartbeat.IsFresh(run, Now))
+        if (run.Finished || run.Generation != generation || run.State == RunState.Validating || RunHeartbeat.IsFresh(run, Now, options))
             return;
         run.Attempts++;
         run.Worker = options.WorkerName;
@@ -37,7 +37,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         run.StartedAt ??= Now;
         run.HeartbeatAt = Now;
         await db.SaveChangesAsync(cancellationToken);
-        var heartbeat = RunHeartbeat.Start(databases, runId, clock);
+        var heartbeat = RunHeartbeat.Start(databases, runId, clock, options);
         var recipeEntry = run.Recipe!;
         logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue}, on {run.Worker})");
         if (run.Emergency)
@@ -49,12 +49,12 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
             GitMirror mirror;
             if (run.Commit == RunScheduler.BranchHead)
             {
-                mirror = await GitMirror.SyncAsync(source.Url, MirrorPath(source), cancellationToken);
+                mirror = await GitMirror.SyncAsync(source.Url, MirrorPath(source), options.GitTimeout, cancellationToken);
                 run.Commit = await mirror.ResolveAsync(source.Branch, cancellationToken);
             }
             else
             {
-                mirror = await GitMirror.WithCommitAsync(source.Url, MirrorPath(source), run.Commit, cancellationToken);
+                mirror = await GitMirror.WithCommitAsync(source.Url, MirrorPath(source), run.Commit, options.GitTimeout, cancellationToken);
             }
             logs.Append(runId, $"source {source.Name} at {run.Commit}: {recipeEntry.Path}");
             var recipe = await LoadRecipeAsync(mirror, run.Commit, recipeEntry.Path, work, cancellationToken);
@@ -89,6 +89,12 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
             // The same input fails the same way: recorded, not retried.
             await FinishAsync(db, run, RunState.Failed, e.Message, $"failed: {e.Message}", CancellationToken.None);
         }
+        catch (Exception e) when (IsUnexpected(e, cancellationToken))
+        {
+            // Not the store, not a shutdown: a full disk, a tool that cannot run. It would fail the same way on any
+            // worker, so the run ends here instead of being handed from job to job.
+            await FinishAsync(db, run, RunState.Failed, $"{e.GetType().Name}: {e.Message}", $"failed unexpectedly: {e.GetType().Name}: {e.Message}", CancellationToken.None);
+        }
         finally
         {
             await heartbeat.DisposeAsync();
@@ -101,13 +107,13 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
-        if (run.State != RunState.Validating || run.Generation != generation || RunHeartbeat.IsFresh(run, Now))
+        if (run.State != RunState.Validating || run.Generation != generation || RunHeartbeat.IsFresh(run, Now, options))
             return;
         run.Attempts++;
         run.Worker = options.WorkerName;
         run.HeartbeatAt = Now;
         await db.SaveChangesAsync(cancellationToken);
-        await using var heartbeat = RunHeartbeat.Start(databases, runId, clock);
+        await using var heartbeat = RunHeartbeat.Start(databases, runId, clock, options);
         var directory = new ArtifactPublisher(options.DataDirectory, null).Find(run.ImageId!);
         if (directory is null)
         {
@@ -118,7 +124,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         var work = WorkDirectory(runId);
         try
         {
-            var mirror = await GitMirror.WithCommitAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, cancellationToken);
+            var mirror = await GitMirror.WithCommitAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, options.GitTimeout, cancellationToken);
             var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
             var plan = ValidationPlan.FromSection(recipe.Validate?.Node, smoke: run.Emergency);
             logs.Append(runId, $"validating{(run.Emergency ? " (EMERGENCY: the smoke profiles)" : "")} on {string.Join(", ", plan.Profiles.Select(p => p.Name))} (attempt {run.Attempts}, on {run.Worker})");
@@ -148,6 +154,10 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         {
             await FinishAsync(db, run, RunState.Failed, e.Message, $"validation could not run: {e.Message}", CancellationToken.None);
         }
+        catch (Exception e) when (IsUnexpected(e, cancellationToken))
+        {
+            await FinishAsync(db, run, RunState.Failed, $"{e.GetType().Name}: {e.Message}", $"validation failed unexpectedly: {e.GetType().Name}: {e.Message}", CancellationToken.None);
+        }
         finally
         {
             DeleteQuietly(work);
@@ -164,7 +174,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var source = await db.Sources.Include(s => s.Recipes).SingleAsync(s => s.Id == sourceId, cancellationToken);
-        var mirror = await GitMirror.SyncAsync(source.Url, MirrorPath(source), cancellationToken);
+        var mirror = await GitMirror.SyncAsync(source.Url, MirrorPath(source), options.GitTimeout, cancellationToken);
         var head = commit is not null && await mirror.HasCommitAsync(commit, cancellationToken) ? commit : await mirror.ResolveAsync(source.Branch, cancellationToken);
         var tree = Path.Combine(options.ServerDirectory, "work", $"sync-{sourceId}-{Guid.NewGuid():n}");
         IReadOnlyList<DiscoveredRecipe> discovered;
@@ -266,6 +276,23 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     }
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>
+    /// An error no retry can mend: neither the store (a DbException anywhere in the chain: away for a
+    /// while, Hangfire and the reclaimer try again) nor this server's shutdown (the run is resumed elsewhere).
+    /// </summary>
+    internal static bool IsUnexpected(Exception error, CancellationToken cancellationToken)
+    {
+        if (ImagePipeline.Loops.BackgroundLoop.IsShutdown(error, cancellationToken))
+            return false;
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException or DbUpdateException)
+                return false;
+        }
+
+        return true;
+    }
 
     private string WorkDirectory(long runId) => Path.Combine(options.ServerDirectory, "work", $"run-{runId.ToString(CultureInfo.InvariantCulture)}");
 

@@ -5,41 +5,41 @@ using Microsoft.EntityFrameworkCore;
 namespace ImagePipeline.Server.Jobs;
 
 /// <summary>
-/// While a job works on a run it writes the run's heartbeat every <see cref="Interval"/>. A run
-/// in building or validating whose heartbeat is older than <see cref="Stale"/> has lost its
+/// While a job works on a run it writes the run's heartbeat every <see cref="ServerOptions.HeartbeatInterval"/>. A run
+/// in building or validating whose heartbeat is older than <see cref="ServerOptions.HeartbeatStale"/> has lost its
 /// worker (the server was killed) and is handed to a new job; a job that finds a fresh heartbeat
 /// on its run is a second delivery of work that is still going on, and leaves it alone. A failed
-/// beat (the store away) is retried within <see cref="Interval"/>, logged once however long it
-/// lasts; the reclaimer gives heartbeats a full <see cref="Stale"/> after such an outage.
+/// beat (the store away) is retried within an interval, logged once however long it lasts; the
+/// reclaimer gives heartbeats a full stale window after such an outage.
 /// </summary>
 public sealed class RunHeartbeat : IAsyncDisposable
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan Stale = TimeSpan.FromSeconds(30);
-
     private readonly IDbContextFactory<PipelineDb> databases;
     private readonly long runId;
     private readonly TimeProvider clock;
+    private readonly TimeSpan interval;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
     private bool disposed;
 
-    private RunHeartbeat(IDbContextFactory<PipelineDb> databases, long runId, TimeProvider clock)
+    private RunHeartbeat(IDbContextFactory<PipelineDb> databases, long runId, TimeProvider clock, TimeSpan interval)
     {
         this.databases = databases;
         this.runId = runId;
         this.clock = clock;
+        this.interval = interval;
         loop = BeatAsync();
     }
 
-    public static RunHeartbeat Start(IDbContextFactory<PipelineDb> databases, long runId, TimeProvider clock) => new(databases, runId, clock);
+    public static RunHeartbeat Start(IDbContextFactory<PipelineDb> databases, long runId, TimeProvider clock, ServerOptions options) =>
+        new(databases, runId, clock, options.HeartbeatInterval);
 
-    public static bool IsFresh(PipelineRun run, DateTime now) => run.HeartbeatAt is { } beat && now - beat < Stale;
+    public static bool IsFresh(PipelineRun run, DateTime now, ServerOptions options) => run.HeartbeatAt is { } beat && now - beat < options.HeartbeatStale;
 
     private Task BeatAsync()
     {
-        var pacer = new RetryPacer($"server: run {runId}'s heartbeat", Console.Error.WriteLine, clock, ServerLoops.FirstRetry, Interval);
-        return BackgroundLoop.RunAsync(pacer, Interval, async ct =>
+        var pacer = new RetryPacer($"server: run {runId}'s heartbeat", Console.Error.WriteLine, clock, TimeSpan.FromTicks(Math.Min(ServerLoops.FirstRetry.Ticks, interval.Ticks)), interval);
+        return BackgroundLoop.RunAsync(pacer, interval, async ct =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);
             var now = clock.GetUtcNow().UtcDateTime;

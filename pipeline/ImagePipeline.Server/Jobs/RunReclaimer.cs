@@ -9,13 +9,13 @@ namespace ImagePipeline.Server.Jobs;
 /// storage's idea of who holds what. The builder and the validation runner clean up what a dead
 /// process left (staging directories, overlay mounts, QEMU processes and VM directories).
 /// </summary>
-public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunScheduler scheduler, RunLogs logs, TimeProvider clock)
+public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunScheduler scheduler, RunLogs logs, ServerOptions options, TimeProvider clock)
 {
     private DateTime heartbeatsCountFrom = DateTime.MinValue;
 
     /// <summary>
     /// The store was away until now: every worker's heartbeat failed with it, so a heartbeat counts
-    /// as stale only once it has been older than <see cref="RunHeartbeat.Stale"/> since this moment
+    /// as stale only once it has been older than <see cref="ServerOptions.HeartbeatStale"/> since this moment
     /// (a live run is never handed to a second job because the database was down).
     /// </summary>
     public void StoreCameBack() => heartbeatsCountFrom = clock.GetUtcNow().UtcDateTime;
@@ -27,6 +27,9 @@ public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunSch
     /// </summary>
     private static readonly TimeSpan ClaimTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>A run is handed to a new job at most this many times; then it fails with the reason.</summary>
+    public const int MaxHandovers = 3;
+
     public async Task<int> ReclaimAsync(CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
@@ -35,8 +38,24 @@ public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunSch
         var working = await db.Runs.Where(r => r.State == RunState.Building || r.State == RunState.Validating).ToListAsync(cancellationToken);
         var reclaimed = 0;
         // A null heartbeat is a run between jobs (queued for validation): its job is in the queue.
-        foreach (var run in working.Where(r => r.HeartbeatAt is not null && !RunHeartbeat.IsFresh(r, now) && now - heartbeatsCountFrom >= RunHeartbeat.Stale))
+        foreach (var run in working.Where(r => r.HeartbeatAt is not null && !RunHeartbeat.IsFresh(r, now, options) && now - heartbeatsCountFrom >= options.HeartbeatStale))
         {
+            if (run.Generation >= MaxHandovers)
+            {
+                // Its work keeps taking its worker down (or the job dies without a word): a new job would too.
+                var reason = $"its worker stopped {run.Generation + 1} times, the last time at {run.HeartbeatAt:HH:mm:ss}: not handed to another job; see the run's log";
+                var ended = await db.Runs.Where(r => r.Id == run.Id && r.Generation == run.Generation && r.HeartbeatAt == run.HeartbeatAt)
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.State, RunState.Failed).SetProperty(r => r.Error, reason).SetProperty(r => r.FinishedAt, now)
+                        .SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken);
+                if (ended == 1)
+                {
+                    logs.Append(run.Id, $"failed: {reason}");
+                    logs.Append(run.Id, $"run {run.Id}: failed");
+                }
+
+                continue;
+            }
+
             // A new generation, claimed only if nobody (another server's reclaimer) did it first and
             // the heartbeat did not move since it was read (a worker that was only held up by the
             // store beat in between): the dead worker's job, should it ever be delivered again, then does nothing.

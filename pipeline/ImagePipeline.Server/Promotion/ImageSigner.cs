@@ -22,6 +22,9 @@ public sealed class ImageSigner : IDisposable
         key = ECDsa.Create();
         if (!File.Exists(path))
             Create(path);
+        // A private key anyone else on the host can read signs for them too.
+        if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            throw new ArgumentException($"--signing-key {path}: readable by group or others ({Convert.ToString((int)File.GetUnixFileMode(path), 8)}); make it private: chmod 600 {path}");
         try
         {
             key.ImportFromPem(File.ReadAllText(path));
@@ -59,8 +62,13 @@ public sealed class ImageSigner : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, fresh.ExportPkcs8PrivateKeyPem() + "\n");
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Private from its first byte: created 0600, never written first and narrowed after.
+        using (var file = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        using (var writer = new StreamWriter(file))
+            writer.Write(fresh.ExportPkcs8PrivateKeyPem() + "\n");
         try
         {
             // Another server on the same data directory may have made one first: keep theirs.

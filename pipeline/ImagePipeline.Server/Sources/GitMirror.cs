@@ -15,22 +15,27 @@ public sealed class GitMirror
 
     public string Directory { get; }
 
-    /// <summary>Creates the mirror, or brings it up to date with the source's branches.</summary>
-    public static async Task<GitMirror> SyncAsync(string url, string directory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the mirror, or brings it up to date with the source's branches. A clone or fetch that
+    /// takes longer than <paramref name="timeout"/> is killed and fails the job (a remote that hangs
+    /// must not hold a worker, and the mirror's lock, forever); waiting for another process's
+    /// fetch of the same mirror gives up after twice that.
+    /// </summary>
+    public static async Task<GitMirror> SyncAsync(string url, string directory, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var writer = await MirrorLock.AcquireAsync(directory, cancellationToken);
+        using var writer = await MirrorLock.AcquireAsync(directory, timeout * 2, cancellationToken);
         if (!System.IO.Directory.Exists(Path.Combine(directory, "refs")))
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(directory)!);
             var temporary = directory + ".cloning";
             if (System.IO.Directory.Exists(temporary))
                 System.IO.Directory.Delete(temporary, recursive: true);
-            await GitAsync(null, ["clone", "--mirror", "--quiet", url, temporary], $"cloning {url}", cancellationToken);
+            await GitAsync(null, ["clone", "--mirror", "--quiet", url, temporary], $"cloning {url}", cancellationToken, timeout);
             System.IO.Directory.Move(temporary, directory);
         }
         else
         {
-            await GitAsync(directory, ["fetch", "--prune", "--quiet", "origin"], $"fetching {url}", cancellationToken);
+            await GitAsync(directory, ["fetch", "--prune", "--quiet", "origin"], $"fetching {url}", cancellationToken, timeout);
         }
 
         return new GitMirror(directory);
@@ -41,7 +46,7 @@ public sealed class GitMirror
     /// commit was fetched by the sync that created the run), fetched otherwise. Commits never
     /// change, so a second fetch for the same one is work done twice.
     /// </summary>
-    public static async Task<GitMirror> WithCommitAsync(string url, string directory, string commit, CancellationToken cancellationToken)
+    public static async Task<GitMirror> WithCommitAsync(string url, string directory, string commit, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (System.IO.Directory.Exists(Path.Combine(directory, "refs")))
         {
@@ -50,7 +55,7 @@ public sealed class GitMirror
                 return existing;
         }
 
-        return await SyncAsync(url, directory, cancellationToken);
+        return await SyncAsync(url, directory, timeout, cancellationToken);
     }
 
     /// <summary>The commit a branch points at.</summary>
@@ -87,11 +92,23 @@ public sealed class GitMirror
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static async Task<string> GitAsync(string? directory, string[] arguments, string what, CancellationToken cancellationToken)
+    private static async Task<string> GitAsync(string? directory, string[] arguments, string what, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         string[] all = directory is null ? arguments : ["-C", directory, .. arguments];
-        var result = await Cli.Wrap("git").WithArguments(all).WithEnvironmentVariables(e => e.Set("GIT_TERMINAL_PROMPT", "0"))
-            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout is { } most)
+            limit.CancelAfter(most);
+        BufferedCommandResult result;
+        try
+        {
+            result = await Cli.Wrap("git").WithArguments(all).WithEnvironmentVariables(e => e.Set("GIT_TERMINAL_PROMPT", "0"))
+                .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new GitException($"git: {what} did not finish within {timeout!.Value.TotalSeconds:0} s (killed): is the remote reachable and answering? (--git-timeout)");
+        }
+
         return result.ExitCode == 0
             ? result.StandardOutput
             : throw new GitException($"git: {what} failed (exit {result.ExitCode}): {result.StandardError.Trim()}");

@@ -13,19 +13,25 @@ internal sealed class MirrorLock : IDisposable
 
     private MirrorLock(FileStream file) => this.file = file;
 
-    public static async Task<MirrorLock> AcquireAsync(string mirrorDirectory, CancellationToken cancellationToken)
+    /// <param name="patience">how long to wait for another holder; then the job fails instead of waiting forever</param>
+    public static async Task<MirrorLock> AcquireAsync(string mirrorDirectory, TimeSpan patience, CancellationToken cancellationToken)
     {
         var path = mirrorDirectory + ".lock";
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             try
             {
                 return new MirrorLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
-            catch (IOException)
+            catch (IOException) when (waited.Elapsed < patience)
             {
                 await Task.Delay(Retry, cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new GitException($"git: the mirror {mirrorDirectory} has been locked by another fetch for {waited.Elapsed.TotalSeconds:0} s; giving up ({e.Message})");
             }
         }
     }

@@ -18,7 +18,17 @@ public static partial class RecipeDiscovery
             if (!file.EndsWith(".yaml", StringComparison.Ordinal) && !file.EndsWith(".yml", StringComparison.Ordinal))
                 continue;
             var path = Path.GetRelativePath(tree, file).Replace('\\', '/');
-            if (path.StartsWith(".git/", StringComparison.Ordinal) || !BaseKey().IsMatch(File.ReadAllText(file)))
+            if (path.StartsWith(".git/", StringComparison.Ordinal))
+                continue;
+            if (new FileInfo(file).Length > RecipeParser.MaxBytes)
+            {
+                // Not read whole to learn whether it is a recipe: its first lines tell.
+                if (StartsLikeARecipe(file))
+                    found.Add(new DiscoveredRecipe(path, null, $"{path}: larger than {RecipeParser.MaxBytes} bytes: not read"));
+                continue;
+            }
+
+            if (!BaseKey().IsMatch(File.ReadAllText(file)))
                 continue;
             try
             {
@@ -31,6 +41,14 @@ public static partial class RecipeDiscovery
         }
 
         return found;
+    }
+
+    private static bool StartsLikeARecipe(string file)
+    {
+        using var reader = new StreamReader(file);
+        var head = new char[4096];
+        var read = reader.ReadBlock(head, 0, head.Length);
+        return BaseKey().IsMatch(new string(head, 0, read));
     }
 
     /// <summary>

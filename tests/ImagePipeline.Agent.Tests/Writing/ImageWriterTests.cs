@@ -222,6 +222,26 @@ public sealed class ImageWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_forged_signature_or_an_unreadable_trusted_key_is_refused_before_a_byte_is_fetched_or_written()
+    {
+        await using var server = await FaultyImageServer.StartAsync(Image.Zstd, new Faults());
+        using var trusted = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var disk = new FakeBlockDevice(Image.Raw.Length);
+        using var http = new HttpClient();
+        var writer = new ImageWriter(new HttpImageTransport(http), Fast with { AllowUnsigned = false, TrustedPublicKeyPem = trusted.ExportSubjectPublicKeyInfoPem() }, TimeProvider.System);
+        var broken = new ImageWriter(new HttpImageTransport(http), Fast with { AllowUnsigned = false, TrustedPublicKeyPem = "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n" }, TimeProvider.System);
+
+        var forged = await Should.ThrowAsync<DeployRefusedException>(() => writer.WriteAsync(Request(server, signature: ImageSignature.Sign(Image.Sha256, other)), disk, null, Ct));
+        var unreadable = await Should.ThrowAsync<DeployRefusedException>(() => broken.WriteAsync(Request(server, signature: ImageSignature.Sign(Image.Sha256, trusted)), disk, null, Ct));
+
+        forged.Message.ShouldContain("does not verify");
+        unreadable.Message.ShouldContain("trusted key cannot be read");
+        disk.Writes.ShouldBeEmpty("nothing of the disk was overwritten");
+        server.Requests.ShouldBe(0, "nothing was even downloaded");
+    }
+
+    [Fact]
     public async Task A_target_too_small_is_refused_before_anything_is_written()
     {
         await using var server = await FaultyImageServer.StartAsync(Image.Zstd, new Faults());

@@ -54,16 +54,16 @@ public sealed class SqliteMachineInventoryTests
         await store.Inventory.DiscoverAsync("52:54:00:aa:00:03", Ct);
         await store.Inventory.DiscoverAsync("52:54:00:aa:00:04", Ct);
 
-        var first = await store.Inventory.IssueTokenAsync("52:54:00:aa:00:03", Ct);
-        var other = await store.Inventory.IssueTokenAsync("52:54:00:aa:00:04", Ct);
-        var firstMachine = await store.Inventory.AuthenticateAsync(first, Ct);
-        var second = await store.Inventory.IssueTokenAsync("52:54:00:aa:00:03", Ct);
+        var first = await store.Inventory.IssueTokenAsync("52:54:00:aa:00:03", null, Ct);
+        var other = await store.Inventory.IssueTokenAsync("52:54:00:aa:00:04", null, Ct);
+        var firstMachine = await store.Inventory.AuthenticateAsync(first, null, Ct);
+        var second = await store.Inventory.IssueTokenAsync("52:54:00:aa:00:03", null, Ct);
 
         firstMachine!.Mac.ShouldBe("52:54:00:aa:00:03");
-        (await store.Inventory.AuthenticateAsync(other, Ct))!.Mac.ShouldBe("52:54:00:aa:00:04");
-        (await store.Inventory.AuthenticateAsync(first, Ct)).ShouldBeNull();
-        (await store.Inventory.AuthenticateAsync(second, Ct))!.Mac.ShouldBe("52:54:00:aa:00:03");
-        (await store.Inventory.AuthenticateAsync("not-a-token", Ct)).ShouldBeNull();
+        (await store.Inventory.AuthenticateAsync(other, null, Ct))!.Mac.ShouldBe("52:54:00:aa:00:04");
+        (await store.Inventory.AuthenticateAsync(first, null, Ct)).ShouldBeNull();
+        (await store.Inventory.AuthenticateAsync(second, null, Ct))!.Mac.ShouldBe("52:54:00:aa:00:03");
+        (await store.Inventory.AuthenticateAsync("not-a-token", null, Ct)).ShouldBeNull();
     }
 
     [Fact]

@@ -34,9 +34,19 @@ internal sealed class BootServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <param name="arguments">extra bootsvc arguments (mode, discovery)</param>
+    /// <summary>The operator API's token when a test gives none (<c>--admin-token</c>): without one the API is closed.</summary>
+    public const string DefaultAdminToken = "bootsvc-test-admin";
+
+    /// <summary>The token this instance was started with.</summary>
+    public string AdminToken { get; private init; } = DefaultAdminToken;
+
+    /// <param name="arguments">extra bootsvc arguments (mode, discovery, admin token)</param>
     public static async Task<BootServiceProcess> StartAsync(VirtualNetwork network, DeployEnvironmentFixture deploy, string? data, params string[] arguments)
     {
+        var at = Array.IndexOf(arguments, "--admin-token");
+        var token = at >= 0 ? arguments[at + 1] : DefaultAdminToken;
+        if (at < 0)
+            arguments = [.. arguments, "--admin-token", DefaultAdminToken];
         data ??= System.IO.Directory.CreateTempSubdirectory("imagepipe-bootsvc-data-").FullName;
         var files = Path.Combine(data, "bootsvc", "files", "deploy");
         System.IO.Directory.CreateDirectory(files);
@@ -44,13 +54,13 @@ internal sealed class BootServiceProcess : IAsyncDisposable
             File.Copy(file, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
         var instance = await BootServiceInstance.StartAsync(network, CliLauncher.ForAssembly(Path.Combine(AppContext.BaseDirectory, "imagepipe.dll")),
             ["--data", data, .. arguments], Path.Combine(data, $"bootsvc-{Guid.NewGuid():n}.log"), TestContext.Current.CancellationToken);
-        return new BootServiceProcess(network, data, instance);
+        return new BootServiceProcess(network, data, instance) { AdminToken = token };
     }
 
-    /// <summary>GET a path of the service's HTTP API from inside the namespace.</summary>
+    /// <summary>GET a path of the service's HTTP API from inside the namespace, with the admin token.</summary>
     public async Task<string> GetAsync(string path)
     {
-        var result = await Network.Command("curl", "-sS", "--max-time", "10", $"http://127.0.0.1:8080{path}").ExecuteBufferedAsync();
+        var result = await Network.Command("curl", "-sS", "--max-time", "10", "-H", $"Authorization: Bearer {AdminToken}", $"http://127.0.0.1:8080{path}").ExecuteBufferedAsync();
         return result.ExitCode == 0 ? result.StandardOutput : throw new HarnessException($"curl {path}: {result.StandardError}");
     }
 

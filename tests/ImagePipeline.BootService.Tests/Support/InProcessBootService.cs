@@ -25,14 +25,15 @@ internal sealed class InProcessBootService : IAsyncDisposable
     public IServiceProvider Services => app!.Services;
     public byte[] Kernel { get; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000);
 
-    public static async Task<InProcessBootService> StartAsync(bool discovery = true)
+    /// <param name="adminToken">the operator API's token (null: started without one)</param>
+    public static async Task<InProcessBootService> StartAsync(bool discovery = true, string? adminToken = AdminToken)
     {
         var service = new InProcessBootService();
-        await service.RunAsync(discovery);
+        await service.RunAsync(discovery, adminToken);
         return service;
     }
 
-    private async Task RunAsync(bool discovery)
+    private async Task RunAsync(bool discovery, string? adminToken)
     {
         Directory.CreateDirectory(Path.Combine(FilesDirectory, "deploy"));
         await File.WriteAllBytesAsync(Path.Combine(FilesDirectory, "deploy", "vmlinuz"), Kernel);
@@ -51,7 +52,7 @@ internal sealed class InProcessBootService : IAsyncDisposable
             ServerAddress = IPAddress.Loopback,
             HttpPort = port,
             Discovery = discovery,
-            AdminToken = AdminToken,
+            AdminToken = adminToken,
             DataDirectory = Path.Combine(data.FullName, "bootsvc"),
             ArtifactsDirectory = ArtifactsDirectory,
         });

@@ -9,6 +9,8 @@ internal sealed class MemoryLeaseStore : ILeaseStore
 
     public Task<IReadOnlyList<Lease>> LoadLeasesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<Lease>>([.. Saved]);
 
+    public Task<Lease?> FindLeaseAsync(string mac, CancellationToken cancellationToken) => Task.FromResult(Saved.FirstOrDefault(l => l.Mac == mac));
+
     public Task SaveLeaseAsync(Lease lease, CancellationToken cancellationToken)
     {
         Saved.RemoveAll(l => l.Mac == lease.Mac);

@@ -30,6 +30,15 @@ public sealed class PromotionApiTests
         return id;
     }
 
+    /// <summary>A candidate promoted one channel up by <paramref name="requester"/> and approved by <paramref name="approver"/>: signed, so rollouts take it.</summary>
+    internal static async Task<string> SignedAsync(TestServer server, HttpClient requester, HttpClient approver)
+    {
+        var image = await CandidateAsync(server);
+        var asked = await JsonAsync(await requester.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { comment = "staging" }, Ct));
+        (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "ok" }, Ct)).EnsureSuccessStatusCode();
+        return image;
+    }
+
     private static async Task<JsonNode> JsonAsync(HttpResponseMessage response) => JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
 
     [Fact]

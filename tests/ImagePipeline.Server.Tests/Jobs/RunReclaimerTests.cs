@@ -56,4 +56,36 @@ public sealed class RunReclaimerTests
         ended.Error.ShouldNotBeNull().ShouldContain("no longer in the artifact store");
         ended.Worker.ShouldBe(server.Services.GetRequiredService<ServerOptions>().WorkerName);
     }
+
+    [Fact]
+    public async Task A_run_whose_worker_keeps_dying_is_failed_with_the_reason_instead_of_handed_out_forever()
+    {
+        using var repository = await RecipeRepository.CreateAsync();
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAsync("recipes", repository.Path, secret: null);
+        var databases = server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>();
+        long runId;
+        await using (var db = await databases.CreateDbContextAsync(Ct))
+        {
+            // Handed to a new job three times already, and its worker stopped again.
+            var recipe = await db.Recipes.SingleAsync(Ct);
+            var run = new PipelineRun
+            {
+                RecipeId = recipe.Id, Trigger = "manual", Commit = "HEAD", Queue = Queues.Default, State = RunState.Building, Attempts = 4,
+                Generation = RunReclaimer.MaxHandovers, CreatedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow.AddMinutes(-1),
+            };
+            db.Runs.Add(run);
+            await db.SaveChangesAsync(Ct);
+            runId = run.Id;
+        }
+
+        await ActivatorUtilities.CreateInstance<RunReclaimer>(server.Services).ReclaimAsync(Ct);
+        await using var check = await databases.CreateDbContextAsync(Ct);
+        var ended = await check.Runs.SingleAsync(r => r.Id == runId, Ct);
+
+        ended.State.ShouldBe(RunState.Failed);
+        ended.Generation.ShouldBe(RunReclaimer.MaxHandovers, "not handed out again");
+        ended.Error.ShouldNotBeNull().ShouldContain("its worker stopped 4 times");
+        ended.FinishedAt.ShouldNotBeNull();
+    }
 }

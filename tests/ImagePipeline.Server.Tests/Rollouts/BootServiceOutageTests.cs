@@ -32,17 +32,8 @@ public sealed class BootServiceOutageTests : IDisposable
         await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2", "web-3");
         using var operatorClient = await server.ClientAsync(Roles.Operator);
         using var approver = await server.ClientAsync(Roles.Approver);
-        foreach (var (name, mac) in fleet.Macs)
-        {
-            (await operatorClient.PostAsJsonAsync("/api/v1/machines", new
-            {
-                name, mac, variant = "bios-virtio", site = "fra1", rack = "r1", bmcUrl = fleet.RedfishUrl.ToString(), bmcSystem = SimulatedFleet.SystemPath(name),
-            }, Ct)).EnsureSuccessStatusCode();
-        }
-
-        var image = await PromotionApiTests.CandidateAsync(server);
-        var asked = JsonNode.Parse(await (await operatorClient.PostAsJsonAsync($"/api/v1/images/{image}/promotions", new { comment = "staging" }, Ct)).Content.ReadAsStringAsync(Ct))!;
-        (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "ok" }, Ct)).EnsureSuccessStatusCode();
+        await fleet.RegisterAsync(operatorClient, "fra1");
+        var image = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
         var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
         {
             imageId = image, selector = new { site = "fra1" }, plan = new { steps = "1+2", bakeSeconds = 0, waveTimeoutSeconds = 300 },

@@ -33,10 +33,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server on <paramref name="data"/>: its embedded store, or the PostgreSQL of <paramref name="database"/> (a connection string).</summary>
-    public static async Task<ServerProcess> StartAsync(string data, int? port = null, string? database = null)
+    /// <param name="extra">more arguments of <c>imagepipe server</c></param>
+    public static async Task<ServerProcess> StartAsync(string data, int? port = null, string? database = null, params string[] extra)
     {
         var server = new ServerProcess(data, port ?? FreePort());
-        string[] store = database is null ? [] : ["--database", database];
+        string[] store = database is null ? extra : ["--database", database, .. extra];
         server.process = CliWrap.Cli.Wrap("dotnet")
             .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "server", "--urls", server.Url.ToString().TrimEnd('/'), "--data", data, .. store])
             .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_PASSWORD", TestServer.AdminPassword))

@@ -43,7 +43,22 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     /// <summary>Resets each machine took, by name.</summary>
     public ConcurrentDictionary<string, int> Resets { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Machines whose new image comes up with a failed unit (their health report says so).</summary>
+    public ConcurrentDictionary<string, bool> Unhealthy { get; } = new(StringComparer.Ordinal);
+
     public static string SystemPath(string name) => $"/redfish/v1/Systems/{name}";
+
+    /// <summary>Every machine registered with the pipeline server (POST /api/v1/machines) at <paramref name="site"/>, rack r1, behind this Redfish service.</summary>
+    public async Task RegisterAsync(HttpClient operatorClient, string site)
+    {
+        foreach (var (name, mac) in Macs)
+        {
+            (await operatorClient.PostAsJsonAsync("/api/v1/machines", new
+            {
+                name, mac, variant = "bios-virtio", site, rack = "r1", bmcUrl = RedfishUrl.ToString(), bmcSystem = SystemPath(name),
+            }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        }
+    }
 
     public static async Task<SimulatedFleet> StartAsync(Uri bootService, params string[] names)
     {
@@ -67,7 +82,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
             if (!macs.TryGetValue(id, out var mac))
                 return Results.NotFound();
             fleet.Resets.AddOrUpdate(id, 1, (_, n) => n + 1);
-            fleet.boots[id] = Task.Run(() => fleet.NetbootAsync(mac, fleet.stopping.Token));
+            fleet.boots[id] = Task.Run(() => fleet.NetbootAsync(mac, fleet.Unhealthy.ContainsKey(id), fleet.stopping.Token));
             return Results.NoContent();
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
@@ -78,7 +93,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     private static partial Regex TokenOnCommandLine();
 
     /// <summary>The power-on: the boot script; if it boots the deploy environment, the agent's deploy; then the disk's boot and its health report.</summary>
-    private async Task NetbootAsync(string mac, CancellationToken cancellationToken)
+    private async Task NetbootAsync(string mac, bool unhealthy, CancellationToken cancellationToken)
     {
         var script = await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
         if (TokenOnCommandLine().Match(script) is not { Success: true } token)
@@ -104,7 +119,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
         await UntilAnsweredAsync(async () =>
         {
-            using var response = await agent.PostAsJsonAsync(AgentRoutes.Health, new HealthReport { ImageId = assignment.ImageId, Kernel = "6.1.0-simulated", BootSeconds = 3, FailedUnits = [], Checks = [] },
+            using var response = await agent.PostAsJsonAsync(AgentRoutes.Health, new HealthReport { ImageId = assignment.ImageId, Kernel = "6.1.0-simulated", BootSeconds = 3, FailedUnits = unhealthy ? ["app.service"] : [], Checks = [] },
                 ProtocolJson.Default.HealthReport, cancellationToken);
             response.EnsureSuccessStatusCode();
             return 0;

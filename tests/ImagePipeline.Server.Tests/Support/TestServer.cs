@@ -14,10 +14,11 @@ internal sealed class TestServer : IAsyncDisposable
     private readonly PipelineServerFactory app;
     private readonly DirectoryInfo data;
 
-    private TestServer(PipelineServerFactory app, DirectoryInfo data, HttpClient http)
+    private TestServer(PipelineServerFactory app, DirectoryInfo data, string dataDirectory, HttpClient http)
     {
         this.app = app;
         this.data = data;
+        DataDirectory = dataDirectory;
         Http = http;
     }
 
@@ -26,7 +27,8 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>Where a browser finds the server (with kestrel: true).</summary>
     public Uri BaseAddress => Http.BaseAddress!;
     public IServiceProvider Services => app.Services;
-    public string DataDirectory => data.FullName;
+    /// <summary>The server's data directory: a fresh one of its own, removed at the end, unless the test's options name another (shared by two servers in turn).</summary>
+    public string DataDirectory { get; }
 
     /// <summary>The stores the same tests run on (theory data).</summary>
     public static TheoryData<string> Stores => new(Sqlite, Postgres);
@@ -40,14 +42,15 @@ internal sealed class TestServer : IAsyncDisposable
         var data = Directory.CreateTempSubdirectory("imagepipe-server-test-");
         var database = store == Postgres ? await PostgresServer.CreateDatabaseAsync() : null;
         var options = new ServerOptions { DataDirectory = data.FullName, Database = database, AdminPassword = AdminPassword };
-        var app = new PipelineServerFactory(configure?.Invoke(options) ?? options);
+        options = configure?.Invoke(options) ?? options;
+        var app = new PipelineServerFactory(options);
         if (kestrel)
         {
             app.UseKestrel(0);
             app.StartServer();
         }
 
-        var server = new TestServer(app, data, app.CreateClient());
+        var server = new TestServer(app, data, options.DataDirectory, app.CreateClient());
         server.Http.Timeout = TimeSpan.FromMinutes(5);
         server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await server.TokenAsync(FirstAdminName, AdminPassword));
         return server;

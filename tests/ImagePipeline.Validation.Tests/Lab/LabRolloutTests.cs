@@ -54,6 +54,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
         {
             await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem(), Ct);
+            File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             publicKey = key.ExportSubjectPublicKeyInfoPem();
         }
 

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using ImagePipeline.Server.Auth;
+using ImagePipeline.Server.Tests.Api;
+using ImagePipeline.Server.Tests.Support;
+
+namespace ImagePipeline.Server.Tests.Rollouts;
+
+/// <summary>The controller against the real boot service and agent API (machines simulated behind a Redfish service).</summary>
+public sealed class RolloutControllerTests : IDisposable
+{
+    private readonly DirectoryInfo bootData = Directory.CreateTempSubdirectory("imagepipe-controller-");
+    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("imagepipe-controller-server-");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_failed_canary_whose_rollback_is_refused_leaves_the_rollout_paused_and_never_reaches_the_next_wave_even_after_a_restart()
+    {
+        var port = FreePort();
+        var bootUrl = new Uri($"http://127.0.0.1:{port}/");
+        await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(data.FullName, "artifacts", "sha256"));
+        await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2");
+        fleet.Unhealthy["web-1"] = true;
+        fleet.Unhealthy["web-2"] = true;
+        long id;
+        await using (var server = await TestServer.StartAsync(configure: o => o with { DataDirectory = data.FullName, BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken }))
+        {
+            using var operatorClient = await server.ClientAsync(Roles.Operator);
+            using var approver = await server.ClientAsync(Roles.Approver);
+            await fleet.RegisterAsync(operatorClient, "fra1");
+            // The recipe's first image: no earlier production image to roll back to.
+            var image = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
+            var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
+            {
+                imageId = image, selector = new { site = "fra1" }, plan = new { steps = "1+1", bakeSeconds = 0, waveTimeoutSeconds = 120, rollbackOnFailure = true },
+            }, Ct);
+            started.EnsureSuccessStatusCode();
+            id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+            await TestServer.WaitAsync("the canary's verdict", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 120);
+        }
+
+        // Another server process on the same store takes over the rollouts.
+        await using var next = await TestServer.StartAsync(configure: o => o with { DataDirectory = data.FullName, BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
+        await Task.Delay(TimeSpan.FromSeconds(5), Ct);
+        var rollout = await next.GetJsonAsync($"/api/v1/rollouts/{id}");
+        var audit = (await next.GetJsonAsync("/api/v1/audit")).AsArray().Select(a => a!["action"]!.GetValue<string>()).ToList();
+
+        rollout["state"]!.GetValue<string>().ShouldBe("paused", rollout.ToJsonString());
+        rollout["wave"]!.GetValue<int>().ShouldBe(0);
+        rollout["reason"]!.GetValue<string>().ShouldContain("the rollback was refused: no previous production image");
+        audit.ShouldContain("rollout-rollback-refused");
+        fleet.Resets.Keys.Count.ShouldBe(1, "the second wave's machine was never power-cycled with the bad image");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        bootData.Delete(recursive: true);
+        data.Delete(recursive: true);
+    }
+}
