@@ -44,10 +44,10 @@ public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunSch
             {
                 // Its work keeps taking its worker down (or the job dies without a word): a new job would too.
                 var reason = $"its worker stopped {run.Generation + 1} times, the last time at {run.HeartbeatAt:HH:mm:ss}: not handed to another job; see the run's log";
-                var ended = await db.Runs.Where(r => r.Id == run.Id && r.Generation == run.Generation && r.HeartbeatAt == run.HeartbeatAt)
+                var ended = await ClaimAsync(db, () => db.Runs.Where(r => r.Id == run.Id && r.Generation == run.Generation && r.HeartbeatAt == run.HeartbeatAt)
                     .ExecuteUpdateAsync(u => u.SetProperty(r => r.State, RunState.Failed).SetProperty(r => r.Error, reason).SetProperty(r => r.FinishedAt, now)
-                        .SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken);
-                if (ended == 1)
+                        .SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken), cancellationToken);
+                if (ended)
                 {
                     logs.Append(run.Id, $"failed: {reason}");
                     logs.Append(run.Id, $"run {run.Id}: failed");
@@ -60,9 +60,9 @@ public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunSch
             // the heartbeat did not move since it was read (a worker that was only held up by the
             // store beat in between): the dead worker's job, should it ever be delivered again, then does nothing.
             var generation = run.Generation + 1;
-            var claimed = await db.Runs.Where(r => r.Id == run.Id && r.Generation == run.Generation && r.HeartbeatAt == run.HeartbeatAt)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Generation, generation).SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken);
-            if (claimed == 0)
+            var claimed = await ClaimAsync(db, () => db.Runs.Where(r => r.Id == run.Id && r.Generation == run.Generation && r.HeartbeatAt == run.HeartbeatAt)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Generation, generation).SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken), cancellationToken);
+            if (!claimed)
                 continue;
             logs.Append(run.Id, $"the worker of this run stopped (last heartbeat {run.HeartbeatAt:HH:mm:ss}): {(run.State == RunState.Building ? "building" : "validating")} again");
             if (run.State == RunState.Building)
@@ -74,4 +74,30 @@ public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunSch
 
         return reclaimed;
     }
+
+    /// <summary>
+    /// A claim is kept only if the store took it at once. A write that had to wait for the store
+    /// (SQLite's write lock held by another process, a congested PostgreSQL) waited behind the
+    /// very heartbeats that would have shown the run alive, and may land first when the lock goes:
+    /// it is rolled back, and heartbeats get their grace as after an outage.
+    /// </summary>
+    private async Task<bool> ClaimAsync(PipelineDb db, Func<Task<int>> update, CancellationToken cancellationToken)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var changed = await update();
+        if (changed == 1 && waited.Elapsed < Congested)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }
+
+        await transaction.RollbackAsync(CancellationToken.None);
+        if (waited.Elapsed >= Congested)
+            StoreCameBack();
+        return false;
+    }
+
+    /// <summary>How long a claim may take before it counts as having waited for the store.</summary>
+    private static readonly TimeSpan Congested = TimeSpan.FromSeconds(1);
 }
