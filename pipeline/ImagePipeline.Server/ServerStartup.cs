@@ -40,7 +40,9 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
     private Task ReclaimLoopAsync(CancellationToken cancellationToken)
     {
         var pacer = loops.Pacer(ServerLoops.Reclaimer, TimeSpan.FromMinutes(1), clock);
-        return BackgroundLoop.RunAsync(pacer, ReclaimInterval, async ct =>
+        // At least three rounds per stale window, so that any outage long enough to make a heartbeat stale meets a round.
+        var interval = TimeSpan.FromTicks(Math.Min(ReclaimInterval.Ticks, options.HeartbeatStale.Ticks / 3));
+        return BackgroundLoop.RunAsync(pacer, interval, async ct =>
         {
             // After an outage of the store nobody could write a heartbeat: none counts as stale until they had the time to.
             if (pacer.ConsecutiveFailures > 0)

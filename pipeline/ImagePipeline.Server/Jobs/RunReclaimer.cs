@@ -34,6 +34,18 @@ public sealed class RunReclaimer(IDbContextFactory<PipelineDb> databases, RunSch
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         db.Database.SetCommandTimeout(ClaimTimeout);
+        // First, can the store take a write at once? One that waits (SQLite's write lock held by another
+        // process) means heartbeats are waiting too, and whatever looks stale now is not: no claim this
+        // round, and every heartbeat gets its grace from the moment the store took the write.
+        var probe = System.Diagnostics.Stopwatch.StartNew();
+        await using (var writable = await db.Database.BeginTransactionAsync(cancellationToken))
+            await writable.CommitAsync(cancellationToken);
+        if (probe.Elapsed >= Congested)
+        {
+            StoreCameBack();
+            return 0;
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
         var working = await db.Runs.Where(r => r.State == RunState.Building || r.State == RunState.Validating).ToListAsync(cancellationToken);
         var reclaimed = 0;

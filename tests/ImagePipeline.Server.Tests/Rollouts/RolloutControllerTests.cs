@@ -39,7 +39,9 @@ public sealed class RolloutControllerTests : IDisposable
             }, Ct);
             started.EnsureSuccessStatusCode();
             id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
-            await TestServer.WaitAsync("the canary's verdict", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 120);
+            // Paused is written with the verdict, before the rollback is tried: wait for the rollback's answer too.
+            await TestServer.WaitAsync("the canary's verdict and the rollback's refusal", async () =>
+                (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["reason"]!.GetValue<string>().Contains("refused", StringComparison.Ordinal), 120);
         }
 
         // Another server process on the same store takes over the rollouts.
