@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ImagePipeline.Server.Tests.Support;
@@ -45,7 +43,7 @@ public sealed partial class StoreOutageTests
 
     private static async Task OutageAsync(string store, string data)
     {
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         await using var postgres = store == TestServer.Postgres ? await PostgresServer.StartDedicatedAsync(port) : null;
         string? database = postgres is null ? null : $"Host=127.0.0.1;Port={port};Database=postgres;Username=postgres;Password=postgres";
         using var repository = await RecipeRepository.CreateAsync(command: "sleep 40");
@@ -140,11 +138,4 @@ public sealed partial class StoreOutageTests
         LoopRounds().Matches(metrics).ToDictionary(m => m.Groups["loop"].Value, m => long.Parse(m.Groups["rounds"].Value, CultureInfo.InvariantCulture));
 
     private static int Lines(string output) => output.Count(c => c == '\n');
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using ImagePipeline.Loops;
 using ImagePipeline.Server.Auth;
@@ -25,7 +23,7 @@ public sealed class BootServiceOutageTests : IDisposable
     [Fact]
     public async Task A_rollout_whose_boot_service_goes_away_after_the_canary_waits_for_it_without_failing_a_machine_and_completes_from_its_wave()
     {
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var bootUrl = new Uri($"http://127.0.0.1:{port}/");
         await using var server = await TestServer.StartAsync(configure: o => o with { BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
         await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(server.DataDirectory, "artifacts", "sha256"));
@@ -64,13 +62,6 @@ public sealed class BootServiceOutageTests : IDisposable
         pacer.ConsecutiveFailures.ShouldBe(0, "it recovered");
         audit.Count(a => a == "rollout-wave-started").ShouldBe(2, "each wave started once");
         fleet.Resets.Values.ShouldAllBe(n => n == 1, "no machine was power-cycled twice");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose() => bootData.Delete(recursive: true);

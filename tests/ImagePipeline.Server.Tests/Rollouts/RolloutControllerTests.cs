@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Api;
@@ -19,7 +17,7 @@ public sealed class RolloutControllerTests : IDisposable
     [Fact]
     public async Task A_failed_canary_whose_rollback_is_refused_leaves_the_rollout_paused_and_never_reaches_the_next_wave_even_after_a_restart()
     {
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var bootUrl = new Uri($"http://127.0.0.1:{port}/");
         await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(data.FullName, "artifacts", "sha256"));
         await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2");
@@ -55,13 +53,6 @@ public sealed class RolloutControllerTests : IDisposable
         rollout["reason"]!.GetValue<string>().ShouldContain("the rollback was refused: no previous production image");
         audit.ShouldContain("rollout-rollback-refused");
         fleet.Resets.Keys.Count.ShouldBe(1, "the second wave's machine was never power-cycled with the bad image");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()
