@@ -7,6 +7,8 @@ packages=(
   # image builder
   mmdebstrap debian-archive-keyring dosfstools mtools squashfs-tools e2fsprogs fdisk zstd
   kmod syslinux syslinux-common systemd-boot-efi qemu-utils
+  # recipe commands run sandboxed (pipeline/ImagePipeline.Builder/Tools/CommandSandbox.cs)
+  bubblewrap
   # validation harness and virtual PXE networks
   qemu-system-x86 ovmf ipxe-qemu iproute2
   # boot service: iPXE binaries it serves; real clients and peers its tests and benchmarks use

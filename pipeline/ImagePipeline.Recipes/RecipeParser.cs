@@ -25,8 +25,12 @@ public static partial class RecipeParser
     /// <summary>The deepest nesting of mappings and sequences a recipe may have (its own schema needs five).</summary>
     public const int MaxDepth = 32;
 
-    /// <summary>Parses and lints <paramref name="path"/>; throws <see cref="RecipeLintException"/> with every problem found.</summary>
-    public static Recipe Load(string path)
+    /// <summary>
+    /// Parses and lints <paramref name="path"/>; throws <see cref="RecipeLintException"/> with every
+    /// problem found. <c>source:</c> files must lie inside <paramref name="repositoryRoot"/>: by
+    /// default the git work tree holding the recipe, or the recipe's own directory outside git.
+    /// </summary>
+    public static Recipe Load(string path, string? repositoryRoot = null)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -34,14 +38,14 @@ public static partial class RecipeParser
         if (new FileInfo(fullPath).Length > MaxBytes)
             throw new RecipeLintException([new RecipeError(fullPath, 1, 1, $"the recipe is {new FileInfo(fullPath).Length} bytes; at most {MaxBytes} are read: move large content into files: entries with source:")]);
         var bytes = File.ReadAllBytes(fullPath);
-        return Parse(System.Text.Encoding.UTF8.GetString(bytes), fullPath, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        return Parse(System.Text.Encoding.UTF8.GetString(bytes), fullPath, Convert.ToHexStringLower(SHA256.HashData(bytes)), repositoryRoot);
     }
 
-    /// <summary>Parses recipe text as if it were the file <paramref name="sourcePath"/> (sources resolve next to it).</summary>
-    public static Recipe Parse(string yaml, string sourcePath, string? sourceDigest = null)
+    /// <summary>Parses recipe text as if it were the file <paramref name="sourcePath"/> (sources resolve next to it, inside <paramref name="repositoryRoot"/>).</summary>
+    public static Recipe Parse(string yaml, string sourcePath, string? sourceDigest = null, string? repositoryRoot = null)
     {
         sourceDigest ??= Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(yaml)));
-        var context = new Context(sourcePath);
+        var context = new Context(sourcePath, Path.GetFullPath(repositoryRoot ?? RepositoryRootOf(sourcePath)));
         if (yaml.Length > MaxBytes)
             throw new RecipeLintException([new RecipeError(sourcePath, 1, 1, $"the recipe is {yaml.Length} characters; at most {MaxBytes} are read: move large content into files: entries with source:")]);
         var stream = new YamlStream();
@@ -194,11 +198,7 @@ public static partial class RecipeParser
 
             string? sourcePath = null;
             if (source is not null)
-            {
-                sourcePath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(context.SourcePath)!, source.Value));
-                if (!File.Exists(sourcePath))
-                    context.Error(source.Node, $"source file '{source.Value}' does not exist (looked for {sourcePath}); paths are relative to the recipe file");
-            }
+                sourcePath = ResolveSource(source, context);
 
             var mode = 0b110_100_100; // 0644
             if (modeText is not null)
@@ -210,10 +210,71 @@ public static partial class RecipeParser
             }
 
             if (path is not null)
-                result.Add(new RecipeFile(path.Value, content?.Value, sourcePath, mode));
+                result.Add(new RecipeFile(path.Value, content?.Value, sourcePath, mode, sourcePath is null ? null : context.RepositoryRoot));
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A source is a path relative to the recipe that stays inside the repository: an absolute
+    /// path, '..' out of it or a symlink out of it would copy the build server's own files (its
+    /// signing key) into an image. The check opens the file as the build will (confined by the
+    /// kernel), so what lints is what is read.
+    /// </summary>
+    private static string? ResolveSource(Positioned source, Context context)
+    {
+        if (source.Value.StartsWith('/'))
+        {
+            context.Error(source.Node, $"source '{source.Value}' is absolute; give a path relative to the recipe file, inside its repository ({context.RepositoryRoot})");
+            return null;
+        }
+
+        var sourcePath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(context.SourcePath))!, source.Value));
+        var relative = Path.GetRelativePath(context.RepositoryRoot, sourcePath);
+        if (relative == ".." || relative.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            context.Error(source.Node, $"source '{source.Value}' leads outside the recipe's repository ({context.RepositoryRoot}); keep source files inside it");
+            return null;
+        }
+
+        if (!File.Exists(sourcePath) && !Directory.Exists(sourcePath) && new FileInfo(sourcePath).LinkTarget is null)
+        {
+            context.Error(source.Node, $"source file '{source.Value}' does not exist (looked for {sourcePath}); paths are relative to the recipe file");
+            return null;
+        }
+
+        try
+        {
+            using var stream = ConfinedFile.OpenRead(context.RepositoryRoot, relative, ConfinedResolve.Beneath);
+            if (stream.Length > RecipeFile.MaxSourceBytes)
+                context.Error(source.Node, $"source file '{source.Value}' is {stream.Length} bytes; at most {RecipeFile.MaxSourceBytes} are copied into an image");
+        }
+        catch (IOException e)
+        {
+            context.Error(source.Node, $"source '{source.Value}' cannot be used: {e.Message}");
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            context.Error(source.Node, $"source '{source.Value}' cannot be read: {e.Message}");
+            return null;
+        }
+
+        return sourcePath;
+    }
+
+    /// <summary>The git work tree holding the recipe (the nearest directory with a .git), or else the recipe's own directory.</summary>
+    private static string RepositoryRootOf(string sourcePath)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(sourcePath))!;
+        for (var current = directory; current is not null; current = Path.GetDirectoryName(current))
+        {
+            if (Directory.Exists(Path.Combine(current, ".git")) || File.Exists(Path.Combine(current, ".git")))
+                return current;
+        }
+
+        return directory;
     }
 
     private static DiskSpec? ReadDisk(Dictionary<string, YamlNode> fields, Context context)
@@ -309,9 +370,11 @@ public static partial class RecipeParser
     private sealed record Positioned(string Value, YamlNode Node);
 
     /// <summary>Collects errors with positions while the recipe is walked.</summary>
-    private sealed class Context(string sourcePath)
+    private sealed class Context(string sourcePath, string repositoryRoot)
     {
         public string SourcePath { get; } = sourcePath;
+        /// <summary>The tree <c>source:</c> files must stay inside.</summary>
+        public string RepositoryRoot { get; } = repositoryRoot;
         public List<RecipeError> Errors { get; } = [];
 
         public void Error(YamlNode node, string message) =>

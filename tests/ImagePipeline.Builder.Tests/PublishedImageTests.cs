@@ -86,8 +86,8 @@ public sealed class PublishedImageTests(TinyImage tiny)
         var scratch = Directory.CreateTempSubdirectory("fsck-").FullName;
         try
         {
-            var esp = Extract(table.Partitions[0], Path.Combine(scratch, "esp.img"));
-            var root = Extract(table.Partitions[1], Path.Combine(scratch, "root.img"));
+            var esp = DiskPartitions.Extract(tiny.DiskRaw, table.Partitions[0], Path.Combine(scratch, "esp.img"));
+            var root = DiskPartitions.Extract(tiny.DiskRaw, table.Partitions[1], Path.Combine(scratch, "root.img"));
 
             var vfat = await Processes.RunAsync("fsck.vfat", "-n", esp);
             vfat.ExitCode.ShouldBe(0, vfat.StandardOutput + vfat.StandardError);
@@ -108,23 +108,6 @@ public sealed class PublishedImageTests(TinyImage tiny)
         finally
         {
             Directory.Delete(scratch, recursive: true);
-        }
-
-        string Extract(GptPartition partition, string path)
-        {
-            using var input = File.OpenRead(tiny.DiskRaw);
-            using var output = File.Create(path);
-            input.Position = partition.FirstLba * 512;
-            var remaining = partition.SectorCount * 512;
-            var buffer = new byte[1 << 20];
-            while (remaining > 0)
-            {
-                var read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
-                output.Write(buffer, 0, read);
-                remaining -= read;
-            }
-
-            return path;
         }
     }
 

@@ -152,6 +152,18 @@ public static class DiskStage
         return fallback;
     }
 
+    private static void CopyFromTree(string tree, string relativePath, string destination)
+    {
+        try
+        {
+            ConfinedFile.CopyTo(tree, relativePath, ConfinedResolve.InRoot, destination);
+        }
+        catch (ConfinedFileException e)
+        {
+            throw new Tools.BuildStepException(Name, "esp", $"cannot take /{relativePath} from the image: {e.Message}", "");
+        }
+    }
+
     private static async Task MakeEspAsync(BuildContext context, string tree, string kernelVersion, string image, long startSector, long sectors, string volumeId, string commandLine)
     {
         var env = context.ReproducibleEnvironment();
@@ -160,11 +172,11 @@ public static class DiskStage
         Directory.CreateDirectory(staging);
         try
         {
-            File.Copy(Path.Combine(tree, "boot", $"vmlinuz-{kernelVersion}"), Path.Combine(staging, BootLoaders.Kernel));
-            var initrd = Path.Combine(tree, "boot", $"initrd.img-{kernelVersion}");
-            if (!File.Exists(initrd))
+            // Confined to the tree: the recipe's commands ran in it and could have left a symlink to a host file in /boot.
+            CopyFromTree(tree, $"boot/vmlinuz-{kernelVersion}", Path.Combine(staging, BootLoaders.Kernel));
+            if (!File.Exists(Path.Combine(tree, "boot", $"initrd.img-{kernelVersion}")))
                 throw new Tools.BuildStepException(Name, "esp", $"the root filesystem has no /boot/initrd.img-{kernelVersion}; Debian bases need initramfs-tools", "");
-            File.Copy(initrd, Path.Combine(staging, BootLoaders.Initrd));
+            CopyFromTree(tree, $"boot/initrd.img-{kernelVersion}", Path.Combine(staging, BootLoaders.Initrd));
             var needed = new DirectoryInfo(staging).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) + 4 * DiskSpec.MiB;
             if (needed > sectors * SectorSize * 9 / 10)
                 throw new Tools.BuildStepException(Name, "esp", $"kernel and initrd need {Recipes.ByteSize.Format(needed)} but the ESP is {Recipes.ByteSize.Format(sectors * SectorSize)}; raise disk.esp in the recipe", "");

@@ -10,7 +10,7 @@ namespace ImagePipeline.Builder.Stages;
 /// Stage 2: the customised root filesystem, kept as the upper layer of an overlay on the base
 /// tree — only what this image changes is written and cached, the base is never copied. The
 /// builder's system configuration (DHCP on every wired NIC, serial console login, hostname) is
-/// applied, then the recipe's files, then its commands in a chroot. Every timestamp is set to
+/// applied, then the recipe's files, then its commands in a sandbox (<see cref="CommandSandbox"/>). Every timestamp is set to
 /// SOURCE_DATE_EPOCH so the next stage can produce the same bytes twice.
 /// </summary>
 public static class RootfsStage
@@ -25,7 +25,7 @@ public static class RootfsStage
     public static string Digest(string baseGeneration, string inputDigest)
     {
         using var digest = new DigestBuilder()
-            .Add("stage", "rootfs/v3")
+            .Add("stage", "rootfs/v4")
             .Add("base-generation", baseGeneration)
             .Add("input", inputDigest);
         return digest.Finish();
@@ -67,7 +67,7 @@ public static class RootfsStage
                     WriteFile(tree, file.Path.TrimStart('/'), file.ReadBytes(), file.Mode);
 
                 foreach (var command in recipe.Commands)
-                    await RunInChrootAsync(context, tree, command, recipe.Base.Kind);
+                    await RunIsolatedAsync(context, tree, command, recipe.Base.Kind);
 
                 if (BaseRootfsStage.FindKernelVersion(tree) != kernelVersion)
                     throw new BuildStepException(Name, "find /boot/vmlinuz-*", $"the recipe's commands replaced kernel {kernelVersion}; choose the kernel with 'kernel:' instead", "");
@@ -141,36 +141,25 @@ public static class RootfsStage
         }
     }
 
-    private static async Task RunInChrootAsync(BuildContext context, string tree, string command, BaseKind kind)
+    /// <summary>One recipe command, as root in the image tree but isolated from the build server (<see cref="CommandSandbox"/>).</summary>
+    private static async Task RunIsolatedAsync(BuildContext context, string tree, string command, BaseKind kind)
     {
-        var mounts = new List<string>();
         var policy = Path.Combine(tree, "usr/sbin/policy-rc.d");
         try
         {
+            // Services must not start inside the build (Debian policy-rc.d protocol: exit 101 = forbidden).
             if (kind == BaseKind.Debian)
-            {
-                foreach (var (type, target) in new[] { ("proc", "proc"), ("sysfs", "sys") })
-                {
-                    await context.RunAsync(Name, "mount", "-t", type, type, Path.Combine(tree, target));
-                    mounts.Add(Path.Combine(tree, target));
-                }
-
-                await context.RunAsync(Name, "mount", "--bind", "/dev", Path.Combine(tree, "dev"));
-                mounts.Add(Path.Combine(tree, "dev"));
-                // Services must not start inside the build (Debian policy-rc.d protocol: exit 101 = forbidden).
                 WriteFile(tree, "usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", 0b111_101_101);
-            }
-
-            await context.Tools.RunAsync(Name, "chroot", [tree, "/bin/sh", "-ec", command], context.CancellationToken,
-                new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive", ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin", ["HOME"] = "/root", ["LC_ALL"] = "C" });
+            var environment = new Dictionary<string, string>
+            {
+                ["DEBIAN_FRONTEND"] = "noninteractive", ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin", ["HOME"] = "/root", ["LC_ALL"] = "C",
+            };
+            await context.Tools.RunAsync(Name, CommandSandbox.Tool, [.. CommandSandbox.Arguments(tree, command, environment)], context.CancellationToken);
         }
         finally
         {
-            if (File.Exists(policy) && kind == BaseKind.Debian)
+            if (kind == BaseKind.Debian && (File.Exists(policy) || new FileInfo(policy).LinkTarget is not null))
                 File.Delete(policy);
-            mounts.Reverse();
-            foreach (var mount in mounts)
-                await context.Tools.RunAsync(Name, "umount", ["-l", mount], CancellationToken.None);
         }
     }
 
@@ -180,7 +169,8 @@ public static class RootfsStage
         if (context.Recipe.Base.Kind == BaseKind.Debian && File.Exists(Path.Combine(tree, "var/lib/dpkg/status")))
         {
             // Commands may have installed or removed packages: dpkg's own database is the truth.
-            var status = DpkgStatus.Parse(File.ReadAllText(Path.Combine(tree, "var/lib/dpkg/status")));
+            // Read as the image sees it: the commands ran before, and a symlink they left must not make the host read its own files.
+            var status = DpkgStatus.Parse(System.Text.Encoding.UTF8.GetString(ConfinedFile.ReadAllBytes(tree, "var/lib/dpkg/status", ConfinedResolve.InRoot, 64L << 20)));
             return string.Concat(status.Select(p => $"{p.Name}\t{p.Version}\t{p.Architecture}\n"));
         }
 

@@ -175,7 +175,31 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var source = await db.Sources.Include(s => s.Recipes).SingleAsync(s => s.Id == sourceId, cancellationToken);
         var mirror = await GitMirror.SyncAsync(source.Url, MirrorPath(source), options.GitTimeout, cancellationToken);
-        var head = commit is not null && await mirror.HasCommitAsync(commit, cancellationToken) ? commit : await mirror.ResolveAsync(source.Branch, cancellationToken);
+        var branchHead = await mirror.ResolveAsync(source.Branch, cancellationToken);
+        var head = branchHead;
+        if (commit is not null && await mirror.HasCommitAsync(commit, cancellationToken))
+        {
+            // A push names its commit in a signed body, but a signed body can be sent again: a
+            // replayed old push must not move the source backwards (and rebuild what it replaced).
+            // So the commit must be on the branch, and newer than the last commit this source saw.
+            if (!await mirror.IsAncestorAsync(commit, branchHead, cancellationToken))
+            {
+                db.Audit.Add(new AuditEntry { At = Now, Actor = trigger, Action = "push-ignored", Detail = $"{source.Name}: {commit} is not on {source.Branch} (head {branchHead})" });
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+
+            if (source.LastCommit is not null && await mirror.HasCommitAsync(source.LastCommit, cancellationToken)
+                && await mirror.IsAncestorAsync(commit, source.LastCommit, cancellationToken))
+            {
+                db.Audit.Add(new AuditEntry { At = Now, Actor = trigger, Action = "push-ignored", Detail = $"{source.Name}: {commit} is not newer than {source.LastCommit}, already seen (a replayed or reordered delivery)" });
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+
+            head = commit;
+        }
+
         var tree = Path.Combine(options.ServerDirectory, "work", $"sync-{sourceId}-{Guid.NewGuid():n}");
         IReadOnlyList<DiscoveredRecipe> discovered;
         try
@@ -262,7 +286,8 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     {
         DeleteQuietly(work);
         await mirror.ExportAsync(commit, work, cancellationToken);
-        return RecipeParser.Load(Path.Combine(work, path));
+        // The export is the repository: its sources stay inside it (not inside whatever git work tree holds the data directory).
+        return RecipeParser.Load(Path.Combine(work, path), repositoryRoot: work);
     }
 
     private async Task FinishAsync(PipelineDb db, PipelineRun run, RunState state, string? error, string line, CancellationToken cancellationToken)

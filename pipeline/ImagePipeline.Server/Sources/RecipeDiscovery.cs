@@ -32,7 +32,7 @@ public static partial class RecipeDiscovery
                 continue;
             try
             {
-                found.Add(new DiscoveredRecipe(path, RecipeParser.Load(file).Name, null));
+                found.Add(new DiscoveredRecipe(path, RecipeParser.Load(file, repositoryRoot: tree).Name, null));
             }
             catch (RecipeLintException e)
             {
