@@ -2,7 +2,7 @@ using Hangfire.Dashboard;
 
 namespace ImagePipeline.Server.Auth;
 
-/// <summary>The Hangfire dashboard is for admins (who can sign in to it with Basic credentials from a browser).</summary>
+/// <summary>The Hangfire dashboard is for admins, signed in to the web UI (its cookie) or with an API token.</summary>
 public sealed class AdminDashboardFilter : IDashboardAuthorizationFilter
 {
     public bool Authorize(DashboardContext context)

@@ -14,7 +14,9 @@ namespace ImagePipeline.Server.Auth;
 /// <summary>
 /// Who is asking, from the Authorization header: <c>Bearer ipt_...</c> (an API token: one hash and
 /// one lookup) or <c>Basic</c> (account name and password: a PBKDF2 verification, so scripts
-/// should trade it for a token once). A 401 names both schemes, so a browser asks for a password.
+/// should trade it for a token once). A 401 names only Bearer: a Basic challenge would make a
+/// browser ask for a password and then send it by itself to every page of the site
+/// (<see cref="SignInSchemes"/>). Scripts send Basic without being asked (<c>curl -u</c>).
 /// </summary>
 public sealed class CredentialsAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     IDbContextFactory<PipelineDb> databases, TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -85,7 +87,7 @@ public sealed class CredentialsAuthenticationHandler(IOptionsMonitor<Authenticat
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Basic realm=\"imagepipe\", Bearer realm=\"imagepipe\"";
+        Response.Headers.WWWAuthenticate = "Bearer realm=\"imagepipe\"";
         return Task.CompletedTask;
     }
 

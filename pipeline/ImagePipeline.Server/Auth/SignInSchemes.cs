@@ -8,7 +8,14 @@ namespace ImagePipeline.Server.Auth;
 /// and the machine-read /openapi and /metrics) never accepts the cookie, so no other site can make
 /// a browser change anything through it (no cross-site request forgery); the UI's forms carry
 /// antiforgery tokens instead. A browser page without a cookie is sent to the sign-in page;
-/// an API call without credentials gets a 401 naming both header schemes.
+/// an API call without credentials gets a 401.
+/// <para>
+/// Basic credentials are never taken on a browser path, and a 401 never asks for them: a
+/// browser that was once asked caches them and sends them by itself with every request to the
+/// site, another site's form posts included — a session without a cookie, which antiforgery
+/// would have to guard on every handler. A Bearer token on a browser path stays accepted:
+/// browsers never attach one on their own, so it always comes from a program.
+/// </para>
 /// </summary>
 public static class SignInSchemes
 {
@@ -18,7 +25,10 @@ public static class SignInSchemes
     public const string CookieName = "imagepipe.session";
 
     public static string Select(HttpContext context) =>
-        context.Request.Headers.Authorization.Count > 0 || !IsBrowserPath(context.Request.Path) ? CredentialsAuthenticationHandler.SchemeName : Cookie;
+        !IsBrowserPath(context.Request.Path) || IsBearer(context.Request) ? CredentialsAuthenticationHandler.SchemeName : Cookie;
+
+    private static bool IsBearer(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Pages for people: the web UI and the job dashboard. Everything else is for programs.</summary>
     public static bool IsBrowserPath(PathString path) =>

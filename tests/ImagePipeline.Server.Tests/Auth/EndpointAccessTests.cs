@@ -159,7 +159,28 @@ public sealed class EndpointAccessTests
         (await anonymous.SendAsync(wrongPassword, Ct)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "the old password no longer works");
         var refused = await anonymous.SendAsync(wrongToken, Ct);
         refused.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        refused.Headers.WwwAuthenticate.Select(h => h.Scheme).ShouldBe(["Basic", "Bearer"], ignoreOrder: true);
+        refused.Headers.WwwAuthenticate.Select(h => h.Scheme).ShouldBe(["Bearer"], "a Basic challenge makes browsers cache the password and send it to every page");
+    }
+
+    [Fact]
+    public async Task Basic_credentials_a_browser_cached_do_not_sign_in_to_the_web_ui_so_another_site_cannot_post_its_forms()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var browser = await server.ClientAsync();
+        browser.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestServer.FirstAdminName}:{TestServer.AdminPassword}")));
+
+        // What another site's hidden form does: a POST with no antiforgery token, the cached header attached by the browser.
+        using var forged = await browser.PostAsync("/recipes?handler=Build", new FormUrlEncodedContent(new Dictionary<string, string> { ["recipe"] = "tiny" }), Ct);
+        using var page = await browser.GetAsync("/accounts", Ct);
+        using var api = await browser.GetAsync("/api/v1/account/", Ct);
+
+        forged.StatusCode.ShouldBeOneOf(HttpStatusCode.Redirect, HttpStatusCode.BadRequest);
+        if (forged.StatusCode == HttpStatusCode.Redirect)
+            forged.Headers.Location!.OriginalString.ShouldContain("/login?");
+        page.StatusCode.ShouldBe(HttpStatusCode.Redirect, "a browser page is for the sign-in cookie only");
+        page.Headers.Location!.OriginalString.ShouldContain("/login?");
+        api.StatusCode.ShouldBe(HttpStatusCode.OK, "scripts still send Basic to the API without being asked");
+        (await server.GetJsonAsync("/api/v1/runs/")).AsArray().Count.ShouldBe(0);
     }
 
     private static async Task<(HttpStatusCode Status, bool ToSignIn)> CallAsync(HttpClient client, string endpoint)
