@@ -137,6 +137,8 @@ public static class ServerHost
         services.AddSingleton<RolloutDriver>();
         services.AddSingleton<RolloutController>();
         services.AddSingleton<RunLogs>();
+        services.AddSingleton<Webhooks.DeliveryMemory>();
+        services.AddSingleton<Webhooks.RefusalAudit>();
         services.AddSingleton<RunScheduler>();
         services.AddSingleton<RunReclaimer>();
         services.AddTransient<PipelineJobs>();

@@ -69,6 +69,19 @@ public sealed class GitMirror
         return result.ExitCode == 0;
     }
 
+    /// <summary>Whether <paramref name="ancestor"/> is <paramref name="descendant"/> or in its history (git merge-base --is-ancestor).</summary>
+    public async Task<bool> IsAncestorAsync(string ancestor, string descendant, CancellationToken cancellationToken)
+    {
+        var result = await Cli.Wrap("git").WithArguments(["-C", Directory, "merge-base", "--is-ancestor", ancestor, descendant])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken);
+        return result.ExitCode switch
+        {
+            0 => true,
+            1 => false,
+            _ => throw new GitException($"git: is {ancestor} an ancestor of {descendant}? failed (exit {result.ExitCode}): {result.StandardError.Trim()}"),
+        };
+    }
+
     public async Task<IReadOnlyList<string>> ListFilesAsync(string commit, CancellationToken cancellationToken) =>
         Lines(await GitAsync(Directory, ["ls-tree", "-r", "--name-only", commit], $"files of {commit}", cancellationToken));
 
