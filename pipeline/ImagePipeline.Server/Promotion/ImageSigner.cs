@@ -45,6 +45,9 @@ public sealed class ImageSigner : IDisposable
 
     public string Sign(string imageId) => Convert.ToBase64String(key.SignHash(Convert.FromHexString(imageId)));
 
+    /// <summary>Whether the image's artifacts are in this server's store (so a signature can be attached beside them).</summary>
+    public static bool IsInStore(string dataDirectory, string imageId) => Directory.Exists(Path.Combine(dataDirectory, "artifacts", "sha256", imageId));
+
     /// <summary>Writes the signature beside the image's files (temporary file, then rename): false when the image is not in this store.</summary>
     public static bool Attach(string dataDirectory, string imageId, string signature)
     {

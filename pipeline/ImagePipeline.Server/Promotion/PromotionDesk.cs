@@ -46,7 +46,29 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
         return TypedResults.Created($"/api/v1/promotions/{promotion.Id}", PromotionView.Of(promotion));
     }
 
+    /// <summary>
+    /// One approver's decision. Two decisions at once (one person's double click on two servers,
+    /// or two approvers) are kept apart by the store: a unique (request, approver) pair and the
+    /// request's <see cref="PromotionRequest.Revision"/>. The one saved second is decided again on
+    /// what the first saved, so it finds its own approval counted already, or counts both.
+    /// </summary>
     public async Task<Results<Ok<PromotionView>, NotFound<string>, Conflict<string>, BadRequest<string>>> DecideAsync(long id, string approver, bool approve, string? comment,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await DecideOnceAsync(id, approver, approve, comment, cancellationToken);
+            }
+            catch (DbUpdateException) when (attempt < 5)
+            {
+                // A concurrent decision was saved first (the revision moved, or this approver's row exists): decide again on it.
+            }
+        }
+    }
+
+    private async Task<Results<Ok<PromotionView>, NotFound<string>, Conflict<string>, BadRequest<string>>> DecideOnceAsync(long id, string approver, bool approve, string? comment,
         CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
@@ -66,6 +88,7 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
             return TypedResults.Conflict($"image {AuditEntries.ShortId(image.ImageId)} moved to {image.Channel} since this request: ask again");
 
         var now = Now;
+        promotion.Revision++;
         promotion.Approvals.Add(new PromotionApproval { By = approver, At = now, Approved = approve, Comment = comment?.Trim() });
         if (!approve)
         {
@@ -87,14 +110,17 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
             image.PromotedAt = now;
             image.Signature = signer.Sign(image.ImageId);
             image.SignedBy = approver;
-            var attached = ImageSigner.Attach(options.DataDirectory, image.ImageId, image.Signature);
+            var attachable = ImageSigner.IsInStore(options.DataDirectory, image.ImageId);
             db.Audit.Add(Audit(approver, "promotion-approved", promotion, comment));
             db.Audit.Add(Audit(approver, "image-signed", promotion,
-                $"{image.RecipeName} {AuditEntries.ShortId(image.ImageId)} is in {promotion.ToChannel}, signed{(attached ? "" : " (not in this server's artifact store: no attachment)")}"
+                $"{image.RecipeName} {AuditEntries.ShortId(image.ImageId)} is in {promotion.ToChannel}, signed{(attachable ? "" : " (not in this server's artifact store: no attachment)")}"
                 + (promotion.ExpiresAt is { } expires ? $"; emergency approval valid until {expires:yyyy-MM-dd HH:mm} UTC" : "")));
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        // Attached once the approval is saved: a decision that loses a race leaves no signature beside an unapproved image.
+        if (promotion.State == PromotionState.Approved && image.Signature is { } signature)
+            ImageSigner.Attach(options.DataDirectory, image.ImageId, signature);
         return TypedResults.Ok(PromotionView.Of(promotion));
     }
 

@@ -56,7 +56,10 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(p => p.ImageId);
             e.HasMany(p => p.Approvals).WithOne().HasForeignKey(a => a.PromotionRequestId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(p => new { p.ImageId, p.ToChannel, p.State });
+            e.Property(p => p.Revision).IsConcurrencyToken();
         });
+        // Four eyes held by the store, not only by a check before the insert: one decision per person per request.
+        modelBuilder.Entity<PromotionApproval>(e => e.HasIndex(a => new { a.PromotionRequestId, a.By }).IsUnique());
         modelBuilder.Entity<ApiToken>(e =>
         {
             e.HasIndex(t => t.Hash).IsUnique();

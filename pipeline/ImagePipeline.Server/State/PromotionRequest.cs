@@ -29,6 +29,11 @@ public sealed class PromotionRequest
     public DateTime? DecidedAt { get; set; }
     /// <summary>Emergency approvals lapse: after this, a rollout of the image needs a new approval.</summary>
     public DateTime? ExpiresAt { get; set; }
+    /// <summary>
+    /// Raised by every decision and checked when it is saved (a concurrency token): two decisions
+    /// on one request at once cannot both count on the same approvals; the later one is retried.
+    /// </summary>
+    public int Revision { get; set; }
     public List<PromotionApproval> Approvals { get; set; } = [];
 }
 

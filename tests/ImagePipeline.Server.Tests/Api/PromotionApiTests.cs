@@ -41,6 +41,36 @@ public sealed class PromotionApiTests
 
     private static async Task<JsonNode> JsonAsync(HttpResponseMessage response) => JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
 
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task Four_eyes_hold_when_decisions_race_one_person_counts_once_and_two_at_once_both_count(string store)
+    {
+        await using var server = await TestServer.StartAsync(store, configure: o => o with { Channels = "staging:2" });
+        using var builder = await server.ClientAsync(Roles.Builder);
+        using var approver = await server.ClientAsync(Roles.Approver);
+        using var other = await server.ClientAsync(Roles.Approver);
+        using var third = await server.ClientAsync(Roles.Approver);
+        var raced = await JsonAsync(await builder.PostAsJsonAsync($"/api/v1/images/{await CandidateAsync(server)}/promotions", new { comment = "race" }, Ct));
+        var pair = await JsonAsync(await builder.PostAsJsonAsync($"/api/v1/images/{await CandidateAsync(server)}/promotions", new { comment = "pair" }, Ct));
+
+        // One approver's eight clicks at once: one is a decision, seven are refused.
+        var clicks = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => approver.PostAsJsonAsync($"/api/v1/promotions/{raced["id"]}/approve", new { comment = "click" }, Ct)));
+        var afterClicks = await server.GetJsonAsync($"/api/v1/promotions/{raced["id"]}");
+        // Two approvers at once on a request that needs two: both count, and it is approved.
+        var both = await Task.WhenAll(
+            other.PostAsJsonAsync($"/api/v1/promotions/{pair["id"]}/approve", new { comment = "one" }, Ct),
+            third.PostAsJsonAsync($"/api/v1/promotions/{pair["id"]}/approve", new { comment = "two" }, Ct));
+        var afterPair = await server.GetJsonAsync($"/api/v1/promotions/{pair["id"]}");
+
+        clicks.Count(c => c.StatusCode == HttpStatusCode.OK).ShouldBe(1);
+        clicks.Count(c => c.StatusCode == HttpStatusCode.Conflict).ShouldBe(7);
+        afterClicks["state"]!.GetValue<string>().ShouldBe("pending", "one person is one approval of the two needed");
+        afterClicks["approvals"]!.AsArray().Count.ShouldBe(1);
+        both.ShouldAllBe(r => r.StatusCode == HttpStatusCode.OK);
+        afterPair["state"]!.GetValue<string>().ShouldBe("approved");
+        afterPair["approvals"]!.AsArray().Count.ShouldBe(2);
+    }
+
     [Fact]
     public async Task Approval_by_someone_else_moves_the_image_up_one_channel_and_signs_it_and_the_requester_cannot_approve()
     {

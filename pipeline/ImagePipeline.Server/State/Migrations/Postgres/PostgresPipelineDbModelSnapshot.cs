@@ -322,7 +322,8 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("PromotionRequestId");
+                    b.HasIndex("PromotionRequestId", "By")
+                        .IsUnique();
 
                     b.ToTable("PromotionApproval");
                 });
@@ -364,6 +365,10 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.Property<string>("RequestedBy")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<int>("Revision")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer");
 
                     b.Property<string>("State")
                         .IsRequired()

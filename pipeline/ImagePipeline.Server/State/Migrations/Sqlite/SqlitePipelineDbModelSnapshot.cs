@@ -305,7 +305,8 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("PromotionRequestId");
+                    b.HasIndex("PromotionRequestId", "By")
+                        .IsUnique();
 
                     b.ToTable("PromotionApproval");
                 });
@@ -345,6 +346,10 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                     b.Property<string>("RequestedBy")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Revision")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("State")
                         .IsRequired()
