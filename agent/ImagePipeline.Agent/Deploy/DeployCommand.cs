@@ -73,7 +73,7 @@ public static partial class DeployCommand
             options = options with { Link = link };
             using var target = BlockDevice.Open(device);
             var request = new WriteRequest(new Uri(assignment.ImageUrl), assignment.Encoding, assignment.SizeBytes, assignment.Sha256, assignment.Signature);
-            var result = await new ImageWriter(new HttpImageTransport(http), options, TimeProvider.System)
+            var result = await new ImageWriter(new HttpImageTransport(http, new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cmdline.Token)), options, TimeProvider.System)
                 .WriteAsync(request, target, p => Report(client, p, cancellationToken), cancellationToken);
             if (assignment.GrowRoot && GptGrower.Grow(target) is { } grown)
                 Say($"partition {grown} grown to the end of {device}");

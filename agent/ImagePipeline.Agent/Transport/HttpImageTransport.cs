@@ -2,12 +2,17 @@ using System.Net.Http.Headers;
 
 namespace ImagePipeline.Agent.Transport;
 
-/// <summary>Range requests over HTTP(S). Only the status line and headers are awaited; the body streams.</summary>
-public sealed class HttpImageTransport(HttpClient http) : IImageTransport
+/// <summary>
+/// Range requests over HTTP(S). Only the status line and headers are awaited; the body streams.
+/// A boot service serves an image only to the agent of a machine told to deploy it:
+/// <paramref name="authorization"/> carries that machine's token.
+/// </summary>
+public sealed class HttpImageTransport(HttpClient http, AuthenticationHeaderValue? authorization = null) : IImageTransport
 {
     public async Task<ImageResponse> OpenAsync(Uri url, long offset, string? entityTag, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = authorization;
         if (offset > 0)
         {
             request.Headers.Range = new RangeHeaderValue(offset, null);

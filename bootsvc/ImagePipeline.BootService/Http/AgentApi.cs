@@ -115,7 +115,7 @@ public static class AgentApi
     }
 
     /// <summary>The machine whose token the call carries, when it comes from the address the token was issued to.</summary>
-    private static async Task<Machine?> AuthenticateAsync(HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)
+    internal static async Task<Machine?> AuthenticateAsync(HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)
     {
         var header = http.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";

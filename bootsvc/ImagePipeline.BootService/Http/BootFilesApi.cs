@@ -1,5 +1,6 @@
 using ImagePipeline.BootService.Files;
 using ImagePipeline.BootService.Images;
+using ImagePipeline.BootService.Inventory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -7,17 +8,45 @@ using Microsoft.AspNetCore.Routing;
 namespace ImagePipeline.BootService.Http;
 
 /// <summary>
-/// Boot files (<c>/files/...</c>: iPXE, deploy kernel and initramfs) and images
-/// (<c>/images/ID/disk.raw.zst</c>) with Range and ETag, so an agent resumes a download where it
-/// broke off. Both go through a <see cref="FileJail"/>: nothing outside their roots is served.
+/// Boot files (<c>/files/...</c>: iPXE, deploy kernel and initramfs, which anything that
+/// netboots takes without credentials) and images (<c>/images/ID/disk.raw.zst</c>) with Range and
+/// ETag, so an agent resumes a download where it broke off. Both go through a
+/// <see cref="FileJail"/>: nothing outside their roots is served.
+/// <para>
+/// The artifact store also holds unapproved candidates, manifests, build logs and other formats:
+/// of it, only an image's stream is served, and only to the agent of a machine told to deploy
+/// that image (its token, from the address the token is bound to). Anyone else on the
+/// provisioning network gets a 401, not the bytes of an image nobody approved for them.
+/// </para>
 /// </summary>
 public static class BootFilesApi
 {
     public static IEndpointRouteBuilder MapBootFiles(this IEndpointRouteBuilder app, FileJail images)
     {
         app.MapMethods("/files/{**path}", ["GET", "HEAD"], (string path, BootFiles files) => Serve(files.Resolve(path)));
-        app.MapMethods("/images/{**path}", ["GET", "HEAD"], (string path) => Serve(images.Resolve(path)));
+        app.MapMethods("/images/{id}/{file}", ["GET", "HEAD"], (string id, string file, HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken) =>
+            ServeImageAsync(id, file, http, inventory, images, cancellationToken));
         return app;
+    }
+
+    private static async Task<IResult> ServeImageAsync(string id, string file, HttpContext http, IMachineInventory inventory, FileJail images, CancellationToken cancellationToken)
+    {
+        if (await AgentApi.AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return TypedResults.Problem("images are served to a deploying machine's agent only: send its token (Authorization: Bearer) from the machine's own address",
+                statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        if (file != ArtifactStoreCatalog.StreamName)
+            return TypedResults.Problem($"only {ArtifactStoreCatalog.StreamName} of an image is served", statusCode: StatusCodes.Status404NotFound);
+        if (!machine.NeedsDeploy || machine.DesiredImage != id)
+        {
+            return TypedResults.Problem($"machine {machine.Mac} is not told to deploy image {id} (desired: {machine.DesiredImage ?? "none"}); its token opens only its own desired image",
+                statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        return Serve(images.Resolve($"{id}/{file}"));
     }
 
     private static IResult Serve(FileLookup lookup)

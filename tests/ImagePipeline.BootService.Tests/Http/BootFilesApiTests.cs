@@ -66,17 +66,48 @@ public sealed class BootFilesApiTests
     }
 
     [Fact]
-    public async Task Images_and_iPXE_binaries_are_served_from_their_roots()
+    public async Task IPXE_binaries_are_served_to_anyone_that_netboots()
     {
         await using var service = await InProcessBootService.StartAsync();
 
-        using var image = await service.Client.GetAsync($"/images/{InProcessBootService.ImageId}/disk.raw.zst", Ct);
         using var ipxe = await service.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/files/snponly.efi"), Ct);
 
-        image.StatusCode.ShouldBe(HttpStatusCode.OK);
-        image.Headers.AcceptRanges.ShouldContain("bytes");
         ipxe.StatusCode.ShouldBe(HttpStatusCode.OK);
         ipxe.Content.Headers.ContentLength!.Value.ShouldBe(new FileInfo("/usr/lib/ipxe/snponly.efi").Length);
+    }
+
+    [Fact]
+    public async Task An_image_is_served_only_to_the_agent_of_a_machine_told_to_deploy_it_and_nothing_else_of_the_artifact_store_is()
+    {
+        await using var service = await InProcessBootService.StartAsync();
+        const string deploying = "52:54:00:ff:00:01", idle = "52:54:00:ff:00:02";
+        var stream = $"/images/{InProcessBootService.ImageId}/disk.raw.zst";
+        var deployToken = await service.AgentTokenAsync(deploying, InProcessBootService.ImageId);
+        var idleToken = await service.AgentTokenAsync(idle, desiredImage: null);
+
+        using var anonymous = await GetAsync(service, stream, null);
+        using var forged = await GetAsync(service, stream, "not-a-token");
+        using var otherMachine = await GetAsync(service, stream, idleToken);
+        using var manifest = await GetAsync(service, $"/images/{InProcessBootService.ImageId}/manifest.json", deployToken);
+        using var image = await GetAsync(service, stream, deployToken);
+
+        anonymous.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        forged.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        otherMachine.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await otherMachine.Content.ReadAsStringAsync(Ct)).ShouldContain("its token opens only its own desired image");
+        manifest.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await manifest.Content.ReadAsStringAsync(Ct)).ShouldNotContain("growRoot");
+        image.StatusCode.ShouldBe(HttpStatusCode.OK);
+        image.Headers.AcceptRanges.ShouldContain("bytes");
+        (await image.Content.ReadAsByteArrayAsync(Ct)).Length.ShouldBe(4096);
+    }
+
+    private static async Task<HttpResponseMessage> GetAsync(InProcessBootService service, string path, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await service.Client.SendAsync(request, Ct);
     }
 
     [Theory]
@@ -84,6 +115,7 @@ public sealed class BootFilesApiTests
     [InlineData("/files/%2Fetc%2Fpasswd")]
     [InlineData("/files/deploy/..%2F..%2F..%2Fetc%2Fpasswd")]
     [InlineData("/images/..%2Fbootsvc%2Fbootsvc.db")]
+    [InlineData("/images/..%2F..%2Fbootsvc/bootsvc.db")]
     [InlineData("/files/..%5C..%5Cetc%5Cpasswd")]
     public async Task Path_traversal_over_HTTP_is_refused(string path)
     {
@@ -92,7 +124,7 @@ public sealed class BootFilesApiTests
         using var response = await service.Client.GetAsync(path, Ct);
         var body = await response.Content.ReadAsStringAsync(Ct);
 
-        response.StatusCode.ShouldBeOneOf(HttpStatusCode.Forbidden, HttpStatusCode.NotFound, HttpStatusCode.BadRequest);
+        response.StatusCode.ShouldBeOneOf(HttpStatusCode.Forbidden, HttpStatusCode.NotFound, HttpStatusCode.BadRequest, HttpStatusCode.Unauthorized);
         body.ShouldNotContain("root:");
         body.ShouldNotContain("growRoot");
         body.ShouldNotContain("SQLite format");

@@ -37,8 +37,8 @@ public sealed class EndpointAccessTests
         ["GET /boot/{mac}.ipxe"] = Caller.Anyone,
         ["GET /files/{**path}"] = Caller.Anyone,
         ["HEAD /files/{**path}"] = Caller.Anyone,
-        ["GET /images/{**path}"] = Caller.Anyone,
-        ["HEAD /images/{**path}"] = Caller.Anyone,
+        ["GET /images/{id}/{file}"] = Caller.Agent,
+        ["HEAD /images/{id}/{file}"] = Caller.Agent,
         ["POST /agent/v1/register"] = Caller.Agent,
         ["POST /agent/v1/progress"] = Caller.Agent,
         ["POST /agent/v1/result"] = Caller.Agent,
@@ -119,7 +119,8 @@ public sealed class EndpointAccessTests
     private static async Task<HttpStatusCode> CallAsync(InProcessBootService service, string endpoint, string? token)
     {
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
-        var path = pattern.Replace("{mac}", Mac, StringComparison.Ordinal).Replace("{**path}", "none", StringComparison.Ordinal);
+        var path = pattern.Replace("{mac}", Mac, StringComparison.Ordinal).Replace("{**path}", "none", StringComparison.Ordinal)
+            .Replace("{id}", InProcessBootService.ImageId, StringComparison.Ordinal).Replace("{file}", "disk.raw.zst", StringComparison.Ordinal);
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method is "POST" or "PUT")
             request.Content = new StringContent(Body(pattern), Encoding.UTF8, "application/json");

@@ -63,6 +63,30 @@ internal sealed class InProcessBootService : IAsyncDisposable
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     }
 
+    /// <summary>
+    /// A machine's agent token as its deploy environment gets it: the desired image set through the
+    /// operator API (none: left unset), then the machine's boot script fetched, which carries it.
+    /// </summary>
+    public async Task<string> AgentTokenAsync(string mac, string? desiredImage)
+    {
+        if (desiredImage is not null)
+        {
+            using var setDesired = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/machines/{mac}/desired-image")
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { imageId = desiredImage }),
+            };
+            setDesired.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+            (await Client.SendAsync(setDesired)).EnsureSuccessStatusCode();
+        }
+        else
+        {
+            await Services.GetRequiredService<ImagePipeline.BootService.Inventory.IMachineInventory>().DiscoverAsync(mac, CancellationToken.None);
+        }
+
+        var script = await Client.GetStringAsync($"/boot/{mac}.ipxe");
+        return script.Split(' ', '\n').Single(w => w.StartsWith("imagepipeline.token=", StringComparison.Ordinal))["imagepipeline.token=".Length..];
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
