@@ -138,6 +138,7 @@ public static class ServerHost
         services.AddSingleton<RolloutController>();
         services.AddSingleton<RunLogs>();
         services.AddSingleton<Webhooks.DeliveryMemory>();
+        services.AddSingleton<Fleet.BmcPasswords>();
         services.AddSingleton<Webhooks.RefusalAudit>();
         services.AddSingleton<RunScheduler>();
         services.AddSingleton<RunReclaimer>();

@@ -15,7 +15,7 @@ namespace ImagePipeline.Server;
 /// is away the loop backs off (<see cref="BackgroundLoop"/>).
 /// </summary>
 public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecurringJobManager recurring, RunReclaimer reclaimer, ServerOptions options, TimeProvider clock,
-    Promotion.ImageSigner signer, StateStore store, LoopRegistry loops) : IHostedService, IDisposable
+    Promotion.ImageSigner signer, StateStore store, LoopRegistry loops, Fleet.BmcPasswords bmcPasswords) : IHostedService, IDisposable
 {
     private static readonly TimeSpan ReclaimInterval = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource stopping = new();
@@ -29,6 +29,7 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
         if (!store.IsPostgres)
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", cancellationToken);
         await FirstAdmin.EnsureAsync(databases, options, clock, cancellationToken);
+        await bmcPasswords.SealStoredAsync(databases, cancellationToken);
         Console.WriteLine($"server: images are signed with {signer.KeyPath} (public key: GET /api/v1/signing-key)");
         recurring.AddOrUpdate<PipelineJobs>("poll-sources", j => j.PollSourcesAsync(CancellationToken.None), Cron.Minutely());
         foreach (var recipe in await db.Recipes.ToListAsync(cancellationToken))

@@ -22,10 +22,18 @@ public sealed record AccountView(string Name, IReadOnlyList<string> Roles, bool 
     public static AccountView Of(Account a) => new(a.Name, a.RoleList, a.MustChangePassword, a.CreatedAt);
 }
 
-public sealed record TokenView(string Token, string Name, DateTime ExpiresAt);
+/// <summary>A token just created: the only time the token itself is shown.</summary>
+public sealed record TokenView(string Token, string Name, DateTime ExpiresAt, long Id);
+
+/// <summary>A token as listed: never the token, only what names it.</summary>
+public sealed record TokenInfo(long Id, string Name, DateTime CreatedAt, DateTime ExpiresAt)
+{
+    public static TokenInfo Of(ApiToken t) => new(t.Id, t.Name, t.CreatedAt, t.ExpiresAt);
+}
 
 /// <summary>
-/// Signing in for scripts: one's own account, its password, API tokens; and the accounts (admin).
+/// Signing in for scripts: one's own account, its password, API tokens (created, listed,
+/// revoked: a leaked token is cut off at once, not at its expiry); and the accounts (admin).
 /// Every change is an audit entry. Passwords are at least 12 characters.
 /// </summary>
 public static partial class AccountsApi
@@ -43,6 +51,13 @@ public static partial class AccountsApi
         });
         own.MapPost("/password", ChangePasswordAsync);
         app.MapPost("/api/v1/tokens", CreateTokenAsync).WithTags("accounts").RequireAuthorization(Roles.Policies.Read);
+        app.MapGet("/api/v1/tokens", async (ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases, CancellationToken ct) =>
+        {
+            await using var db = await databases.CreateDbContextAsync(ct);
+            var tokens = await db.Tokens.Where(t => t.Account!.Name == user.Identity!.Name).OrderBy(t => t.Id).ToListAsync(ct);
+            return tokens.Select(TokenInfo.Of).ToList();
+        }).WithTags("accounts").RequireAuthorization(Roles.Policies.Read);
+        app.MapDelete("/api/v1/tokens/{id:long}", RevokeTokenAsync).WithTags("accounts").RequireAuthorization(Roles.Policies.Read);
 
         var accounts = app.MapGroup("/api/v1/accounts").WithTags("accounts").RequireAuthorization(Roles.Policies.Administer);
         accounts.MapGet("/", async (IDbContextFactory<PipelineDb> databases, CancellationToken ct) =>
@@ -87,7 +102,21 @@ public static partial class AccountsApi
         db.Tokens.Add(stored);
         db.Audit.Add(new AuditEntry { At = now, Actor = account.Name, Action = "token-created", Detail = $"{stored.Name} for {account.Name}, expires {stored.ExpiresAt:yyyy-MM-dd}" });
         await db.SaveChangesAsync(ct);
-        return TypedResults.Created("/api/v1/account", new TokenView(token, stored.Name, stored.ExpiresAt));
+        return TypedResults.Created("/api/v1/account", new TokenView(token, stored.Name, stored.ExpiresAt, stored.Id));
+    }
+
+    /// <summary>One's own token, or (an admin) anyone's: deleted, so the next request with it is a 401. Another's token is "not found" to a non-admin.</summary>
+    private static async Task<Results<NoContent, NotFound<string>>> RevokeTokenAsync(long id, ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases,
+        TimeProvider clock, CancellationToken ct)
+    {
+        await using var db = await databases.CreateDbContextAsync(ct);
+        var token = await db.Tokens.Include(t => t.Account).SingleOrDefaultAsync(t => t.Id == id, ct);
+        if (token is null || (token.Account!.Name != user.Identity!.Name && !user.IsInRole(Roles.Admin)))
+            return TypedResults.NotFound($"no token {id} of yours (GET /api/v1/tokens lists them)");
+        db.Tokens.Remove(token);
+        db.Audit.Add(new AuditEntry { At = clock.GetUtcNow().UtcDateTime, Actor = user.Identity!.Name!, Action = "token-revoked", Detail = $"{token.Name} of {token.Account.Name}" });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
     }
 
     internal static async Task<Results<Created<AccountView>, BadRequest<string>, Conflict<string>>> CreateAccountAsync(AccountRequest request, ClaimsPrincipal user,

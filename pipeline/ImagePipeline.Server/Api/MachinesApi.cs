@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.RegularExpressions;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Rollouts;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -56,7 +57,7 @@ public static partial class MachinesApi
     }
 
     private static async Task<Results<Created<MachineView>, BadRequest<string>, Conflict<string>>> RegisterAsync(MachineRequest request, ClaimsPrincipal user,
-        IDbContextFactory<PipelineDb> databases, TimeProvider clock, CancellationToken ct)
+        IDbContextFactory<PipelineDb> databases, BmcPasswords bmcPasswords, TimeProvider clock, CancellationToken ct)
     {
         if (Problem(request) is { } problem)
             return TypedResults.BadRequest(problem);
@@ -65,7 +66,7 @@ public static partial class MachinesApi
         if (await db.Machines.AnyAsync(m => m.Name == request.Name || m.Mac == mac, ct))
             return TypedResults.Conflict($"a machine named {request.Name} or with MAC {mac} is registered already (PUT /api/v1/machines/{request.Name} changes it)");
         var machine = new Machine { Name = request.Name!, Mac = mac, Variant = "", BmcUrl = "", BmcSystem = "", CreatedAt = clock.GetUtcNow().UtcDateTime };
-        Apply(machine, request);
+        Apply(machine, request, bmcPasswords);
         db.Machines.Add(machine);
         db.Audit.Add(new AuditEntry { At = machine.CreatedAt, Actor = user.Identity!.Name!, Action = "machine-registered", Detail = Describe(machine) });
         await db.SaveChangesAsync(ct);
@@ -74,7 +75,7 @@ public static partial class MachinesApi
 
     /// <summary>PUT /api/v1/machines/NAME: registers it, or replaces its registration (a new BMC, rotated credentials, a move) unless a rollout is working on it.</summary>
     private static async Task<Results<Ok<MachineView>, Created<MachineView>, BadRequest<string>, Conflict<string>>> ReRegisterAsync(string name, MachineRequest request,
-        ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases, TimeProvider clock, CancellationToken ct)
+        ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases, BmcPasswords bmcPasswords, TimeProvider clock, CancellationToken ct)
     {
         request = request with { Name = name };
         if (Problem(request) is { } problem)
@@ -90,7 +91,7 @@ public static partial class MachinesApi
             return TypedResults.Conflict($"machine {name} is in rollout {busy.RolloutId}, which is still active: let it end, or abort it first");
         var created = machine is null;
         machine ??= new Machine { Name = name, Mac = mac, Variant = "", BmcUrl = "", BmcSystem = "", CreatedAt = now };
-        Apply(machine, request);
+        Apply(machine, request, bmcPasswords);
         if (created)
             db.Machines.Add(machine);
         db.Audit.Add(new AuditEntry { At = now, Actor = user.Identity!.Name!, Action = created ? "machine-registered" : "machine-updated", Detail = Describe(machine) });
@@ -117,7 +118,7 @@ public static partial class MachinesApi
 
     private static string MacOf(MachineRequest request) => request.Mac!.ToLowerInvariant().Replace('-', ':');
 
-    private static void Apply(Machine machine, MachineRequest request)
+    private static void Apply(Machine machine, MachineRequest request, BmcPasswords bmcPasswords)
     {
         machine.Mac = MacOf(request);
         machine.Variant = request.Variant!.Trim();
@@ -127,7 +128,7 @@ public static partial class MachinesApi
         machine.BmcUrl = request.BmcUrl!;
         machine.BmcSystem = request.BmcSystem!;
         machine.BmcUser = request.BmcUser;
-        machine.BmcPassword = request.BmcPassword;
+        machine.BmcPassword = bmcPasswords.Seal(request.BmcPassword);
     }
 
     private static string Describe(Machine machine) => $"{machine.Name} {machine.Mac} {machine.Variant} site {machine.Site} rack {machine.Rack}";

@@ -6,12 +6,16 @@ namespace ImagePipeline.Server.Auth;
 
 /// <summary>
 /// On a store without accounts: the account "admin", with the password from configuration
-/// (<c>IMAGEPIPE_ADMIN_PASSWORD</c> or <c>--admin-password-file</c>), or else a one-time password
-/// printed once to the console, which must be changed before the account can do anything else.
+/// (<c>IMAGEPIPE_ADMIN_PASSWORD</c> or <c>--admin-password-file</c>), or else a one-time password,
+/// which must be changed before the account can do anything else. The one-time password is shown
+/// once on the terminal when there is one; when the output goes to a journal or a log file
+/// (which others may read, and which is kept), it is written to a file only root can read
+/// (<see cref="PasswordFileName"/> in the server's directory) and only that file is named.
 /// </summary>
 public static class FirstAdmin
 {
     public const string Name = "admin";
+    public const string PasswordFileName = "admin-one-time-password";
 
     public static async Task EnsureAsync(IDbContextFactory<PipelineDb> databases, ServerOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
@@ -34,9 +38,24 @@ public static class FirstAdmin
             return;
         }
 
-        Console.WriteLine(configured is null
-            ? $"server: first start: account '{Name}' with the one-time password {password} — sign in to the web UI and choose your own (or POST /api/v1/account/password)"
-            : $"server: first start: account '{Name}' with the configured password");
+        if (configured is not null)
+            Console.WriteLine($"server: first start: account '{Name}' with the configured password");
+        else if (!Console.IsOutputRedirected)
+            Console.WriteLine($"server: first start: account '{Name}' with the one-time password {password} — sign in to the web UI and choose your own (or POST /api/v1/account/password)");
+        else
+            Console.WriteLine($"server: first start: account '{Name}' with a one-time password, in {WritePasswordFile(options, password)} (readable by this user only) — sign in and choose your own, then delete the file");
+    }
+
+    private static string WritePasswordFile(ServerOptions options, string password)
+    {
+        var path = Path.Combine(options.ServerDirectory, PasswordFileName);
+        File.Delete(path);
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(System.Text.Encoding.UTF8.GetBytes(password + "\n"));
+        return path;
     }
 
     private static string OneTimePassword()

@@ -10,7 +10,7 @@ namespace ImagePipeline.Server.Rollouts;
 /// for desired images and machine state, and Redfish for power, with each machine's own BMC and
 /// credentials. Nothing else touches a machine.
 /// </summary>
-public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients) : IFleetLink
+public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients, BmcPasswords bmcPasswords) : IFleetLink
 {
     private BootServiceApi BootService() => BootServiceApi.Configured(options, clients)
         ?? throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
@@ -39,7 +39,7 @@ public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFacto
             throw new BootServiceUnreachableException(options.BootServiceUrl, e);
         }
 
-        var credentials = machine.BmcUser is null ? null : new NetworkCredential(machine.BmcUser, machine.BmcPassword);
+        var credentials = machine.BmcUser is null ? null : new NetworkCredential(machine.BmcUser, bmcPasswords.Open(machine.BmcPassword));
         var redfish = new RedfishClient(clients.CreateClient("redfish"), new Uri(machine.BmcUrl), credentials);
         try
         {

@@ -44,6 +44,8 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/account/"] = Read,
         ["POST /api/v1/account/password"] = Read,
         ["POST /api/v1/tokens"] = Read,
+        ["GET /api/v1/tokens"] = Read,
+        ["DELETE /api/v1/tokens/{id:long}"] = Read,
         ["GET /api/v1/accounts/"] = [Roles.Admin],
         ["POST /api/v1/accounts/"] = [Roles.Admin],
         ["ANY /hangfire/{**path}"] = [Roles.Admin],
@@ -181,6 +183,30 @@ public sealed class EndpointAccessTests
         page.Headers.Location!.OriginalString.ShouldContain("/login?");
         api.StatusCode.ShouldBe(HttpStatusCode.OK, "scripts still send Basic to the API without being asked");
         (await server.GetJsonAsync("/api/v1/runs/")).AsArray().Count.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_revoked_token_is_refused_at_once_and_only_its_owner_or_an_admin_can_revoke_it()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var builder = await server.ClientAsync(Roles.Builder);
+        using var other = await server.ClientAsync(Roles.Viewer);
+        var listed = (await (await builder.GetAsync("/api/v1/tokens", Ct)).Content.ReadFromJsonAsync<List<TokenInfo>>(Ct))!;
+        var id = listed.ShouldHaveSingleItem().Id;
+
+        using var byOther = await other.DeleteAsync($"/api/v1/tokens/{id}", Ct);
+        using var stillWorks = await builder.GetAsync("/api/v1/sources/", Ct);
+        using var revoked = await builder.DeleteAsync($"/api/v1/tokens/{id}", Ct);
+        using var afterwards = await builder.GetAsync("/api/v1/sources/", Ct);
+
+        byOther.StatusCode.ShouldBe(HttpStatusCode.NotFound, "a viewer cannot revoke, nor learn of, another account's token");
+        stillWorks.StatusCode.ShouldBe(HttpStatusCode.OK);
+        revoked.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        afterwards.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await server.GetJsonAsync("/api/v1/audit")).AsArray().ShouldContain(a => a!["action"]!.GetValue<string>() == "token-revoked");
+        var viewerToken = (await (await other.GetAsync("/api/v1/tokens", Ct)).Content.ReadFromJsonAsync<List<TokenInfo>>(Ct))!.Single().Id;
+        (await server.Http.DeleteAsync($"/api/v1/tokens/{viewerToken}", Ct)).StatusCode.ShouldBe(HttpStatusCode.NoContent, "an admin revokes anyone's");
+        (await other.GetAsync("/api/v1/sources/", Ct)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
 
     private static async Task<(HttpStatusCode Status, bool ToSignIn)> CallAsync(HttpClient client, string endpoint)

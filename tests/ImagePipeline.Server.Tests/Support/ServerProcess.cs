@@ -34,13 +34,17 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts the server on <paramref name="data"/>: its embedded store, or the PostgreSQL of <paramref name="database"/> (a connection string).</summary>
     /// <param name="extra">more arguments of <c>imagepipe server</c></param>
-    public static async Task<ServerProcess> StartAsync(string data, int? port = null, string? database = null, params string[] extra)
+    public static Task<ServerProcess> StartAsync(string data, int? port = null, string? database = null, params string[] extra) =>
+        StartAsync(data, TestServer.AdminPassword, port, database, extra);
+
+    /// <param name="adminPassword">the first admin's password (IMAGEPIPE_ADMIN_PASSWORD); null: none configured, the server makes a one-time password</param>
+    public static async Task<ServerProcess> StartAsync(string data, string? adminPassword, int? port = null, string? database = null, params string[] extra)
     {
         var server = new ServerProcess(data, port ?? FreePort());
         string[] store = database is null ? extra : ["--database", database, .. extra];
         server.process = CliWrap.Cli.Wrap("dotnet")
             .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "server", "--urls", server.Url.ToString().TrimEnd('/'), "--data", data, .. store])
-            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_PASSWORD", TestServer.AdminPassword))
+            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_PASSWORD", adminPassword))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(server.Append)).WithStandardErrorPipe(PipeTarget.ToDelegate(server.Append))
             .WithValidation(CommandResultValidation.None).ExecuteAsync(server.stop.Token);
         server.Pid = server.process.ProcessId;
