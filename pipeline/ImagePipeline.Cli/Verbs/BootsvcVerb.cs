@@ -26,17 +26,24 @@ public static class BootsvcVerb
         var httpPort = new Option<int>("--http-port") { Description = "HTTP port for scripts, boot files, images and the agent API", DefaultValueFactory = _ => 8080 };
         var tftpPort = new Option<int>("--tftp-port") { Description = "TFTP port", DefaultValueFactory = _ => 69 };
         var discovery = new Option<bool>("--discovery") { Description = "record unknown machines and boot them into the deploy environment to register" };
-        var adminToken = new Option<string?>("--admin-token") { Description = "token for /api/v1 writes (setting desired images); default $IMAGEPIPE_ADMIN_TOKEN" };
+        var adminToken = new SecretOption("admin-token", "the token of the operator API (/api/v1: machines, events, desired images)", "IMAGEPIPE_ADMIN_TOKEN");
         var kernelArgs = new Option<string?>("--kernel-args") { Description = "extra kernel command-line arguments for the deploy environment" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var artifacts = new Option<string?>("--artifacts") { Description = "the artifact store images are served from (default DATA/artifacts/sha256); a lab shares the store of the data directory it was made from" };
         var command = new Command("bootsvc", "Run the boot service: DHCP (full or proxy), TFTP, HTTP iPXE scripts and the agent API.")
         {
-            iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken, kernelArgs, data, artifacts,
+            iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken.File, adminToken.Refused, kernelArgs, data, artifacts,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             BootServiceOptions options;
+            var (token, tokenProblem) = adminToken.Read(parse);
+            if (tokenProblem is not null)
+            {
+                Console.Error.WriteLine($"bootsvc: {tokenProblem}");
+                return ExitCodes.InvalidInput;
+            }
+
             try
             {
                 var dataDirectory = DataDirectory.Resolve(parse.GetValue(data));
@@ -58,7 +65,7 @@ public static class BootsvcVerb
                     HttpPort = parse.GetValue(httpPort),
                     TftpPort = parse.GetValue(tftpPort),
                     Discovery = parse.GetValue(discovery),
-                    AdminToken = parse.GetValue(adminToken) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_TOKEN"),
+                    AdminToken = token,
                     ExtraKernelArguments = parse.GetValue(kernelArgs) ?? "",
                     DataDirectory = Path.Combine(dataDirectory, "bootsvc"),
                     ArtifactsDirectory = Path.GetFullPath(parse.GetValue(artifacts) ?? Path.Combine(dataDirectory, "artifacts", "sha256")),

@@ -14,10 +14,10 @@ public static class ServerVerb
     public static Command Create()
     {
         var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default (every endpoint needs an account; put TLS in front of it before opening it wider)", DefaultValueFactory = _ => DefaultUrl };
-        var database = new Option<string?>("--database") { Description = "PostgreSQL for state and jobs, shared by every server process: 'Host=H;Database=D;Username=U;Password=P' or postgresql://U:P@H:5432/D (default: embedded SQLite under DATA/server, one process)" };
+        var database = new Option<string?>("--database") { Description = "PostgreSQL for state and jobs, shared by every server process: 'Host=H;Database=D;Username=U;Password=P' or postgresql://U:P@H:5432/D (default $IMAGEPIPE_DATABASE, which keeps its password out of ps; else embedded SQLite under DATA/server, one process)" };
         var adminPassword = new Option<string?>("--admin-password-file") { Description = "first start only: the password of the account 'admin' from this file (default $IMAGEPIPE_ADMIN_PASSWORD, else a one-time password printed here)" };
         var bootService = new Option<string?>("--boot-service") { Description = "the boot service rollouts deploy through (its URL, e.g. http://10.0.0.2:8080); default $IMAGEPIPE_BOOTSVC" };
-        var bootServiceToken = new Option<string?>("--boot-service-token") { Description = "the boot service's admin token (default $IMAGEPIPE_BOOTSVC_TOKEN)" };
+        var bootServiceToken = new SecretOption("boot-service-token", "the boot service's admin token", "IMAGEPIPE_BOOTSVC_TOKEN");
         var channels = new Option<string?>("--channels") { Description = "the channels after candidate, with the approvals each needs (default staging:1,production:1)" };
         var signingKey = new Option<string?>("--signing-key") { Description = "PEM ECDSA P-256 private key that signs approved images (default DATA/server/signing-key.pem, made on first start)" };
         var emergencyHours = new Option<double>("--emergency-approval-hours") { Description = "how long an emergency promotion's approval stays valid for starting rollouts", DefaultValueFactory = _ => 24 };
@@ -29,10 +29,17 @@ public static class ServerVerb
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword, bootService, bootServiceToken, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout,
+            urls, database, data, adminPassword, bootService, bootServiceToken.File, bootServiceToken.Refused, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var (bootServiceSecret, tokenProblem) = bootServiceToken.Read(parse);
+            if (tokenProblem is not null)
+            {
+                Console.Error.WriteLine($"server: {tokenProblem}");
+                return ExitCodes.InvalidInput;
+            }
+
             var bootServiceUrl = parse.GetValue(bootService) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC");
             Uri? bootServiceUri = null;
             if (!string.IsNullOrWhiteSpace(bootServiceUrl) && (!Uri.TryCreate(bootServiceUrl.TrimEnd('/') + "/", UriKind.Absolute, out bootServiceUri) || bootServiceUri.Scheme is not ("http" or "https")))
@@ -64,10 +71,10 @@ public static class ServerVerb
                 HeartbeatStale = TimeSpan.FromSeconds(parse.GetValue(heartbeatStale)),
                 GitTimeout = TimeSpan.FromSeconds(parse.GetValue(gitTimeout)),
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
-                Database = parse.GetValue(database),
+                Database = parse.GetValue(database) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_DATABASE"),
                 ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),
                 BootServiceUrl = bootServiceUri,
-                BootServiceToken = parse.GetValue(bootServiceToken) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_BOOTSVC_TOKEN"),
+                BootServiceToken = bootServiceSecret,
                 Channels = parse.GetValue(channels),
                 SigningKeyPath = parse.GetValue(signingKey),
                 EmergencyApprovalLifetime = TimeSpan.FromHours(parse.GetValue(emergencyHours)),

@@ -11,17 +11,24 @@ public static class TriggerVerb
     {
         var recipe = new Argument<string>("recipe") { Description = "the recipe's name (as GET /api/v1/recipes lists it)" };
         var server = new Option<string>("--server") { Description = "the pipeline server", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IMAGEPIPE_SERVER") ?? ServerVerb.DefaultUrl };
-        var token = new Option<string?>("--token") { Description = "an API token of an account with the builder role (POST /api/v1/tokens); default $IMAGEPIPE_TOKEN", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IMAGEPIPE_TOKEN") };
+        var token = new SecretOption("token", "an API token of an account with the builder role (POST /api/v1/tokens)", "IMAGEPIPE_TOKEN");
         var wait = new Option<bool>("--wait") { Description = "stream the run's log until it ends; exit 0 for a candidate or an unchanged image, 1 when it failed" };
         var emergency = new Option<string?>("--emergency") { Description = "an EMERGENCY rebuild, with this reason: the critical queue, a fresh base, the recipe's smoke profiles" };
         var packages = new Option<string[]>("--package") { Description = "with --emergency: a package the fix is in, which must come out newer than in the recipe's latest image (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("trigger", "Trigger a pipeline run (build, then validation if the image is new) of a recipe on the server.") { recipe, server, token, wait, emergency, packages };
+        var command = new Command("trigger", "Trigger a pipeline run (build, then validation if the image is new) of a recipe on the server.") { recipe, server, token.File, token.Refused, wait, emergency, packages };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(server)!), Timeout = Timeout.InfiniteTimeSpan };
-            if (parse.GetValue(token) is not { Length: > 0 } bearer)
+            var (bearer, tokenProblem) = token.Read(parse);
+            if (tokenProblem is not null)
             {
-                Console.Error.WriteLine("trigger: no API token: give --token or set IMAGEPIPE_TOKEN (create one: curl -u admin -X POST -H 'content-type: application/json' -d '{\"name\":\"cli\"}' SERVER/api/v1/tokens)");
+                Console.Error.WriteLine($"trigger: {tokenProblem}");
+                return ExitCodes.InvalidInput;
+            }
+
+            if (bearer is null)
+            {
+                Console.Error.WriteLine("trigger: no API token: give --token-file FILE or set IMAGEPIPE_TOKEN (create one: curl -u admin -X POST -H 'content-type: application/json' -d '{\"name\":\"cli\"}' SERVER/api/v1/tokens)");
                 return ExitCodes.InvalidInput;
             }
 

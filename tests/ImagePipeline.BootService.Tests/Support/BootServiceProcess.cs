@@ -40,20 +40,20 @@ internal sealed class BootServiceProcess : IAsyncDisposable
     /// <summary>The token this instance was started with.</summary>
     public string AdminToken { get; private init; } = DefaultAdminToken;
 
-    /// <param name="arguments">extra bootsvc arguments (mode, discovery, admin token)</param>
+    /// <param name="arguments">extra bootsvc arguments (mode, discovery); "--admin-token T" here is handed to the service in its environment</param>
     public static async Task<BootServiceProcess> StartAsync(VirtualNetwork network, DeployEnvironmentFixture deploy, string? data, params string[] arguments)
     {
         var at = Array.IndexOf(arguments, "--admin-token");
         var token = at >= 0 ? arguments[at + 1] : DefaultAdminToken;
-        if (at < 0)
-            arguments = [.. arguments, "--admin-token", DefaultAdminToken];
+        if (at >= 0)
+            arguments = [.. arguments[..at], .. arguments[(at + 2)..]];
         data ??= System.IO.Directory.CreateTempSubdirectory("imagepipe-bootsvc-data-").FullName;
         var files = Path.Combine(data, "bootsvc", "files", "deploy");
         System.IO.Directory.CreateDirectory(files);
         foreach (var file in System.IO.Directory.EnumerateFiles(deploy.Directory))
             File.Copy(file, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
         var instance = await BootServiceInstance.StartAsync(network, CliLauncher.ForAssembly(Path.Combine(AppContext.BaseDirectory, "imagepipe.dll")),
-            ["--data", data, .. arguments], Path.Combine(data, $"bootsvc-{Guid.NewGuid():n}.log"), TestContext.Current.CancellationToken);
+            ["--data", data, .. arguments], token, Path.Combine(data, $"bootsvc-{Guid.NewGuid():n}.log"), TestContext.Current.CancellationToken);
         return new BootServiceProcess(network, data, instance) { AdminToken = token };
     }
 

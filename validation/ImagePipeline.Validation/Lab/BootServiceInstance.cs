@@ -37,11 +37,13 @@ public sealed class BootServiceInstance : IAsyncDisposable
 
     /// <param name="launcher">how to run the imagepipe CLI: its program and the arguments before the verb (for example dotnet and the path of imagepipe.dll)</param>
     /// <param name="arguments">bootsvc's arguments after --interface</param>
-    public static async Task<BootServiceInstance> StartAsync(VirtualNetwork network, CliLauncher launcher, IReadOnlyList<string> arguments, string logPath,
+    /// <param name="adminToken">the operator API's token, handed over in the environment (IMAGEPIPE_ADMIN_TOKEN), not on the command line</param>
+    public static async Task<BootServiceInstance> StartAsync(VirtualNetwork network, CliLauncher launcher, IReadOnlyList<string> arguments, string? adminToken, string logPath,
         CancellationToken cancellationToken)
     {
         var instance = new BootServiceInstance(logPath);
         instance.process = network.Command(launcher.Program, [.. launcher.Arguments, "bootsvc", "--interface", VirtualNetwork.Bridge, .. arguments])
+            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_TOKEN", adminToken))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(instance.Append))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(instance.Append))
             .ExecuteAsync(instance.stop.Token);

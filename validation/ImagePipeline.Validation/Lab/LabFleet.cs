@@ -60,7 +60,7 @@ public sealed class LabFleet : IAsyncDisposable
             foreach (var file in Directory.EnumerateFiles(options.DeployEnvironment))
                 File.Copy(file, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
             fleet.BootService = await BootServiceInstance.StartAsync(network, options.Cli,
-                ["--mode", "full", "--discovery", "--data", options.Directory, "--artifacts", options.ArtifactsDirectory, "--admin-token", options.AdminToken],
+                ["--mode", "full", "--discovery", "--data", options.Directory, "--artifacts", options.ArtifactsDirectory], options.AdminToken,
                 Path.Combine(options.Directory, "bootsvc.log"), cancellationToken);
             for (var i = 1; i <= options.Machines; i++)
             {
