@@ -28,12 +28,14 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         var started = clock.GetUtcNow();
         var logPath = Path.Combine(logs, $"{started:yyyyMMddTHHmmss}-{recipe.Name}-{Environment.ProcessId}.log");
         using var log = new BuildLog(logPath);
+        // Leases every cache entry this build uses until it ends (see StageCache).
+        using var cache = new StageCache(Path.Combine(data, "cache"));
         var context = new BuildContext
         {
             Recipe = recipe,
             Log = log,
             Tools = new ToolRunner(log),
-            Cache = new StageCache(Path.Combine(data, "cache")),
+            Cache = cache,
             Observer = observer,
             SourceDateEpoch = options.SourceDateEpoch,
             ReportAgent = options.ReportAgent,
@@ -69,35 +71,29 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         var (diskPath, _) = await Stage(DiskStage.Name, () => DiskStage.RunAsync(context, layers, rootfsPath, rootfsDigest));
 
         var publisher = new ArtifactPublisher(data, options.OutputDirectory);
-        var staging = publisher.CreateStaging();
-        try
+        using var stagingDirectory = publisher.CreateStaging();
+        var staging = stagingDirectory.Path;
+        IReadOnlyList<ArtifactEntry> artifacts = [];
+        await Stage("formats", async () =>
         {
-            IReadOnlyList<ArtifactEntry> artifacts = [];
-            await Stage("formats", async () =>
+            artifacts = await FormatsStage.RunAsync(context, Path.Combine(diskPath, DiskStage.RawFile), staging);
+            return (staging, false);
+        });
+
+        if (options.VerifyReproducible)
+        {
+            await Stage("verify-reproducible", async () =>
             {
-                artifacts = await FormatsStage.RunAsync(context, Path.Combine(diskPath, DiskStage.RawFile), staging);
+                await VerifyReproducibleAsync(context, layers, rootfsPath, rootfsDigest, artifacts);
                 return (staging, false);
             });
-
-            if (options.VerifyReproducible)
-            {
-                await Stage("verify-reproducible", async () =>
-                {
-                    await VerifyReproducibleAsync(context, layers, rootfsPath, rootfsDigest, artifacts);
-                    return (staging, false);
-                });
-            }
-
-            var manifest = await WriteManifestAsync(context, recipe, inputDigest, rootfsPath, diskPath, staging, artifacts, timings, started);
-            log.Line($"image {manifest.ImageId}");
-            File.Copy(logPath, Path.Combine(staging, "build.log"), overwrite: true);
-            var (directory, existed) = publisher.Publish(staging, manifest.ImageId);
-            return new BuildResult(directory, manifest, existed);
         }
-        finally
-        {
-            StageCache.TryDelete(staging);
-        }
+
+        var manifest = await WriteManifestAsync(context, recipe, inputDigest, rootfsPath, diskPath, staging, artifacts, timings, started);
+        log.Line($"image {manifest.ImageId}");
+        File.Copy(logPath, Path.Combine(staging, "build.log"), overwrite: true);
+        var (directory, existed) = publisher.Publish(staging, manifest.ImageId);
+        return new BuildResult(directory, manifest, existed);
     }
 
     /// <param name="published">the first build's artifacts, already hashed by the formats stage</param>

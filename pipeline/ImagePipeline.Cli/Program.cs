@@ -12,6 +12,7 @@ root.Subcommands.Add(LabVerb.Create());
 root.Subcommands.Add(ServerVerb.Create());
 root.Subcommands.Add(TriggerVerb.Create());
 root.Subcommands.Add(DemoVerb.Create());
+root.Subcommands.Add(GcVerb.Create());
 // A lab or a validation run takes VMs and namespaces down after Ctrl-C or SIGTERM: give it the time.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(90) });
 

@@ -34,6 +34,6 @@ public sealed class CachingTests(TinyImage tiny)
 
         Directory.GetDirectories(Path.Combine(tiny.DataDirectory, "artifacts", "sha256")).Length.ShouldBe(before);
         foreach (var stage in Directory.GetDirectories(Path.Combine(tiny.DataDirectory, "cache")))
-            Directory.GetDirectories(stage, ".tmp-*").ShouldBeEmpty(stage);
+            CacheTemporaries.In(stage).ShouldBeEmpty(stage);
     }
 }

@@ -18,7 +18,7 @@ public sealed class FailureReportTests(TinyImage tiny)
         error.Command.ShouldContain("exit 3");
         error.OutputTail.ShouldContain("widget exploded");
         error.Message.ShouldContain("exit code 3");
-        Directory.GetDirectories(Path.Combine(tiny.DataDirectory, "cache", "rootfs"), ".tmp-*").ShouldBeEmpty();
+        CacheTemporaries.In(Path.Combine(tiny.DataDirectory, "cache", "rootfs")).ShouldBeEmpty();
     }
 
     [Fact]

@@ -11,14 +11,12 @@ public sealed class ArtifactPublisher(string dataDirectory, string? outputDirect
 {
     public string StoreRoot => Path.Combine(dataDirectory, "artifacts", "sha256");
 
-    public string CreateStaging()
+    /// <summary>A staging directory beside the destination, leased while this build lives; those of dead builds are removed first.</summary>
+    public TemporaryDirectory CreateStaging()
     {
         var parent = outputDirectory is null ? StoreRoot : Path.GetDirectoryName(Path.GetFullPath(outputDirectory))!;
-        Directory.CreateDirectory(parent);
-        StageCache.RemoveStaleTemporaries(parent, ".tmp-image-*");
-        var staging = Path.Combine(parent, $".tmp-image-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        return staging;
+        TemporaryDirectory.RemoveAbandoned(parent, ".tmp-image");
+        return TemporaryDirectory.Create(parent, ".tmp-image");
     }
 
     public (string Directory, bool AlreadyStored) Publish(string staging, string imageId)

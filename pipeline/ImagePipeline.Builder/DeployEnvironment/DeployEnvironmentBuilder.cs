@@ -50,12 +50,13 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
         var logs = Path.Combine(data, "logs");
         Directory.CreateDirectory(logs);
         using var log = new BuildLog(Path.Combine(logs, $"{DateTime.UtcNow:yyyyMMddTHHmmss}-deploy-environment-{Environment.ProcessId}.log"));
+        using var cache = new StageCache(Path.Combine(data, "cache"));
         var context = new BuildContext
         {
             Recipe = RecipeParser.Parse(RecipeYaml, "(built-in deploy environment)"),
             Log = log,
             Tools = new ToolRunner(log),
-            Cache = new StageCache(Path.Combine(data, "cache")),
+            Cache = cache,
             Observer = observer,
             SourceDateEpoch = options.SourceDateEpoch,
             BaseDay = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

@@ -96,12 +96,9 @@ public static class BaseRootfsStage
         var recipe = context.Recipe;
         var digest = Digest(recipe, context.BaseDay);
         if (refresh && context.Cache.Contains(Name, digest))
-        {
-            context.Observer.Message("--refresh: discarding the cached base");
-            StageCache.TryDelete(context.Cache.PathOf(Name, digest));
-        }
+            context.Observer.Message("--refresh: a fresh base replaces the cached one (builds using the old one keep it until they end)");
 
-        return await context.Cache.GetOrCreateAsync(Name, digest, async dir =>
+        return await context.Cache.GetOrCreateAsync(Name, digest, replace: refresh, cancellationToken: context.CancellationToken, produce: async dir =>
         {
             var sources = AptSources.ForSuite(recipe.Base.Suite, recipe.Snapshot);
             var busybox = recipe.Base.Kind == BaseKind.Busybox;

@@ -138,7 +138,7 @@ public static class DiskStage
             // Sparse images in tmpfs take only their data; ask for the whole disk to be safe.
             if (Directory.Exists(Shm) && new DriveInfo(Shm).AvailableFreeSpace > 2 * diskBytes)
             {
-                StageCache.RemoveStaleTemporaries(Shm, "imagepipe-disk-*");
+                StageCache.RemoveStaleLocalTemporaries(Shm, "imagepipe-disk-*");
                 return Directory.CreateDirectory(Path.Combine(Shm, $"imagepipe-disk-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName;
             }
         }

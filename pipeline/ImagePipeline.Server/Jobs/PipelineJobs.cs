@@ -240,6 +240,18 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         }
     }
 
+    /// <summary>
+    /// Every night: the stage cache loses what no build holds and no build used for a week
+    /// (yesterday's bases, replaced emergency bases, layers of old recipe versions). Safe beside
+    /// running builds on any server sharing the data directory: they hold leases on what they use.
+    /// </summary>
+    public Task CollectCacheAsync()
+    {
+        var report = Builder.Caching.StageCache.Collect(Path.Combine(options.DataDirectory, "cache"), TimeSpan.FromDays(7));
+        Console.WriteLine($"server: stage cache collected: {report.Removed} entries removed ({report.BytesFreed >> 20} MiB), {report.InUse} held by running builds");
+        return Task.CompletedTask;
+    }
+
     /// <summary>Every minute: the sources whose poll interval has passed are synced.</summary>
     public async Task PollSourcesAsync(CancellationToken cancellationToken)
     {

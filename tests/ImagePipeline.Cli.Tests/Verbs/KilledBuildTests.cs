@@ -47,7 +47,11 @@ public sealed class KilledBuildTests : IDisposable
         result.ExitCode.ShouldBe(0);
         Directory.GetDirectories(store).Where(d => !Path.GetFileName(d).StartsWith('.')).Count().ShouldBe(1);
         foreach (var stage in Directory.GetDirectories(Path.Combine(data, "cache")))
-            Directory.GetDirectories(stage, ".tmp-*").ShouldBeEmpty(stage);
+        {
+            // Stage outputs are made in STAGE/.entries/.tmp-*, each with a lease file beside it.
+            var entries = Path.Combine(stage, ".entries");
+            (Directory.Exists(entries) ? Directory.GetFileSystemEntries(entries, ".tmp-*") : []).ShouldBeEmpty(stage);
+        }
         Directory.GetDirectories("/dev/shm", $"imagepipe-disk-{killedPid}-*").ShouldBeEmpty();
         File.ReadAllText("/proc/self/mountinfo").ShouldNotContain(data);
     }
