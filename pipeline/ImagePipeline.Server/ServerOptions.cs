@@ -32,6 +32,8 @@ public sealed record ServerOptions
     public TimeSpan HeartbeatInterval => HeartbeatStale / 6;
     /// <summary>How long a clone or fetch of a recipe source may take before it is killed and its job fails (<c>--git-timeout</c>).</summary>
     public TimeSpan GitTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long an image nothing refers to (a failed validation's, one built outside the server) stays in the artifact store.</summary>
+    public TimeSpan ArtifactRetention { get; init; } = TimeSpan.FromDays(14);
     /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
     public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
     /// <summary>The health-reporting agent built into images; null leaves it out.</summary>

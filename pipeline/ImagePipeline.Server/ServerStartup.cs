@@ -33,7 +33,7 @@ public sealed class ServerStartup(IDbContextFactory<PipelineDb> databases, IRecu
         Console.WriteLine($"server: images are signed with {signer.KeyPath} (public key: GET /api/v1/signing-key)");
         recurring.AddOrUpdate<PipelineJobs>("poll-sources", j => j.PollSourcesAsync(CancellationToken.None), Cron.Minutely());
         // After the nightly rebuilds' usual hour: yesterday's bases are replaced by then.
-        recurring.AddOrUpdate<PipelineJobs>("collect-cache", j => j.CollectCacheAsync(), Cron.Daily(5));
+        recurring.AddOrUpdate<PipelineJobs>("collect", j => j.CollectAsync(CancellationToken.None), Cron.Daily(5));
         foreach (var recipe in await db.Recipes.ToListAsync(cancellationToken))
             NightlyRebuild.Schedule(recurring, recipe);
 

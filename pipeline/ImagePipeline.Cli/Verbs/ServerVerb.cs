@@ -25,11 +25,12 @@ public static class ServerVerb
         {
             Description = "seconds a run's heartbeat may be missing before another server hands the run to a new job (a working job beats six times in that window)", DefaultValueFactory = _ => 30,
         };
+        var retention = new Option<double>("--artifact-retention-days") { Description = "days an image nothing refers to (no version, rollout or running run: a failed validation's, one built outside the server) stays in the artifact store before the nightly collection removes it", DefaultValueFactory = _ => 14 };
         var gitTimeout = new Option<double>("--git-timeout") { Description = "seconds a clone or fetch of a recipe source may take before it is killed and its job fails", DefaultValueFactory = _ => 300 };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword, bootService, bootServiceToken.File, bootServiceToken.Refused, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout,
+            urls, database, data, adminPassword, bootService, bootServiceToken.File, bootServiceToken.Refused, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,6 +61,12 @@ public static class ServerVerb
                 return ExitCodes.InvalidInput;
             }
 
+            if (parse.GetValue(retention) is var days and (< 1 or > 3650))
+            {
+                Console.Error.WriteLine($"server: --artifact-retention-days {days} is out of range: give 1 to 3650 days (default 14)");
+                return ExitCodes.InvalidInput;
+            }
+
             if (parse.GetValue(gitTimeout) is var git and (< 1 or > 86400))
             {
                 Console.Error.WriteLine($"server: --git-timeout {git} is out of range: give 1 to 86400 seconds (default 300)");
@@ -70,6 +77,7 @@ public static class ServerVerb
             {
                 HeartbeatStale = TimeSpan.FromSeconds(parse.GetValue(heartbeatStale)),
                 GitTimeout = TimeSpan.FromSeconds(parse.GetValue(gitTimeout)),
+                ArtifactRetention = TimeSpan.FromDays(parse.GetValue(retention)),
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(data)),
                 Database = parse.GetValue(database) ?? Environment.GetEnvironmentVariable("IMAGEPIPE_DATABASE"),
                 ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),

@@ -242,14 +242,17 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
 
     /// <summary>
     /// Every night: the stage cache loses what no build holds and no build used for a week
-    /// (yesterday's bases, replaced emergency bases, layers of old recipe versions). Safe beside
-    /// running builds on any server sharing the data directory: they hold leases on what they use.
+    /// (yesterday's bases, replaced emergency bases, layers of old recipe versions), safe beside
+    /// running builds on any server sharing the data directory (they hold leases on what they
+    /// use); the artifact store loses images nothing refers to (<see cref="ArtifactCollector"/>).
     /// </summary>
-    public Task CollectCacheAsync()
+    public async Task CollectAsync(CancellationToken cancellationToken)
     {
-        var report = Builder.Caching.StageCache.Collect(Path.Combine(options.DataDirectory, "cache"), TimeSpan.FromDays(7));
-        Console.WriteLine($"server: stage cache collected: {report.Removed} entries removed ({report.BytesFreed >> 20} MiB), {report.InUse} held by running builds");
-        return Task.CompletedTask;
+        var cache = Builder.Caching.StageCache.Collect(Path.Combine(options.DataDirectory, "cache"), TimeSpan.FromDays(7));
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var (images, bytes) = await ArtifactCollector.CollectAsync(db, Path.Combine(options.DataDirectory, "artifacts", "sha256"), options.ArtifactRetention, Now, cancellationToken);
+        Console.WriteLine($"server: collected the stage cache ({cache.Removed} entries, {cache.BytesFreed >> 20} MiB; {cache.InUse} held by running builds) and "
+            + $"{images} images nothing refers to ({bytes >> 20} MiB)");
     }
 
     /// <summary>Every minute: the sources whose poll interval has passed are synced.</summary>
