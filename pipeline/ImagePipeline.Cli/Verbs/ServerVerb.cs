@@ -15,7 +15,7 @@ public static class ServerVerb
     {
         var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated); loopback only by default (every endpoint needs an account; put TLS in front of it before opening it wider)", DefaultValueFactory = _ => DefaultUrl };
         var database = new Option<string?>("--database") { Description = "PostgreSQL for state and jobs, shared by every server process: 'Host=H;Database=D;Username=U;Password=P' or postgresql://U:P@H:5432/D (default $IMAGEPIPE_DATABASE, which keeps its password out of ps; else embedded SQLite under DATA/server, one process)" };
-        var adminPassword = new Option<string?>("--admin-password-file") { Description = "first start only: the password of the account 'admin' from this file (default $IMAGEPIPE_ADMIN_PASSWORD, else a one-time password printed here)" };
+        var adminPassword = new SecretOption("admin-password", "first start only: the password of the account 'admin' (else a one-time password)", "IMAGEPIPE_ADMIN_PASSWORD");
         var bootService = new Option<string?>("--boot-service") { Description = "the boot service rollouts deploy through (its URL, e.g. http://10.0.0.2:8080); default $IMAGEPIPE_BOOTSVC" };
         var bootServiceToken = new SecretOption("boot-service-token", "the boot service's admin token", "IMAGEPIPE_BOOTSVC_TOKEN");
         var channels = new Option<string?>("--channels") { Description = "the channels after candidate, with the approvals each needs (default staging:1,production:1)" };
@@ -30,14 +30,15 @@ public static class ServerVerb
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword, bootService, bootServiceToken.File, bootServiceToken.Refused, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention,
+            urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var (bootServiceSecret, tokenProblem) = bootServiceToken.Read(parse);
-            if (tokenProblem is not null)
+            var (adminSecret, passwordProblem) = adminPassword.Read(parse);
+            if ((tokenProblem ?? passwordProblem) is { } secretProblem)
             {
-                Console.Error.WriteLine($"server: {tokenProblem}");
+                Console.Error.WriteLine($"server: {secretProblem}");
                 return ExitCodes.InvalidInput;
             }
 
@@ -86,7 +87,7 @@ public static class ServerVerb
                 Channels = parse.GetValue(channels),
                 SigningKeyPath = parse.GetValue(signingKey),
                 EmergencyApprovalLifetime = TimeSpan.FromHours(parse.GetValue(emergencyHours)),
-                AdminPassword = parse.GetValue(adminPassword) is { } file ? (await File.ReadAllTextAsync(file, cancellationToken)).Trim() : Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_PASSWORD"),
+                AdminPassword = adminSecret,
             };
             WebApplication app;
             try

@@ -51,9 +51,9 @@ public sealed class ImageSigner : IDisposable
     /// <summary>Writes the signature beside the image's files (temporary file, then rename): false when the image is not in this store.</summary>
     public static bool Attach(string dataDirectory, string imageId, string signature)
     {
-        var directory = Path.Combine(dataDirectory, "artifacts", "sha256", imageId);
-        if (!Directory.Exists(directory))
+        if (!IsInStore(dataDirectory, imageId))
             return false;
+        var directory = Path.Combine(dataDirectory, "artifacts", "sha256", imageId);
         var temporary = Path.Combine(directory, $".{AttachmentName}.{Environment.ProcessId}.tmp");
         File.WriteAllText(temporary, signature + "\n");
         File.Move(temporary, Path.Combine(directory, AttachmentName), overwrite: true);

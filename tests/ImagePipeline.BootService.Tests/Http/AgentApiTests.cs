@@ -27,7 +27,7 @@ public sealed class AgentApiTests
     private static async Task<string> TokenFromScriptAsync(InProcessBootService service)
     {
         var script = await service.Client.GetStringAsync($"/boot/{Mac}.ipxe", Ct);
-        return script.Split(' ', '\n').Single(w => w.StartsWith("imagepipeline.token=", StringComparison.Ordinal))["imagepipeline.token=".Length..];
+        return AgentTokens.In(script);
     }
 
     private static async Task<HttpResponseMessage> PostAsync<T>(InProcessBootService service, string path, T body, string? token)

@@ -36,7 +36,7 @@ public sealed class BootScriptPlannerTests
         script.ShouldContain("kernel http://10.0.0.1:8080/files/deploy/vmlinuz initrd=initrd.img");
         script.ShouldContain("initrd http://10.0.0.1:8080/files/deploy/initrd.img");
         script.ShouldContain($"imagepipeline.mac={Mac}");
-        var token = script.Split(' ', '\n').Single(w => w.StartsWith("imagepipeline.token=", StringComparison.Ordinal))["imagepipeline.token=".Length..];
+        var token = AgentTokens.In(script);
         (await store.Inventory.AuthenticateAsync(token, null, Ct))!.State.ShouldBe(MachineState.Discovered);
     }
 
@@ -97,7 +97,7 @@ public sealed class BootScriptPlannerTests
         var unknown = await planner.ScriptForAsync("52:54:00:bb:00:02", other, Ct);
         var attempts = (await store.Inventory.GetByMacAsync(Mac, Ct))!.DeployAttempts;
         var deploy = await planner.ScriptForAsync(Mac, machineAddress, Ct);
-        var token = deploy.Split(' ', '\n').Single(w => w.StartsWith("imagepipeline.token=", StringComparison.Ordinal))["imagepipeline.token=".Length..];
+        var token = AgentTokens.In(deploy);
 
         refused.ShouldContain("refused: the script of 52:54:00:bb:00:01 goes to 10.0.0.100, its DHCP address, not to 10.0.0.200");
         refused.ShouldNotContain("imagepipeline.token");

@@ -57,7 +57,7 @@ public sealed class EndpointAccessTests
         var inventory = service.Services.GetRequiredService<IMachineInventory>();
         await inventory.DiscoverAsync(Mac, Ct);
         var script = await service.Client.GetStringAsync($"/boot/{Mac}.ipxe", Ct);
-        var agentToken = script.Split(' ', '\n').Single(w => w.StartsWith("imagepipeline.token=", StringComparison.Ordinal))["imagepipeline.token=".Length..];
+        var agentToken = AgentTokens.In(script);
         var mapped = service.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["ANY"]).Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
             .Order(StringComparer.Ordinal).ToList();

@@ -84,7 +84,7 @@ internal sealed class InProcessBootService : IAsyncDisposable
         }
 
         var script = await Client.GetStringAsync($"/boot/{mac}.ipxe");
-        return script.Split(' ', '\n').Single(w => w.StartsWith("imagepipeline.token=", StringComparison.Ordinal))["imagepipeline.token=".Length..];
+        return AgentTokens.In(script);
     }
 
     private static int FreePort()
