@@ -64,6 +64,9 @@ run_project() {
     [ -f "$results/$name.results/tests.xml" ] && grep -o '<test [^>]*>' "$results/$name.results/tests.xml" |
       sed -n 's/.* time="\([0-9.]*\)".* type="\([^"]*\)" method="\([^"]*\)".*/\1 \2.\3/p' | sort -rn | head -3 |
       while read -r seconds test; do printf '  slowest: %4.0f s %s\n' "$seconds" "${test#ImagePipeline.*.Tests.}"; done
+    # The failed tests with their messages, printed again above the closing line: the process's
+    # whole console output follows a failure in the log, and a cut log would hide them.
+    grep -A 12 -E '^failed ' "$log" | cut -c1-300 | head -n 120 | sed "s/^/  $name: /" >"$results/$name.failures"
     # A log flood (a loop that spins and logs each round) fails the project, whatever its tests said.
     if [ "$size" -gt "$log_limit" ]; then
       echo "!!! $name wrote $size bytes of output (limit $log_limit, IMAGEPIPE_TEST_LOG_LIMIT): a log flood, counted as one failure; the line repeated most (count, line):"
@@ -105,6 +108,7 @@ for counts in "$results"/*.counts; do
   read -r p f s b <"$counts"
   passed=$((passed + p)); failed=$((failed + f + b)); skipped=$((skipped + s))
 done
+cat "$results"/*.failures 2>/dev/null
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
   exit 1
