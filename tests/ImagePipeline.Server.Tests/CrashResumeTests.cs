@@ -20,6 +20,7 @@ public sealed class CrashResumeTests : IDisposable
     {
         using var repository = await RecipeRepository.CreateAsync();
         var log = Path.Combine(data.FullName, "server", "runs", "1.log");
+        await SeededBase.IntoAsync(data.FullName);
         var first = await ServerProcess.StartAsync(data.FullName);
         using var http = await first.CreateClientAsync();
         (await http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct)).EnsureSuccessStatusCode();

@@ -18,6 +18,7 @@ public sealed class PipelineTests
     {
         using var repository = await RecipeRepository.CreateAsync();
         await using var server = await TestServer.StartAsync();
+        await SeededBase.IntoAsync(server.DataDirectory);
         await server.RegisterAsync("recipes", repository.Path, Secret);
         var commit = await repository.CommitAsync(new Dictionary<string, string> { ["recipes/tiny.yaml"] = RecipeRepository.Tiny("tiny, second commit") }, "new motd");
         var body = new JsonObject

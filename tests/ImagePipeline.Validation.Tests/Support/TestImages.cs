@@ -8,7 +8,8 @@ namespace ImagePipeline.Validation.Tests.Support;
 /// <summary>Images the harness tests boot: the tiny example, and a variant whose init exits so the kernel panics.</summary>
 public sealed class TestImages : IAsyncLifetime
 {
-    private readonly string data = Directory.CreateTempSubdirectory("imagepipe-validation-tests-").FullName;
+    /// <summary>The deploy environment's data directory too: one busybox base for both.</summary>
+    private static string Data => ImagePipeline.Tests.Deploy.SharedBuildData.DataDirectory;
 
     /// <summary>disk.qcow2 of the tiny example.</summary>
     public string Tiny { get; private set; } = "";
@@ -23,7 +24,8 @@ public sealed class TestImages : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var recipe = RecipeParser.Load(RepositoryLayout.Example("tiny"));
-        var builder = new ImageBuilder(new BuildOptions { DataDirectory = data }, NullBuildObserver.Instance);
+        using var turn = await ImagePipeline.Tests.Deploy.SharedBuildData.TakeTurnAsync(TestContext.Current.CancellationToken);
+        var builder = new ImageBuilder(new BuildOptions { DataDirectory = Data }, NullBuildObserver.Instance);
         Tiny = Path.Combine((await builder.BuildAsync(recipe, TestContext.Current.CancellationToken)).Directory, "disk.qcow2");
         var panicking = recipe with { Files = [.. recipe.Files, new RecipeFile("/sbin/init", "#!/bin/sh\necho init is about to exit\nexit 1\n", null, 0b111_101_101)] };
         Panicking = Path.Combine((await builder.BuildAsync(panicking, TestContext.Current.CancellationToken)).Directory, "disk.qcow2");
@@ -40,9 +42,5 @@ public sealed class TestImages : IAsyncLifetime
         CloudKernelDirectory = (await builder.BuildAsync(recipe with { Kernel = "linux-image-cloud-amd64" }, TestContext.Current.CancellationToken)).Directory;
     }
 
-    public ValueTask DisposeAsync()
-    {
-        Directory.Delete(data, recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -5,8 +5,9 @@ using ImagePipeline.Recipes;
 namespace ImagePipeline.Tests.Deploy;
 
 /// <summary>
-/// What real-client tests boot, built once per run in one data directory (so the deploy
-/// environment reuses the tiny image's busybox base): the tiny example image (in the data
+/// What real-client tests boot, built once per run in the process's one data directory
+/// (<see cref="SharedBuildData"/>: the deploy environment and other fixtures reuse the tiny
+/// image's busybox base): the tiny example image (in the data
 /// directory's artifact store, where the boot service finds images), and the deploy environment
 /// with the NativeAOT agent (allowed to write unsigned images: promotion signing comes later).
 /// Shared by the test projects that netboot machines (boot service, lab); each registers it as
@@ -14,12 +15,12 @@ namespace ImagePipeline.Tests.Deploy;
 /// </summary>
 public sealed class DeployEnvironmentFixture : IAsyncLifetime
 {
-    private readonly DirectoryInfo data = System.IO.Directory.CreateTempSubdirectory("imagepipe-bootsvc-tests-");
+    private readonly string data = SharedBuildData.DataDirectory;
 
-    public string Directory => Path.Combine(data.FullName, "deploy");
+    public string Directory => Path.Combine(data, "deploy");
 
     /// <summary>A data directory with the tiny image in its artifact store.</summary>
-    public string DataDirectory => data.FullName;
+    public string DataDirectory => data;
 
     public string TinyImageId { get; private set; } = "";
 
@@ -29,7 +30,8 @@ public sealed class DeployEnvironmentFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var agent = await ImagePipeline.Cli.AgentBinary.EnsurePublishedAsync(TestContext.Current.CancellationToken);
-        var options = new BuildOptions { DataDirectory = data.FullName, ReportAgent = agent };
+        using var turn = await SharedBuildData.TakeTurnAsync(TestContext.Current.CancellationToken);
+        var options = new BuildOptions { DataDirectory = DataDirectory, ReportAgent = agent };
         // tiny, with a check its report agent runs from inside the booted image.
         var yaml = await File.ReadAllTextAsync(RepositoryLayout.Example("tiny"), TestContext.Current.CancellationToken)
             + "  checks:\n    - command: { run: \"uname -r\", output: \"amd64\" }\n";
@@ -41,9 +43,5 @@ public sealed class DeployEnvironmentFixture : IAsyncLifetime
             .BuildAsync(Directory, new DeployEnvironmentSpec(agent, AllowUnsigned: true), TestContext.Current.CancellationToken);
     }
 
-    public ValueTask DisposeAsync()
-    {
-        data.Delete(recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -1,0 +1,38 @@
+namespace ImagePipeline.Tests.Deploy;
+
+/// <summary>
+/// One data directory (stage cache and artifact store) for the fixtures of a test process that
+/// build on the same busybox base: the tiny images and the deploy environment share one base
+/// instead of each fetching it. Their builds take turns (<see cref="TakeTurnAsync"/>), so the
+/// second finds the base the first cached. Removed when the test process exits.
+/// </summary>
+public static class SharedBuildData
+{
+    private static readonly SemaphoreSlim Turn = new(1, 1);
+    private static readonly Lazy<string> Data = new(() =>
+    {
+        var data = System.IO.Directory.CreateTempSubdirectory("imagepipe-test-builds-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => System.IO.Directory.Delete(data, recursive: true);
+        return data;
+    });
+
+    public static string DataDirectory => Data.Value;
+
+    /// <summary>Held while a fixture builds into <see cref="DataDirectory"/>.</summary>
+    public static async Task<IDisposable> TakeTurnAsync(CancellationToken cancellationToken)
+    {
+        await Turn.WaitAsync(cancellationToken);
+        return new Release();
+    }
+
+    private sealed class Release : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+                Turn.Release();
+        }
+    }
+}
