@@ -73,8 +73,9 @@ public sealed partial class StoreOutageTests
 
         TestContext.Current.SendDiagnosticMessage($"{store}: {outage.TotalSeconds:0} s away; {linesDuring} log lines meanwhile; rounds in {elapsed.TotalSeconds:0} s: "
             + string.Join(", ", after.Select(a => $"{a.Key} {a.Value - before.GetValueOrDefault(a.Key)}")));
-        run["state"]!.GetValue<string>().ShouldBe("candidate", $"{store}: {File.ReadAllText(log)}");
-        run["attempts"]!.GetValue<int>().ShouldBe(2, $"{store}: built once, validated once: the run was not handed to a second job; its log: {File.ReadAllText(log)}");
+        var said = $"\nthe server said meanwhile:\n{string.Join('\n', during.TakeLast(80))}";
+        run["state"]!.GetValue<string>().ShouldBe("candidate", $"{store}: {File.ReadAllText(log)}{said}");
+        run["attempts"]!.GetValue<int>().ShouldBe(2, $"{store}: built once, validated once: the run was not handed to a second job; its log: {File.ReadAllText(log)}{said}");
         File.ReadAllText(log).ShouldNotContain("the worker of this run stopped");
         foreach (var (loop, rounds) in after)
         {

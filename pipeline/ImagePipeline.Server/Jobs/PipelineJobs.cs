@@ -28,16 +28,13 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
         // At least once: a run that ended, that was handed to a newer job, that is built already,
-        // or that a live worker is still building (a second delivery of this job) is left alone.
-        if (run.Finished || run.Generation != generation || run.State == RunState.Validating || RunHeartbeat.IsFresh(run, Now, options))
+        // or that a worker of this generation took (a second delivery of this job) is left alone.
+        if (run.Finished || run.State == RunState.Validating || !await ClaimAsync(db, run, generation, cancellationToken))
             return;
-        run.Attempts++;
-        run.Worker = options.WorkerName;
         run.State = RunState.Building;
         run.StartedAt ??= Now;
-        run.HeartbeatAt = Now;
         await db.SaveChangesAsync(cancellationToken);
-        var heartbeat = RunHeartbeat.Start(databases, runId, clock, options);
+        var heartbeat = RunHeartbeat.Start(databases, run, clock, options);
         var recipeEntry = run.Recipe!;
         logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue}, on {run.Worker})");
         if (run.Emergency)
@@ -107,13 +104,9 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
-        if (run.State != RunState.Validating || run.Generation != generation || RunHeartbeat.IsFresh(run, Now, options))
+        if (run.State != RunState.Validating || !await ClaimAsync(db, run, generation, cancellationToken))
             return;
-        run.Attempts++;
-        run.Worker = options.WorkerName;
-        run.HeartbeatAt = Now;
-        await db.SaveChangesAsync(cancellationToken);
-        await using var heartbeat = RunHeartbeat.Start(databases, runId, clock, options);
+        await using var heartbeat = RunHeartbeat.Start(databases, run, clock, options);
         var directory = new ArtifactPublisher(options.DataDirectory, null).Find(run.ImageId!);
         if (directory is null)
         {
@@ -303,6 +296,26 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         await mirror.ExportAsync(commit, work, cancellationToken);
         // The export is the repository: its sources stay inside it (not inside whatever git work tree holds the data directory).
         return RecipeParser.Load(Path.Combine(work, path), repositoryRoot: work);
+    }
+
+    /// <summary>
+    /// Takes the run for this job in one statement: only while its generation is this job's and no
+    /// worker has beaten on it yet (a new run, one handed over for validation, or one the reclaimer
+    /// took from a dead worker). A second delivery of the job — Hangfire gives a job back when its
+    /// fetch was lost with the store, even while its worker is alive — finds the heartbeat and leaves
+    /// the run alone, however old the beat: deciding that a worker is dead is the reclaimer's, which
+    /// gives heartbeats their grace after an outage (<see cref="RunReclaimer.StoreCameBack"/>).
+    /// </summary>
+    private async Task<bool> ClaimAsync(PipelineDb db, PipelineRun run, int generation, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var worker = options.WorkerName;
+        var claimed = await db.Runs.Where(r => r.Id == run.Id && r.Generation == generation && r.HeartbeatAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.HeartbeatAt, now).SetProperty(r => r.Attempts, r => r.Attempts + 1).SetProperty(r => r.Worker, worker), cancellationToken);
+        if (claimed == 0)
+            return false;
+        await db.Entry(run).ReloadAsync(cancellationToken);
+        return true;
     }
 
     private async Task FinishAsync(PipelineDb db, PipelineRun run, RunState state, string? error, string line, CancellationToken cancellationToken)

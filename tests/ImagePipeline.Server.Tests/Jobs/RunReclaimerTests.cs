@@ -8,7 +8,8 @@ namespace ImagePipeline.Server.Tests.Jobs;
 
 /// <summary>
 /// The store's part in crash safety: reclaimers of several servers that find the same dead run
-/// at the same moment hand it to exactly one new job (the claim is one conditional UPDATE).
+/// at the same moment hand it to exactly one new job (the claim is one conditional UPDATE), and a
+/// job takes a run only from the reclaimer's hands, never by deciding itself that a beat is old.
 /// </summary>
 public sealed class RunReclaimerTests
 {
@@ -22,20 +23,8 @@ public sealed class RunReclaimerTests
         await using var server = await TestServer.StartAsync(store);
         await server.RegisterAsync("recipes", repository.Path, secret: null);
         var databases = server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>();
-        long runId;
-        await using (var db = await databases.CreateDbContextAsync(Ct))
-        {
-            // A validation whose server died a minute ago; its image is not in this store, so the new job ends it quickly.
-            var recipe = await db.Recipes.SingleAsync(Ct);
-            var run = new PipelineRun
-            {
-                RecipeId = recipe.Id, Trigger = "manual", Commit = "HEAD", Queue = Queues.Default, State = RunState.Validating, ImageId = "0123456789ab",
-                InputDigest = "feed", Attempts = 1, CreatedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow.AddMinutes(-1),
-            };
-            db.Runs.Add(run);
-            await db.SaveChangesAsync(Ct);
-            runId = run.Id;
-        }
+        // A validation whose server died a minute ago; its image is not in this store, so the new job ends it quickly.
+        var runId = await AddRunAsync(databases, RunState.Validating, generation: 0, attempts: 1);
 
         var reclaimers = Enumerable.Range(0, 4).Select(_ => ActivatorUtilities.CreateInstance<RunReclaimer>(server.Services)).ToList();
         var claims = await Task.WhenAll(reclaimers.Select(r => r.ReclaimAsync(Ct)));
@@ -64,20 +53,8 @@ public sealed class RunReclaimerTests
         await using var server = await TestServer.StartAsync();
         await server.RegisterAsync("recipes", repository.Path, secret: null);
         var databases = server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>();
-        long runId;
-        await using (var db = await databases.CreateDbContextAsync(Ct))
-        {
-            // Handed to a new job three times already, and its worker stopped again.
-            var recipe = await db.Recipes.SingleAsync(Ct);
-            var run = new PipelineRun
-            {
-                RecipeId = recipe.Id, Trigger = "manual", Commit = "HEAD", Queue = Queues.Default, State = RunState.Building, Attempts = 4,
-                Generation = RunReclaimer.MaxHandovers, CreatedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow.AddMinutes(-1),
-            };
-            db.Runs.Add(run);
-            await db.SaveChangesAsync(Ct);
-            runId = run.Id;
-        }
+        // Handed to a new job three times already, and its worker stopped again.
+        var runId = await AddRunAsync(databases, RunState.Building, RunReclaimer.MaxHandovers, attempts: 4);
 
         await ActivatorUtilities.CreateInstance<RunReclaimer>(server.Services).ReclaimAsync(Ct);
         await using var check = await databases.CreateDbContextAsync(Ct);
@@ -87,5 +64,60 @@ public sealed class RunReclaimerTests
         ended.Generation.ShouldBe(RunReclaimer.MaxHandovers, "not handed out again");
         ended.Error.ShouldNotBeNull().ShouldContain("its worker stopped 4 times");
         ended.FinishedAt.ShouldNotBeNull();
+    }
+
+    /// <summary>
+    /// Who may work on a run: the job that finds no heartbeat on its generation. Hangfire delivers
+    /// a job again when it stops a worker or loses a fetch with the store, even while the run's
+    /// worker may be alive and only kept from beating by an outage: that second delivery leaves the
+    /// run alone however old its beat, and deciding that the worker is dead is the reclaimer's.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestServer.Stores), MemberType = typeof(TestServer))]
+    public async Task A_second_delivery_leaves_a_run_with_a_heartbeat_alone_however_old_and_the_reclaimers_new_generation_takes_it(string store)
+    {
+        using var repository = await RecipeRepository.CreateAsync();
+        await using var server = await TestServer.StartAsync(store);
+        await server.RegisterAsync("recipes", repository.Path, secret: null);
+        // The server's own reclaimer waits a stale window, as after an outage: the test's deliveries come first.
+        server.Services.GetRequiredService<RunReclaimer>().StoreCameBack();
+        var databases = server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>();
+        var runId = await AddRunAsync(databases, RunState.Validating, generation: 0, attempts: 1);
+
+        await server.Services.GetRequiredService<PipelineJobs>().ValidateAsync(runId, generation: 0, Ct);
+        var untouched = await RunAsync(databases, runId);
+        var claims = await ActivatorUtilities.CreateInstance<RunReclaimer>(server.Services).ReclaimAsync(Ct);
+        await TestServer.WaitAsync("the reclaimer's job to end the run", async () => (await RunAsync(databases, runId)).Finished);
+        var ended = await RunAsync(databases, runId);
+
+        untouched.Attempts.ShouldBe(1, "the second delivery did not take the run");
+        untouched.Generation.ShouldBe(0);
+        untouched.State.ShouldBe(RunState.Validating);
+        claims.ShouldBe(1);
+        ended.Generation.ShouldBe(1);
+        ended.Attempts.ShouldBe(2, "the reclaimer's job took it");
+        ended.State.ShouldBe(RunState.Failed);
+        ended.Error.ShouldNotBeNull().ShouldContain("no longer in the artifact store");
+    }
+
+    /// <summary>A run whose worker last beat a minute ago (a validation's image is not in the test's store).</summary>
+    private static async Task<long> AddRunAsync(IDbContextFactory<PipelineDb> databases, RunState state, int generation, int attempts)
+    {
+        await using var db = await databases.CreateDbContextAsync(Ct);
+        var run = new PipelineRun
+        {
+            RecipeId = (await db.Recipes.SingleAsync(Ct)).Id, Trigger = "manual", Commit = "HEAD", Queue = Queues.Default, State = state, Attempts = attempts,
+            Generation = generation, CreatedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow.AddMinutes(-1),
+            ImageId = state == RunState.Validating ? "0123456789ab" : null, InputDigest = state == RunState.Validating ? "feed" : null,
+        };
+        db.Runs.Add(run);
+        await db.SaveChangesAsync(Ct);
+        return run.Id;
+    }
+
+    private static async Task<PipelineRun> RunAsync(IDbContextFactory<PipelineDb> databases, long runId)
+    {
+        await using var db = await databases.CreateDbContextAsync(Ct);
+        return await db.Runs.AsNoTracking().SingleAsync(r => r.Id == runId, Ct);
     }
 }
