@@ -63,6 +63,13 @@ public sealed class BootServiceApi(HttpClient http, Uri baseUrl, string? adminTo
             DateTimeOffset.Parse(e["at"]!.GetValue<string>(), CultureInfo.InvariantCulture), e["kind"]!.GetValue<string>(), e["detail"]?.GetValue<string>() ?? ""))];
     }
 
+    /// <summary>How the machine's deployment of <paramref name="imageId"/> begun at <paramref name="since"/> ended (<see cref="DeploymentEnd.Of"/>), or null while it is on its way.</summary>
+    public async Task<DeploymentEnd?> DeploymentEndAsync(string mac, string imageId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var events = await EventsAsync(mac, cancellationToken);
+        return DeploymentEnd.Of(events, (await GetAsync(mac, cancellationToken))?.CurrentImage, imageId, since);
+    }
+
     public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Put, $"api/v1/machines/{mac}/desired-image");

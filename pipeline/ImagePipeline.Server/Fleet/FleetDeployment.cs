@@ -8,7 +8,9 @@ namespace ImagePipeline.Server.Fleet;
 /// Puts an image on machines the way production does: the boot service is told each machine's
 /// desired image, the machine's BMC is told to network-boot once and power-cycle (Redfish only),
 /// then the machine is followed through the boot service until the agent inside the new image
-/// reports it healthy, or it fails, or time runs out. The boot service's event history gives
+/// reports it healthy, or it fails, or time runs out — decided by <see cref="DeploymentEnd.Of"/>,
+/// the rule a rollout's waves follow, so the lab rehearses the production path. The boot
+/// service's event history gives
 /// each machine's phases: power-on to DHCP, DHCP to script, deploy environment up, write, reboot,
 /// healthy.
 /// </summary>
@@ -28,7 +30,7 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
         }
 
         var last = targets.ToDictionary(t => t.Name, _ => "");
-        var done = new Dictionary<string, FleetMachine>();
+        var done = new Dictionary<string, DeploymentEnd>();
         var pending = targets.ToList();
         while (pending.Count > 0 && clock.GetUtcNow() - started < timeout)
         {
@@ -40,14 +42,15 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
                 if (machine.State != last[target.Name])
                 {
                     last[target.Name] = machine.State;
-                    progress?.Invoke($"{target.Name}: {machine.State.ToLowerInvariant()}{(machine.State == "Failed" ? $": {machine.LastError}" : "")}");
+                    progress?.Invoke($"{target.Name}: {machine.State.ToLowerInvariant()}");
                 }
 
-                var fresh = machine.UpdatedAt >= started;
-                if (fresh && ((machine.State == "Healthy" && machine.CurrentImage == imageId) || machine.State == "Failed"))
+                if (await bootService.DeploymentEndAsync(target.Mac, imageId, started, cancellationToken) is { } end)
                 {
-                    done[target.Name] = machine;
+                    done[target.Name] = end;
                     pending.Remove(target);
+                    if (!end.Healthy)
+                        progress?.Invoke($"{target.Name}: failed: {end.Reason}");
                 }
             }
         }
@@ -55,12 +58,14 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
         var outcomes = new List<DeployOutcome>();
         foreach (var target in targets)
         {
-            var machine = done.GetValueOrDefault(target.Name) ?? await bootService.GetAsync(target.Mac, cancellationToken);
+            var machine = await bootService.GetAsync(target.Mac, cancellationToken);
             var events = (await bootService.EventsAsync(target.Mac, cancellationToken)).Where(e => e.At >= started).ToList();
-            var healthy = done.ContainsKey(target.Name) && machine!.State == "Healthy";
-            var error = healthy ? null : machine?.State == "Failed" ? machine.LastError
+            var ended = done.GetValueOrDefault(target.Name);
+            var healthy = ended is { Healthy: true };
+            var error = ended is { Healthy: false } ? ended.Reason
+                : healthy ? null
                 : $"not healthy after {timeout.TotalSeconds:0} s: still {machine?.State.ToLowerInvariant() ?? "unknown to the boot service"}";
-            var end = events.LastOrDefault(e => e.Kind is "healthy" or "failed")?.At ?? clock.GetUtcNow();
+            var end = ended?.At ?? clock.GetUtcNow();
             outcomes.Add(new DeployOutcome(target.Name, target.Mac, healthy, machine?.State ?? "Unknown", error,
                 (end - poweredOn[target.Name]).TotalSeconds, Phases(poweredOn[target.Name], events, imageBytes)));
         }

@@ -18,15 +18,8 @@ public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFacto
     public async Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken) =>
         await BootService().GetAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError) : null;
 
-    public async Task<MachineObservation?> OutcomeSinceAsync(Machine machine, DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        var bootService = BootService();
-        var ended = (await bootService.EventsAsync(machine.Mac, cancellationToken)).LastOrDefault(e => e.At >= since && e.Kind is "healthy" or "failed");
-        if (ended is null)
-            return null;
-        var seen = await bootService.GetAsync(machine.Mac, cancellationToken);
-        return new MachineObservation(ended.Kind == "healthy" ? "Healthy" : "Failed", seen?.CurrentImage, ended.At, ended.Kind == "failed" ? ended.Detail : null);
-    }
+    public Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken) =>
+        BootService().DeploymentEndAsync(machine.Mac, imageId, since, cancellationToken);
 
     public async Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 
 namespace ImagePipeline.Server.Rollouts;
@@ -11,12 +12,8 @@ public interface IFleetLink
     /// <summary>What the boot service knows of the machine, or null when it has never seen it.</summary>
     Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// How the machine's deployment since <paramref name="since"/> ended: its last healthy or failed
-    /// event after that moment (a state left over from before — a failed image being replaced —
-    /// does not count), or null while it is still on its way.
-    /// </summary>
-    Task<MachineObservation?> OutcomeSinceAsync(Machine machine, DateTimeOffset since, CancellationToken cancellationToken);
+    /// <summary>How the machine's deployment of <paramref name="imageId"/> begun at <paramref name="since"/> ended (<see cref="DeploymentEnd.Of"/>: the lab follows the same rule), or null while it is on its way.</summary>
+    Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken);
 
     /// <summary>The machine's desired image is set, then its BMC network-boots it once with a power cycle.</summary>
     Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken);

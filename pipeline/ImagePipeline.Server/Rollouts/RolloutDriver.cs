@@ -91,12 +91,12 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
         var started = DateTime.SpecifyKind(rollout.WaveStartedAt.Value, DateTimeKind.Utc);
         foreach (var target in wave.Where(t => t.State == TargetState.Deploying))
         {
-            if (await fleet.OutcomeSinceAsync(machines[target.Machine], new DateTimeOffset(started), cancellationToken) is not { } seen)
+            if (await fleet.DeploymentEndAsync(machines[target.Machine], rollout.ImageId, new DateTimeOffset(started), cancellationToken) is not { } end)
                 continue;
-            if (seen.State == "Healthy" && seen.CurrentImage == rollout.ImageId)
-                (target.State, target.Since) = (TargetState.Healthy, seen.UpdatedAt.UtcDateTime);
-            else if (seen.State == "Failed")
-                (target.State, target.Since, target.Reason) = (TargetState.Failed, seen.UpdatedAt.UtcDateTime, seen.LastError ?? "the boot service marked it failed");
+            if (end.Healthy)
+                (target.State, target.Since) = (TargetState.Healthy, end.At.UtcDateTime);
+            else
+                (target.State, target.Since, target.Reason) = (TargetState.Failed, end.At.UtcDateTime, end.Reason);
         }
 
         var progress = wave.Select(t => new MachineProgress(t.Machine,
