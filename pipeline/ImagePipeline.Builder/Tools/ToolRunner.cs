@@ -12,6 +12,30 @@ public sealed class ToolRunner(BuildLog log)
 {
     private const int TailLines = 25;
 
+    /// <summary>
+    /// Starts the tool from a thread of its own that lives until the tool exits. The recipe sandbox
+    /// (bwrap --die-with-parent: PR_SET_PDEATHSIG) is killed when the thread that forked it ends —
+    /// the thread, not the process — and the thread pool retires idle threads: a 40 s recipe command
+    /// died with SIGKILL (exit code 137) mid-build after a store outage had grown the pool.
+    /// </summary>
+    private static Task<CommandResult> StartedFromOwnThreadAsync(Func<CommandTask<CommandResult>> start)
+    {
+        var ended = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ended.SetResult(start().Task.GetAwaiter().GetResult());
+            }
+            catch (Exception e)
+            {
+                ended.SetException(e);
+            }
+        }) { IsBackground = true, Name = "build tool" };
+        thread.Start();
+        return ended.Task;
+    }
+
     public async Task<string> RunAsync(string stage, string program, IReadOnlyList<string> arguments,
         CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null,
         string? workingDirectory = null, string? standardInput = null, bool quiet = false)
@@ -48,7 +72,7 @@ public sealed class ToolRunner(BuildLog log)
         CommandResult result;
         try
         {
-            result = await command.ExecuteAsync(cancellationToken);
+            result = await StartedFromOwnThreadAsync(() => command.ExecuteAsync(cancellationToken));
         }
         catch (System.ComponentModel.Win32Exception e)
         {
