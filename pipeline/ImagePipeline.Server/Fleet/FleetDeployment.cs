@@ -45,7 +45,8 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
                     progress?.Invoke($"{target.Name}: {machine.State.ToLowerInvariant()}");
                 }
 
-                if (await bootService.DeploymentEndAsync(target.Mac, imageId, started, cancellationToken) is { } end)
+                // The machine is read already: only its events are fetched for the rule.
+                if (DeploymentEnd.Of(await bootService.EventsAsync(target.Mac, cancellationToken), machine.CurrentImage, imageId, started) is { } end)
                 {
                     done[target.Name] = end;
                     pending.Remove(target);

@@ -301,9 +301,9 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     /// <summary>
     /// Takes the run for this job in one statement: only while its generation is this job's and no
     /// worker has beaten on it yet (a new run, one handed over for validation, or one the reclaimer
-    /// took from a dead worker). A second delivery of the job — Hangfire gives a job back when its
-    /// fetch was lost with the store, even while its worker is alive — finds the heartbeat and leaves
-    /// the run alone, however old the beat: deciding that a worker is dead is the reclaimer's, which
+    /// took from a dead worker). A second delivery of the job — Hangfire's retry of a job that threw,
+    /// say on a connection the store closed while it was away — finds the heartbeat and leaves the
+    /// run alone, however old the beat: deciding that a worker is dead is the reclaimer's, which
     /// gives heartbeats their grace after an outage (<see cref="RunReclaimer.StoreCameBack"/>).
     /// </summary>
     private async Task<bool> ClaimAsync(PipelineDb db, PipelineRun run, int generation, CancellationToken cancellationToken)
