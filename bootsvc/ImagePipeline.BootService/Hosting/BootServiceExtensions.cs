@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.BootService.Files;
 using ImagePipeline.BootService.Http;
@@ -8,8 +9,8 @@ using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Scripts;
 using ImagePipeline.BootService.Storage;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -47,6 +48,7 @@ public static class BootServiceExtensions
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, BootServiceJson.Default);
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             json.SerializerOptions.Converters.Add(new IPAddressJsonConverter());
         });

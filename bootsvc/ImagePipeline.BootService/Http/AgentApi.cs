@@ -1,4 +1,5 @@
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.BootService.Hosting;
 using ImagePipeline.BootService.Images;
@@ -33,7 +34,7 @@ public static class AgentApi
         if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
             return TypedResults.Unauthorized();
         var nics = string.Join(", ", request.Facts.Nics.Select(n => n.Mac));
-        machine = await inventory.UpdateAsync(machine.Mac, "registered",
+        machine = await inventory.UpdateAsync(machine.Mac, MachineEventKind.Registered,
             $"agent {request.AgentVersion}: {request.Facts.Firmware}, {request.Facts.Cpu.Cores} cores, {request.Facts.MemoryBytes >> 20} MiB, {request.Facts.Disks.Count} disks, NICs {nics}",
             m => m with { Facts = request.Facts, Firmware = request.Facts.Firmware }, cancellationToken);
         if (!machine.NeedsDeploy)
@@ -115,7 +116,7 @@ public static class AgentApi
     }
 
     /// <summary>The machine whose token the call carries, when it comes from the address the token was issued to.</summary>
-    internal static async Task<Machine?> AuthenticateAsync(HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)
+    internal static async Task<MachineRecord?> AuthenticateAsync(HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)
     {
         var header = http.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";

@@ -1,3 +1,4 @@
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Hosting;
 using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Network;
@@ -27,7 +28,7 @@ public static class InventoryApi
         return app;
     }
 
-    private static async Task<Results<Ok<MachineView>, NotFound<string>, BadRequest<string>>> GetMachineAsync(string mac, IMachineInventory inventory,
+    private static async Task<Results<Ok<MachineDetail>, NotFound<string>, BadRequest<string>>> GetMachineAsync(string mac, IMachineInventory inventory,
         DeployProgressBoard board, CancellationToken cancellationToken)
     {
         if (!MacAddress.TryNormalize(mac, out var canonical))
@@ -35,7 +36,7 @@ public static class InventoryApi
         var machine = await inventory.GetByMacAsync(canonical, cancellationToken);
         if (machine is null)
             return TypedResults.NotFound($"no machine with MAC {canonical}");
-        return TypedResults.Ok(new MachineView(machine, board.Get(canonical)?.Report));
+        return TypedResults.Ok(new MachineDetail(machine, board.Get(canonical)?.Report));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<MachineEvent>>, BadRequest<string>>> GetEventsAsync(string mac, IMachineInventory inventory, CancellationToken cancellationToken)
@@ -45,7 +46,7 @@ public static class InventoryApi
         return TypedResults.Ok(await inventory.EventsAsync(canonical, cancellationToken));
     }
 
-    private static async Task<Results<Ok<Machine>, NotFound<string>, BadRequest<string>>> SetDesiredImageAsync(string mac,
+    private static async Task<Results<Ok<MachineRecord>, NotFound<string>, BadRequest<string>>> SetDesiredImageAsync(string mac,
         DesiredImageRequest request, IMachineInventory inventory, CancellationToken cancellationToken)
     {
         if (!MacAddress.TryNormalize(mac, out var canonical))
@@ -55,6 +56,6 @@ public static class InventoryApi
         if (request.ImageId.Length != 64 || !request.ImageId.All(char.IsAsciiHexDigitLower))
             return TypedResults.BadRequest($"imageId '{IpxeScripts.Printable(request.ImageId)}' is not an image id: 64 lower-case hex digits, the SHA-256 of the raw disk");
         var machine = await inventory.GetByMacAsync(canonical, cancellationToken) ?? await inventory.DiscoverAsync(canonical, cancellationToken);
-        return TypedResults.Ok(await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken));
+        return TypedResults.Ok((await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken)));
     }
 }

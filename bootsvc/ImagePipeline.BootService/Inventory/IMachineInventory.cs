@@ -1,21 +1,22 @@
 using System.Net;
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Contract;
 
 namespace ImagePipeline.BootService.Inventory;
 
 /// <summary>The machine inventory: lookups, state changes through <see cref="MachineLifecycle"/>, tokens and history.</summary>
 public interface IMachineInventory : IMachineLookup
 {
-    Task<IReadOnlyList<Machine>> ListAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<MachineRecord>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>Creates the machine in <see cref="MachineState.Discovered"/>, or returns it if it exists.</summary>
-    Task<Machine> DiscoverAsync(string mac, CancellationToken cancellationToken);
+    Task<MachineRecord> DiscoverAsync(string mac, CancellationToken cancellationToken);
 
     /// <summary>Moves a machine to a new state; throws <see cref="InvalidTransitionException"/> when the lifecycle forbids it.</summary>
-    Task<Machine> TransitionAsync(string mac, MachineState target, string reason, Func<Machine, Machine>? change, CancellationToken cancellationToken);
+    Task<MachineRecord> TransitionAsync(string mac, MachineState target, string reason, Func<MachineRecord, MachineRecord>? change, CancellationToken cancellationToken);
 
     /// <summary>Changes fields without a state change (address, facts, desired image), with an event.</summary>
-    Task<Machine> UpdateAsync(string mac, string eventKind, string detail, Func<Machine, Machine> change, CancellationToken cancellationToken);
+    Task<MachineRecord> UpdateAsync(string mac, string eventKind, string detail, Func<MachineRecord, MachineRecord> change, CancellationToken cancellationToken);
 
     Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken);
 
@@ -23,10 +24,10 @@ public interface IMachineInventory : IMachineLookup
     Task<string> IssueTokenAsync(string mac, IPAddress? boundTo, CancellationToken cancellationToken);
 
     /// <summary>The machine a token belongs to, when the call comes from the address it was issued to; else null.</summary>
-    Task<Machine?> AuthenticateAsync(string token, IPAddress? from, CancellationToken cancellationToken);
+    Task<MachineRecord?> AuthenticateAsync(string token, IPAddress? from, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken);
 
     /// <summary>Sets what the machine should run; the next network boot deploys it.</summary>
-    Task<Machine> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken);
+    Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken);
 }

@@ -1,3 +1,5 @@
+using ImagePipeline.BootService.Contract;
+
 namespace ImagePipeline.BootService.Inventory;
 
 /// <summary>A state change the machine lifecycle does not allow.</summary>

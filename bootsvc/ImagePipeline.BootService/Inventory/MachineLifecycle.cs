@@ -1,3 +1,5 @@
+using ImagePipeline.BootService.Contract;
+
 namespace ImagePipeline.BootService.Inventory;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.BootService.Inventory;
 

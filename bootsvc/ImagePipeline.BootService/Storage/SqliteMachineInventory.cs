@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Network;
@@ -21,21 +22,21 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
 {
     private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at";
 
-    public Task<Machine?> GetByMacAsync(string mac, CancellationToken cancellationToken) =>
+    public Task<MachineRecord?> GetByMacAsync(string mac, CancellationToken cancellationToken) =>
         database.ExecuteAsync((c, ct) => QueryOneAsync(c, "mac = $key", Canonical(mac), ct), cancellationToken);
 
-    public Task<Machine?> GetByAddressAsync(IPAddress address, CancellationToken cancellationToken) =>
+    public Task<MachineRecord?> GetByAddressAsync(IPAddress address, CancellationToken cancellationToken) =>
         database.ExecuteAsync((c, ct) => QueryOneAsync(c, "address = $key", address.ToString(), ct), cancellationToken);
 
-    public Task<IReadOnlyList<Machine>> ListAsync(CancellationToken cancellationToken) =>
-        database.ExecuteAsync<IReadOnlyList<Machine>>(async (c, ct) =>
+    public Task<IReadOnlyList<MachineRecord>> ListAsync(CancellationToken cancellationToken) =>
+        database.ExecuteAsync<IReadOnlyList<MachineRecord>>(async (c, ct) =>
         {
             await using var command = c.CreateCommand();
             command.CommandText = $"SELECT {Columns} FROM machines ORDER BY mac";
             return await ReadMachinesAsync(command, ct);
         }, cancellationToken);
 
-    public Task<Machine> DiscoverAsync(string mac, CancellationToken cancellationToken)
+    public Task<MachineRecord> DiscoverAsync(string mac, CancellationToken cancellationToken)
     {
         mac = Canonical(mac);
         return database.ExecuteAsync(async (c, ct) =>
@@ -43,7 +44,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             if (await QueryOneAsync(c, "mac = $key", mac, ct) is { } existing)
                 return existing;
             var now = clock.GetUtcNow();
-            var machine = new Machine { Id = Guid.CreateVersion7().ToString("N"), Mac = mac, State = MachineState.Discovered, CreatedAt = now, UpdatedAt = now };
+            var machine = new MachineRecord { Id = Guid.CreateVersion7().ToString("N"), Mac = mac, State = MachineState.Discovered, CreatedAt = now, UpdatedAt = now };
             await using var transaction = await c.BeginTransactionAsync(ct);
             await using (var command = c.CreateCommand())
             {
@@ -55,13 +56,13 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                 await command.ExecuteNonQueryAsync(ct);
             }
 
-            await AddEventAsync(c, machine.Id, "discovered", null, MachineState.Discovered, $"first network boot from {mac}", ct);
+            await AddEventAsync(c, machine.Id, MachineEventKind.Of(MachineState.Discovered), null, MachineState.Discovered, $"first network boot from {mac}", ct);
             await transaction.CommitAsync(ct);
             return machine;
         }, cancellationToken);
     }
 
-    public Task<Machine> TransitionAsync(string mac, MachineState target, string reason, Func<Machine, Machine>? change, CancellationToken cancellationToken) =>
+    public Task<MachineRecord> TransitionAsync(string mac, MachineState target, string reason, Func<MachineRecord, MachineRecord>? change, CancellationToken cancellationToken) =>
         ChangeAsync(mac, machine =>
         {
             if (!MachineLifecycle.CanMove(machine.State, target))
@@ -70,11 +71,11 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             return (changed, "state", reason);
         }, cancellationToken);
 
-    public Task<Machine> UpdateAsync(string mac, string eventKind, string detail, Func<Machine, Machine> change, CancellationToken cancellationToken) =>
+    public Task<MachineRecord> UpdateAsync(string mac, string eventKind, string detail, Func<MachineRecord, MachineRecord> change, CancellationToken cancellationToken) =>
         ChangeAsync(mac, machine => (change(machine) with { State = machine.State }, eventKind, detail), cancellationToken);
 
-    public Task<Machine> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken) =>
-        UpdateAsync(mac, "desired-image", $"desired image set to {imageId}", m => m with { DesiredImage = imageId, DeployAttempts = 0 }, cancellationToken);
+    public Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken) =>
+        UpdateAsync(mac, MachineEventKind.DesiredImage, $"desired image set to {imageId}", m => m with { DesiredImage = imageId, DeployAttempts = 0 }, cancellationToken);
 
     public Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken) =>
         RecordAsync(mac, address, firmware, netboot: null, cancellationToken);
@@ -100,7 +101,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             command.Parameters.AddWithValue("$address", (object?)address?.ToString() ?? DBNull.Value);
             command.Parameters.AddWithValue("$firmware", (object?)firmware ?? DBNull.Value);
             if (await command.ExecuteScalarAsync(ct) is string id && netboot is not null)
-                await AddEventAsync(c, id, "netboot", null, null, netboot, ct);
+                await AddEventAsync(c, id, MachineEventKind.Netboot, null, null, netboot, ct);
             return 0;
         }, cancellationToken);
 
@@ -120,7 +121,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         }, cancellationToken);
     }
 
-    public Task<Machine?> AuthenticateAsync(string token, IPAddress? from, CancellationToken cancellationToken) =>
+    public Task<MachineRecord?> AuthenticateAsync(string token, IPAddress? from, CancellationToken cancellationToken) =>
         database.ExecuteAsync(async (c, ct) =>
         {
             // The hash is the lookup key (a token is 256 random bits: nothing to learn from timing); the address must match where it is bound.
@@ -148,7 +149,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             return events;
         }, cancellationToken);
 
-    private Task<Machine> ChangeAsync(string mac, Func<Machine, (Machine Changed, string Kind, string Detail)> change, CancellationToken cancellationToken)
+    private Task<MachineRecord> ChangeAsync(string mac, Func<MachineRecord, (MachineRecord Changed, string Kind, string Detail)> change, CancellationToken cancellationToken)
     {
         mac = Canonical(mac);
         return database.ExecuteAsync(async (c, ct) =>
@@ -166,7 +167,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                     """;
                 command.Parameters.AddWithValue("$id", changed.Id);
                 command.Parameters.AddWithValue("$state", changed.State.ToString());
-                command.Parameters.AddWithValue("$address", (object?)changed.Address?.ToString() ?? DBNull.Value);
+                command.Parameters.AddWithValue("$address", (object?)changed.Address ?? DBNull.Value);
                 command.Parameters.AddWithValue("$firmware", (object?)changed.Firmware ?? DBNull.Value);
                 command.Parameters.AddWithValue("$desired", (object?)changed.DesiredImage ?? DBNull.Value);
                 command.Parameters.AddWithValue("$current", (object?)changed.CurrentImage ?? DBNull.Value);
@@ -178,7 +179,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             }
 
             var stateChanged = kind == "state";
-            await AddEventAsync(c, machine.Id, stateChanged ? changed.State.ToString().ToLowerInvariant() : kind,
+            await AddEventAsync(c, machine.Id, stateChanged ? MachineEventKind.Of(changed.State) : kind,
                 stateChanged ? machine.State : null, stateChanged ? changed.State : null, detail, ct);
             await transaction.CommitAsync(ct);
             return changed;
@@ -198,7 +199,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task<Machine?> QueryOneAsync(SqliteConnection c, string where, string key, CancellationToken ct, params (string Name, string Value)[] more)
+    private static async Task<MachineRecord?> QueryOneAsync(SqliteConnection c, string where, string key, CancellationToken ct, params (string Name, string Value)[] more)
     {
         await using var command = c.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM machines WHERE {where} LIMIT 1";
@@ -209,18 +210,18 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         return machines.Count == 0 ? null : machines[0];
     }
 
-    private static async Task<List<Machine>> ReadMachinesAsync(SqliteCommand command, CancellationToken ct)
+    private static async Task<List<MachineRecord>> ReadMachinesAsync(SqliteCommand command, CancellationToken ct)
     {
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var machines = new List<Machine>();
+        var machines = new List<MachineRecord>();
         while (await reader.ReadAsync(ct))
         {
-            machines.Add(new Machine
+            machines.Add(new MachineRecord
             {
                 Id = reader.GetString(0),
                 Mac = reader.GetString(1),
                 State = Enum.Parse<MachineState>(reader.GetString(2)),
-                Address = reader.IsDBNull(3) ? null : IPAddress.Parse(reader.GetString(3)),
+                Address = reader.IsDBNull(3) ? null : reader.GetString(3),
                 Firmware = reader.IsDBNull(4) ? null : reader.GetString(4),
                 DesiredImage = reader.IsDBNull(5) ? null : reader.GetString(5),
                 CurrentImage = reader.IsDBNull(6) ? null : reader.GetString(6),

@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using ImagePipeline.Server.Api;
+using ImagePipeline.Server.State;
 
 namespace ImagePipeline.Cli.Demo;
 
 /// <summary>The rollout as the terminal shows it: one line per change (a machine's state, the rollout's reason), and the waves as bars.</summary>
 public sealed class RolloutProgress
 {
-    private readonly Dictionary<string, string> states = [];
+    private readonly Dictionary<string, TargetState> states = [];
     private string reason = "";
 
     /// <summary>Prints what changed since the last view; true when the rollout has ended.</summary>
@@ -15,19 +17,19 @@ public sealed class RolloutProgress
         foreach (var target in rollout["targets"]!.AsArray())
         {
             var machine = target!["machine"]!.GetValue<string>();
-            var state = target["state"]!.GetValue<string>();
+            var state = StateOf(target);
             if (states.TryGetValue(machine, out var was) && was == state)
                 continue;
             states[machine] = state;
-            if (state != "pending")
+            if (state != TargetState.Pending)
             {
                 var wave = target["wave"]!.GetValue<int>();
-                Console.WriteLine($"  {now}  {(wave == 0 ? "canary" : $"wave {wave}"),-7} {machine,-8} {state}{(target["reason"]?.GetValue<string>() is { } why ? $": {why}" : "")}");
+                Console.WriteLine($"  {now}  {(wave == 0 ? "canary" : $"wave {wave}"),-7} {machine,-8} {RolloutView.Lower(state)}{(target["reason"]?.GetValue<string>() is { } why ? $": {why}" : "")}");
             }
         }
 
         var said = rollout["reason"]!.GetValue<string>();
-        var ended = rollout["state"]!.GetValue<string>() != "running";
+        var ended = rollout["state"]!.GetValue<string>() != RolloutView.Lower(RolloutState.Running);
         if (said != reason && said.Length > 0)
         {
             reason = said;
@@ -40,5 +42,8 @@ public sealed class RolloutProgress
     /// <summary>Each wave as a bar: ■ healthy, ✗ failed, ▶ deploying, · pending.</summary>
     public static string Bars(JsonNode rollout) => string.Join(" | ", rollout["targets"]!.AsArray()
         .GroupBy(t => t!["wave"]!.GetValue<int>()).OrderBy(g => g.Key)
-        .Select(g => string.Concat(g.Select(t => t!["state"]!.GetValue<string>() switch { "healthy" => '■', "failed" => '✗', "deploying" => '▶', _ => '·' }))));
+        .Select(g => string.Concat(g.Select(t => StateOf(t!) switch { TargetState.Healthy => '■', TargetState.Failed => '✗', TargetState.Deploying => '▶', _ => '·' }))));
+
+    /// <summary>A target's state as the server's API names it (<see cref="RolloutView.Lower{T}"/>), read back.</summary>
+    private static TargetState StateOf(JsonNode target) => Enum.Parse<TargetState>(target["state"]!.GetValue<string>(), ignoreCase: true);
 }

@@ -1,8 +1,9 @@
 using System.Net;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Builder;
-using ImagePipeline.Server.Fleet;
 using ImagePipeline.Cli.Verbs;
 using ImagePipeline.Redfish;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Validation.Machines;
 
 namespace ImagePipeline.Cli.Lab;
@@ -28,7 +29,7 @@ public static class FreshLab
             await using var lab = await LabController.StartAsync(options, 0, cancellationToken);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var redfish = new RedfishClient(http, lab.RedfishUrl, new NetworkCredential(lab.Credentials.UserName, lab.Credentials.Password));
-            var deployment = new FleetDeployment(new BootServiceApi(http, lab.Fleet.BootServiceUrl, options.AdminToken), redfish, TimeProvider.System);
+            var deployment = new FleetDeployment(new BootServiceClient(http, lab.Fleet.BootServiceUrl, options.AdminToken), redfish, TimeProvider.System);
             var outcomes = await deployment.DeployAsync(manifest.ImageId, manifest.Disk.Size,
                 [.. lab.Fleet.Machines.Select(m => new DeployTarget(m.Profile, m.Mac, $"/redfish/v1/Systems/{m.Id}"))], timeout, progress, cancellationToken);
             foreach (var machine in lab.Fleet.Machines.Where(m => File.Exists(m.ConsoleLogPath)))

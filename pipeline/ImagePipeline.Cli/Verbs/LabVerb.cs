@@ -4,6 +4,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using CliWrap;
+using ImagePipeline.BootService.Contract;
+
 using Command = System.CommandLine.Command;
 using CliWrap.Buffered;
 using ImagePipeline.Builder;
@@ -319,7 +321,7 @@ public static class LabVerb
         Action<string>? progress, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var deployment = new FleetDeployment(new BootServiceApi(http, new Uri(state.BootServiceUrl), state.AdminToken), Redfish(http, state), TimeProvider.System);
+        var deployment = new FleetDeployment(new BootServiceClient(http, new Uri(state.BootServiceUrl), state.AdminToken), Redfish(http, state), TimeProvider.System);
         var size = manifest.Disk.Size;
         return await deployment.DeployAsync(manifest.ImageId, size,
             [.. machines.Select(m => new DeployTarget(m.Id, m.Mac, $"/redfish/v1/Systems/{m.Id}"))], timeout, progress, cancellationToken);
@@ -344,10 +346,10 @@ public static class LabVerb
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var redfish = Redfish(http, state);
-        IReadOnlyList<FleetMachine> known;
+        IReadOnlyList<MachineRecord> known;
         try
         {
-            known = await new BootServiceApi(http, new Uri(state.BootServiceUrl), state.AdminToken).ListAsync(cancellationToken);
+            known = await new BootServiceClient(http, new Uri(state.BootServiceUrl), state.AdminToken).ListAsync(cancellationToken);
         }
         catch (HttpRequestException)
         {
@@ -361,7 +363,7 @@ public static class LabVerb
             var inventory = known.FirstOrDefault(k => k.Mac == machine.Mac);
             rows.Add(new LabStatusRow(machine.Id, machine.Profile, machine.Mac, system.PowerState ?? "?",
                 system.BootSourceOverrideEnabled is "Once" or "Continuous" ? $"{system.BootSourceOverrideTarget} ({system.BootSourceOverrideEnabled})" : "-",
-                inventory?.State.ToLowerInvariant() ?? "unknown", inventory?.CurrentImage, inventory?.Address, inventory?.LastError));
+                inventory?.State.ToString().ToLowerInvariant() ?? "unknown", inventory?.CurrentImage, inventory?.Address, inventory?.LastError));
         }
 
         return rows;

@@ -21,7 +21,7 @@ public sealed record MachineView(string Name, string Mac, string Variant, string
     string? State, string? CurrentImage, DateTimeOffset? UpdatedAt, string? LastError)
 {
     public static MachineView Of(Machine m, MachineObservation? seen) => new(m.Name, m.Mac, m.Variant, m.Site, m.Rack, m.AllLabels(), m.BmcUrl, m.BmcSystem,
-        seen?.State, seen?.CurrentImage, seen?.UpdatedAt, seen?.LastError);
+        seen?.State.ToString(), seen?.CurrentImage, seen?.UpdatedAt, seen?.LastError);
 }
 
 /// <summary>The machines rollouts can take: registered by operators, live state from the boot service.</summary>

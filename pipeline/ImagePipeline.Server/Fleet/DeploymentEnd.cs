@@ -1,3 +1,5 @@
+using ImagePipeline.BootService.Contract;
+
 namespace ImagePipeline.Server.Fleet;
 
 /// <summary>How a machine's deployment ended: healthy on the image it was given, or failed; when, and why it failed.</summary>
@@ -6,19 +8,26 @@ public sealed record DeploymentEnd(bool Healthy, DateTimeOffset At, string? Reas
     /// <summary>
     /// The one rule that decides a deployment begun at <paramref name="since"/>, for a rollout's
     /// waves and for the lab's deployments alike (<c>lab deploy</c>, <c>validate --pxe</c>): the
-    /// machine's last healthy or failed event at or after that moment. What was true before it —
+    /// machine's last move into healthy or failed at or after that moment. What was true before it —
     /// the old image healthy, a failed image being replaced — does not count, and a healthy report
     /// counts only from the image the machine was given; null while the machine is on its way.
     /// </summary>
-    public static DeploymentEnd? Of(IReadOnlyList<FleetEvent> events, string? currentImage, string imageId, DateTimeOffset since)
+    public static DeploymentEnd? Of(IReadOnlyList<MachineEvent> events, string? currentImage, string imageId, DateTimeOffset since)
     {
-        var ended = events.LastOrDefault(e => e.At >= since && e.Kind is "healthy" or "failed");
+        var ended = events.LastOrDefault(e => e.At >= since && (e.Entered(MachineState.Healthy) || e.Entered(MachineState.Failed)));
         return ended switch
         {
             null => null,
-            { Kind: "failed" } => new DeploymentEnd(false, ended.At, string.IsNullOrEmpty(ended.Detail) ? "the boot service marked it failed" : ended.Detail),
+            _ when ended.Entered(MachineState.Failed) => new DeploymentEnd(false, ended.At, string.IsNullOrEmpty(ended.Detail) ? "the boot service marked it failed" : ended.Detail),
             _ when currentImage == imageId => new DeploymentEnd(true, ended.At, null),
             _ => null,
         };
+    }
+
+    /// <summary><see cref="Of"/> on what the boot service says of the machine now, or null while it is on its way.</summary>
+    public static async Task<DeploymentEnd?> ReadAsync(BootServiceClient bootService, string mac, string imageId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var events = await bootService.EventsAsync(mac, cancellationToken);
+        return Of(events, (await bootService.GetAsync(mac, cancellationToken))?.CurrentImage, imageId, since);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Redfish;
 
 namespace ImagePipeline.Server.Fleet;
@@ -14,7 +15,7 @@ namespace ImagePipeline.Server.Fleet;
 /// each machine's phases: power-on to DHCP, DHCP to script, deploy environment up, write, reboot,
 /// healthy.
 /// </summary>
-public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishClient redfish, TimeProvider clock)
+public sealed partial class FleetDeployment(BootServiceClient bootService, RedfishClient redfish, TimeProvider clock)
 {
     public async Task<IReadOnlyList<DeployOutcome>> DeployAsync(string imageId, long imageBytes, IReadOnlyList<DeployTarget> targets, TimeSpan timeout,
         Action<string>? progress, CancellationToken cancellationToken)
@@ -29,7 +30,7 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
             progress?.Invoke($"{target.Name}: desired image set, network boot once, power cycled");
         }
 
-        var last = targets.ToDictionary(t => t.Name, _ => "");
+        var last = targets.ToDictionary(t => t.Name, _ => (MachineState?)null);
         var done = new Dictionary<string, DeploymentEnd>();
         var pending = targets.ToList();
         while (pending.Count > 0 && clock.GetUtcNow() - started < timeout)
@@ -42,7 +43,7 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
                 if (machine.State != last[target.Name])
                 {
                     last[target.Name] = machine.State;
-                    progress?.Invoke($"{target.Name}: {machine.State.ToLowerInvariant()}");
+                    progress?.Invoke($"{target.Name}: {machine.State.ToString().ToLowerInvariant()}");
                 }
 
                 // The machine is read already: only its events are fetched for the rule.
@@ -65,9 +66,9 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
             var healthy = ended is { Healthy: true };
             var error = ended is { Healthy: false } ? ended.Reason
                 : healthy ? null
-                : $"not healthy after {timeout.TotalSeconds:0} s: still {machine?.State.ToLowerInvariant() ?? "unknown to the boot service"}";
+                : $"not healthy after {timeout.TotalSeconds:0} s: still {(machine is null ? "unknown to the boot service" : machine.State.ToString().ToLowerInvariant())}";
             var end = ended?.At ?? clock.GetUtcNow();
-            outcomes.Add(new DeployOutcome(target.Name, target.Mac, healthy, machine?.State ?? "Unknown", error,
+            outcomes.Add(new DeployOutcome(target.Name, target.Mac, healthy, machine?.State, error,
                 (end - poweredOn[target.Name]).TotalSeconds, Phases(poweredOn[target.Name], events, imageBytes)));
         }
 
@@ -75,15 +76,14 @@ public sealed partial class FleetDeployment(BootServiceApi bootService, RedfishC
     }
 
     /// <summary>The phases that the boot service's history shows, in order; a phase it has no event for is left out.</summary>
-    public static IReadOnlyList<PhaseTiming> Phases(DateTimeOffset poweredOn, IReadOnlyList<FleetEvent> events, long imageBytes)
+    public static IReadOnlyList<PhaseTiming> Phases(DateTimeOffset poweredOn, IReadOnlyList<MachineEvent> events, long imageBytes)
     {
-        DateTimeOffset? At(string kind, DateTimeOffset? after = null) => events.FirstOrDefault(e => e.Kind == kind && (after is null || e.At >= after))?.At;
         var phases = new List<PhaseTiming>();
-        var script = At("deploying");
-        var dhcp = events.FirstOrDefault(e => e.Kind == "netboot" && (script is null || e.At <= script))?.At;
-        var registered = At("registered", script);
-        var written = events.FirstOrDefault(e => e.Kind == "booting" && (registered is null || e.At >= registered));
-        var health = events.FirstOrDefault(e => e.Kind is "healthy" or "failed" && (written is null || e.At >= written.At));
+        var script = events.FirstOrDefault(e => e.Entered(MachineState.Deploying))?.At;
+        var dhcp = events.FirstOrDefault(e => e.Kind == MachineEventKind.Netboot && (script is null || e.At <= script))?.At;
+        var registered = events.FirstOrDefault(e => e.Kind == MachineEventKind.Registered && (script is null || e.At >= script))?.At;
+        var written = events.FirstOrDefault(e => e.Entered(MachineState.Booting) && (registered is null || e.At >= registered));
+        var health = events.FirstOrDefault(e => (e.Entered(MachineState.Healthy) || e.Entered(MachineState.Failed)) && (written is null || e.At >= written.At));
         if (dhcp is { } d)
             phases.Add(new PhaseTiming("power-on to DHCP", (d - poweredOn).TotalSeconds, "firmware and its NIC's boot ROM"));
         if (script is { } s)

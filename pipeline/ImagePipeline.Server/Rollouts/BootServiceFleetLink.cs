@@ -1,4 +1,5 @@
 using System.Net;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Redfish;
 using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
@@ -12,14 +13,14 @@ namespace ImagePipeline.Server.Rollouts;
 /// </summary>
 public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients, BmcPasswords bmcPasswords) : IFleetLink
 {
-    private BootServiceApi BootService() => BootServiceApi.Configured(options, clients)
+    private BootServiceClient BootService() => ConfiguredBootService.From(options, clients)
         ?? throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
 
     public async Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken) =>
         await BootService().GetAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError) : null;
 
     public Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken) =>
-        BootService().DeploymentEndAsync(machine.Mac, imageId, since, cancellationToken);
+        DeploymentEnd.ReadAsync(BootService(), machine.Mac, imageId, since, cancellationToken);
 
     public async Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken)
     {

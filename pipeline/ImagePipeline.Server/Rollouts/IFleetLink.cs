@@ -1,10 +1,11 @@
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 
 namespace ImagePipeline.Server.Rollouts;
 
-/// <summary>What the boot service says about a machine: its state (Healthy, Failed, Deploying, ...), what it runs, since when, and its last error.</summary>
-public sealed record MachineObservation(string State, string? CurrentImage, DateTimeOffset UpdatedAt, string? LastError);
+/// <summary>What the boot service says about a machine: its state, what it runs, since when, and its last error.</summary>
+public sealed record MachineObservation(MachineState State, string? CurrentImage, DateTimeOffset UpdatedAt, string? LastError);
 
 /// <summary>How the rollout controller reaches machines: the boot service (desired image, state) and each machine's BMC (power).</summary>
 public interface IFleetLink

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,11 +11,11 @@ namespace ImagePipeline.BootService.Tests.Http;
 
 public sealed class AgentApiTests
 {
-    private const string Mac = "52:54:00:cc:00:01";
+    internal const string Mac = "52:54:00:cc:00:01";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly HardwareFacts Facts = new()
+    internal static readonly HardwareFacts Facts = new()
     {
         Firmware = "uefi",
         Cpu = new CpuFacts("QEMU Virtual CPU", 2),
@@ -30,7 +31,7 @@ public sealed class AgentApiTests
         return AgentTokens.In(script);
     }
 
-    private static async Task<HttpResponseMessage> PostAsync<T>(InProcessBootService service, string path, T body, string? token)
+    internal static async Task<HttpResponseMessage> PostAsync<T>(InProcessBootService service, string path, T body, string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, ProtocolJson.Default.GetTypeInfo(typeof(T))!) };
         if (token is not null)

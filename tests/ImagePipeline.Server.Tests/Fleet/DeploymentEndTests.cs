@@ -1,20 +1,26 @@
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Server.Fleet;
 
 namespace ImagePipeline.Server.Tests.Fleet;
 
-/// <summary>The one rule a rollout's waves and the lab's deployments decide by: the last healthy or failed event since the deployment began, healthy only on the image given.</summary>
+/// <summary>The one rule a rollout's waves and the lab's deployments decide by: the last move into healthy or failed since the deployment began, healthy only on the image given.</summary>
 public sealed class DeploymentEndTests
 {
     private static readonly DateTimeOffset Began = new(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
     private const string Old = "old-image";
     private const string New = "new-image";
 
-    private static FleetEvent At(int seconds, string kind, string detail = "") => new(Began.AddSeconds(seconds), kind, detail);
+    /// <summary>A state change, as the boot service records it.</summary>
+    private static MachineEvent At(int seconds, MachineState to, string detail = "") =>
+        new(0, "m-1", Began.AddSeconds(seconds), MachineEventKind.Of(to), null, to, detail);
+
+    /// <summary>An entry that is not a state change.</summary>
+    private static MachineEvent Noted(int seconds, string kind) => new(0, "m-1", Began.AddSeconds(seconds), kind, null, null, "");
 
     [Fact]
     public void What_happened_before_the_deployment_began_does_not_end_it()
     {
-        FleetEvent[] history = [At(-600, "healthy", "booted in 3.1 s"), At(-30, "failed", "check http: connection refused"), At(2, "netboot"), At(3, "deploying")];
+        MachineEvent[] history = [At(-600, MachineState.Healthy, "booted in 3.1 s"), At(-30, MachineState.Failed, "check http: connection refused"), Noted(2, MachineEventKind.Netboot), At(3, MachineState.Deploying)];
 
         DeploymentEnd.Of(history, Old, New, Began).ShouldBeNull("still on its way: the old image's health and the earlier failure are from before");
     }
@@ -23,7 +29,7 @@ public sealed class DeploymentEndTests
     public void The_old_image_reporting_healthy_after_the_start_is_not_the_new_one_healthy()
     {
         // The machine's old OS reports in before the power cycle takes it down.
-        FleetEvent[] history = [At(1, "healthy", "booted in 3.0 s")];
+        MachineEvent[] history = [At(1, MachineState.Healthy, "booted in 3.0 s")];
 
         DeploymentEnd.Of(history, Old, New, Began).ShouldBeNull();
     }
@@ -31,7 +37,7 @@ public sealed class DeploymentEndTests
     [Fact]
     public void Healthy_on_the_new_image_ends_it_at_that_report()
     {
-        FleetEvent[] history = [At(3, "deploying"), At(40, "booting"), At(55, "healthy", "booted in 3.2 s")];
+        MachineEvent[] history = [At(3, MachineState.Deploying), At(40, MachineState.Booting), At(55, MachineState.Healthy, "booted in 3.2 s")];
 
         var end = DeploymentEnd.Of(history, New, New, Began).ShouldNotBeNull();
 
@@ -43,9 +49,9 @@ public sealed class DeploymentEndTests
     [Fact]
     public void A_failure_ends_it_with_the_boot_services_reason_and_the_last_end_counts()
     {
-        FleetEvent[] failed = [At(3, "deploying"), At(20, "failed", "signature does not verify")];
-        FleetEvent[] failedThenHealthy = [.. failed, At(90, "healthy", "booted in 3.0 s")];
-        FleetEvent[] bare = [At(20, "failed")];
+        MachineEvent[] failed = [At(3, MachineState.Deploying), At(20, MachineState.Failed, "signature does not verify")];
+        MachineEvent[] failedThenHealthy = [.. failed, At(90, MachineState.Healthy, "booted in 3.0 s")];
+        MachineEvent[] bare = [At(20, MachineState.Failed)];
 
         var end = DeploymentEnd.Of(failed, Old, New, Began).ShouldNotBeNull();
         end.Healthy.ShouldBeFalse();

@@ -84,7 +84,7 @@ public sealed class LabDeployTests(DeployEnvironmentFixture deploy)
     private static Task WaitForWrittenAsync(TestLab lab, string id, long bytes) =>
         Retry.UntilAsync($"{id} to have written {bytes >> 20} MiB", async token =>
         {
-            var done = await lab.BootService.ProgressAsync(lab.Fleet[id].Mac, token);
+            var done = (await lab.BootService.DetailAsync(lab.Fleet[id].Mac, token))?.Progress?.BytesDone;
             return done >= bytes ? null : $"{(done ?? 0) >> 20} MiB so far";
         }, TimeSpan.FromMinutes(4), cancellationToken: Ct);
 }

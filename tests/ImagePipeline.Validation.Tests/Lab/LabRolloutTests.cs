@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CliWrap;
 using CliWrap.Buffered;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Recipes;
@@ -113,7 +114,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         done["targets"]!.AsArray().ShouldAllBe(t => t!["state"]!.GetValue<string>() == "healthy");
         var fleet = await lab.BootService.ListAsync(Ct);
         fleet.Count.ShouldBe(6);
-        fleet.ShouldAllBe(m => m.State == "Healthy" && m.CurrentImage == first);
+        fleet.ShouldAllBe(m => m.State == MachineState.Healthy && m.CurrentImage == first);
         fleet.Select(m => m.Firmware).Order().ShouldBe(["bios", "bios", "uefi", "uefi", "uefi", "uefi"]);
         (await lab.BootService.EventsAsync(lab.Fleet["lab-2"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/nvme0n1", StringComparison.Ordinal), "NVMe disk");
         (await lab.BootService.EventsAsync(lab.Fleet["lab-3"].Mac, Ct)).ShouldContain(e => e.Detail.Contains("to /dev/sda", StringComparison.Ordinal), "SATA disk");
@@ -144,7 +145,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         canary["reason"]!.GetValue<string>().ShouldContain("check");
         paused["targets"]!.AsArray().Where(t => t!["wave"]!.GetValue<int>() > 0).ShouldAllBe(t => t!["state"]!.GetValue<string>() == "pending");
         var canaryName = canary["machine"]!.GetValue<string>();
-        (await lab.BootService.ListAsync(Ct)).Where(m => m.Mac != lab.Fleet[canaryName].Mac).ShouldAllBe(m => m.CurrentImage == first && m.State == "Healthy");
+        (await lab.BootService.ListAsync(Ct)).Where(m => m.Mac != lab.Fleet[canaryName].Mac).ShouldAllBe(m => m.CurrentImage == first && m.State == MachineState.Healthy);
 
         // Rollback: the previous production image, onto the machine the failed rollout changed.
         Step("paused at the canary; rolling back");
@@ -160,7 +161,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
 
         restored["state"]!.GetValue<string>().ShouldBe("completed", restored.ToJsonString());
         (await GetJsonAsync(admin, $"/api/v1/rollouts/{bad}"))["state"]!.GetValue<string>().ShouldBe("rolled-back");
-        (await lab.BootService.ListAsync(Ct)).ShouldAllBe(m => m.CurrentImage == first && m.State == "Healthy");
+        (await lab.BootService.ListAsync(Ct)).ShouldAllBe(m => m.CurrentImage == first && m.State == MachineState.Healthy);
         var audit = (await GetJsonAsync(admin, "/api/v1/audit")).AsArray().Select(a => a!["action"]!.GetValue<string>()).ToList();
         audit.ShouldContain("rollout-wave-failed");
         audit.ShouldContain("rollout-rolled-back");

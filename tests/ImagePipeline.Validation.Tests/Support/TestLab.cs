@@ -1,7 +1,8 @@
 using System.Net;
-using ImagePipeline.Server.Fleet;
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Cli.Lab;
 using ImagePipeline.Redfish;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Tests.Deploy;
 using ImagePipeline.Validation.Lab;
 
@@ -24,13 +25,13 @@ internal sealed class TestLab : IAsyncDisposable
         Running = lab;
         this.directory = directory;
         Redfish = new RedfishClient(http, lab.RedfishUrl, new NetworkCredential(lab.Credentials.UserName, lab.Credentials.Password));
-        BootService = new BootServiceApi(http, lab.Fleet.BootServiceUrl, AdminToken);
+        BootService = new BootServiceClient(http, lab.Fleet.BootServiceUrl, AdminToken);
     }
 
     public RunningLab Running { get; }
     public LabFleet Fleet => Running.Fleet;
     public RedfishClient Redfish { get; }
-    public BootServiceApi BootService { get; }
+    public BootServiceClient BootService { get; }
 
     public static Task<TestLab> StartAsync(DeployEnvironmentFixture deploy, string label, params string[] profiles) =>
         StartAsync(deploy.Directory, Path.Combine(deploy.DataDirectory, "artifacts", "sha256"), label, profiles);

@@ -1,3 +1,4 @@
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Mvc;
@@ -9,9 +10,9 @@ namespace ImagePipeline.Server.Web.Pages.Machines;
 public sealed class MachineModel(ServerOptions options, IHttpClientFactory clients) : PipelinePage
 {
     public Machine Machine { get; private set; } = null!;
-    public FleetMachine? Seen { get; private set; }
+    public MachineRecord? Seen { get; private set; }
     public FleetFacts? Facts { get; private set; }
-    public IReadOnlyList<FleetEvent> Events { get; private set; } = [];
+    public IReadOnlyList<MachineEvent> Events { get; private set; } = [];
     public IReadOnlyList<RolloutTarget> Rollouts { get; private set; } = [];
     public string? Problem { get; private set; }
 

@@ -1,3 +1,4 @@
+using ImagePipeline.BootService.Contract;
 using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
@@ -9,9 +10,9 @@ public sealed class MachinesModel(ServerOptions options, IHttpClientFactory clie
 {
     public IReadOnlyList<Machine> Machines { get; private set; } = [];
     public string? BootServiceProblem { get; private set; }
-    private Dictionary<string, FleetMachine> seen = [];
+    private Dictionary<string, MachineRecord> seen = [];
 
-    public FleetMachine? Seen(string mac) => seen.GetValueOrDefault(mac.ToLowerInvariant());
+    public MachineRecord? Seen(string mac) => seen.GetValueOrDefault(mac.ToLowerInvariant());
 
     public async Task OnGetAsync()
     {

@@ -1,8 +1,8 @@
-namespace ImagePipeline.BootService.Inventory;
+namespace ImagePipeline.BootService.Contract;
 
 /// <summary>
 /// Where a machine is in its life. A machine the inventory has never seen is "unknown" and has no
-/// record. <c>discovered → deploying → booting → healthy | failed</c>; see <see cref="MachineLifecycle"/>.
+/// record. <c>discovered → deploying → booting → healthy | failed</c>; the boot service's <c>MachineLifecycle</c> says which moves are allowed.
 /// </summary>
 public enum MachineState
 {
@@ -14,6 +14,6 @@ public enum MachineState
     Booting,
     /// <summary>The image reported healthy.</summary>
     Healthy,
-    /// <summary>The deployment or the image's health failed; <see cref="Machine.LastError"/> says why.</summary>
+    /// <summary>The deployment or the image's health failed; the machine's <c>lastError</c> says why.</summary>
     Failed,
 }

@@ -1,23 +1,27 @@
-using System.Net;
+using System.Text.Json.Serialization;
 using ImagePipeline.Agent.Protocol;
 
-namespace ImagePipeline.BootService.Inventory;
+namespace ImagePipeline.BootService.Contract;
 
-/// <summary>One physical (or lab) machine as the boot service knows it.</summary>
-public sealed record Machine
+/// <summary>
+/// One physical (or lab) machine as the boot service's inventory keeps it and its operator API
+/// shows it (<c>GET /api/v1/machines</c>): the same record on both sides of the wire.
+/// </summary>
+public sealed record MachineRecord
 {
     public required string Id { get; init; }
-    /// <summary>The MAC it network-boots from (canonical spelling, see Network.MacAddress).</summary>
+    /// <summary>The MAC it network-boots from: lower case, colon separated.</summary>
     public required string Mac { get; init; }
     public required MachineState State { get; init; }
     /// <summary>Last address the DHCP server gave it.</summary>
-    public IPAddress? Address { get; init; }
-    /// <summary>"bios" or "uefi", from its last DHCP request (option 93) or its agent.</summary>
+    public string? Address { get; init; }
+    /// <summary>"bios" or "uefi", from its last DHCP request or its agent.</summary>
     public string? Firmware { get; init; }
     /// <summary>The image it should run; set by a rollout (or an operator).</summary>
     public string? DesiredImage { get; init; }
     /// <summary>The image the agent last wrote to its disk.</summary>
     public string? CurrentImage { get; init; }
+    /// <summary>The hardware its agent reported, null before it registered.</summary>
     public HardwareFacts? Facts { get; init; }
     /// <summary>Deploy-environment boots since the desired image last changed or last succeeded.</summary>
     public int DeployAttempts { get; init; }
@@ -26,5 +30,6 @@ public sealed record Machine
     public required DateTimeOffset UpdatedAt { get; init; }
 
     /// <summary>The desired image is set and is not on the disk yet.</summary>
+    [JsonIgnore]
     public bool NeedsDeploy => DesiredImage is not null && DesiredImage != CurrentImage;
 }

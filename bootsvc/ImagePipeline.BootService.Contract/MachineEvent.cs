@@ -1,0 +1,11 @@
+namespace ImagePipeline.BootService.Contract;
+
+/// <summary>
+/// One entry of a machine's history: a state change (<see cref="To"/> set, <see cref="Kind"/> the
+/// new state's name in lower case) or something worth an operator's eye (<see cref="MachineEventKind"/>).
+/// </summary>
+public sealed record MachineEvent(long Id, string MachineId, DateTimeOffset At, string Kind, MachineState? From, MachineState? To, string Detail)
+{
+    /// <summary>The machine moved into <paramref name="state"/> with this event.</summary>
+    public bool Entered(MachineState state) => To == state;
+}

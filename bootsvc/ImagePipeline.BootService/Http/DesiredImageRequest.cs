@@ -1,4 +1,0 @@
-namespace ImagePipeline.BootService.Http;
-
-/// <summary>Body of <c>PUT /api/v1/machines/{mac}/desired-image</c>.</summary>
-public sealed record DesiredImageRequest(string ImageId);

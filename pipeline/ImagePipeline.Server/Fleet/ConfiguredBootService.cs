@@ -1,0 +1,11 @@
+using ImagePipeline.BootService.Contract;
+
+namespace ImagePipeline.Server.Fleet;
+
+/// <summary>The boot service the server was started with (<c>--boot-service</c>, its admin token).</summary>
+public static class ConfiguredBootService
+{
+    /// <summary>A client of the configured boot service, or null when none was given.</summary>
+    public static BootServiceClient? From(ServerOptions options, IHttpClientFactory clients) =>
+        options.BootServiceUrl is null ? null : new BootServiceClient(clients.CreateClient("bootsvc"), options.BootServiceUrl, options.BootServiceToken);
+}

@@ -1,0 +1,57 @@
+using System.Net;
+using ImagePipeline.Agent.Protocol;
+using ImagePipeline.BootService.Contract;
+using ImagePipeline.BootService.Tests.Support;
+
+namespace ImagePipeline.BootService.Tests.Http;
+
+/// <summary>The operator API and its one typed client (the server's, the lab's and the CLI's): what the boot service writes, the client reads, states and all.</summary>
+public sealed class InventoryApiTests
+{
+    private const string Mac = AgentApiTests.Mac;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_typed_client_reads_a_deploying_machine_its_state_hardware_progress_and_history()
+    {
+        await using var service = await InProcessBootService.StartAsync();
+        var client = new BootServiceClient(service.Client, service.Client.BaseAddress!, InProcessBootService.AdminToken);
+        var unknown = await client.GetAsync(Mac, Ct);
+
+        await client.SetDesiredImageAsync(Mac, InProcessBootService.ImageId, Ct);
+        var token = AgentTokens.In(await service.Client.GetStringAsync($"/boot/{Mac}.ipxe", Ct));
+        (await AgentApiTests.PostAsync(service, AgentRoutes.Register, new RegisterRequest { AgentVersion = "1", Facts = AgentApiTests.Facts }, token)).Dispose();
+        (await AgentApiTests.PostAsync(service, AgentRoutes.Progress, new ProgressReport("writing", 100, 200, 50, 2), token)).Dispose();
+
+        unknown.ShouldBeNull("a MAC the boot service never saw");
+        var detail = (await client.DetailAsync(Mac, Ct)).ShouldNotBeNull();
+        detail.Machine.State.ShouldBe(MachineState.Deploying);
+        detail.Machine.DesiredImage.ShouldBe(InProcessBootService.ImageId);
+        detail.Machine.Facts.ShouldNotBeNull().Disks.ShouldHaveSingleItem().Serial.ShouldBe("disk0");
+        detail.Progress.ShouldNotBeNull().BytesDone.ShouldBe(100);
+        (await client.ListAsync(Ct)).ShouldHaveSingleItem().Mac.ShouldBe(Mac);
+        var events = await client.EventsAsync(Mac, Ct);
+        events.Select(e => e.Kind).ShouldBe([MachineEventKind.Of(MachineState.Discovered), MachineEventKind.DesiredImage, MachineEventKind.Of(MachineState.Deploying), MachineEventKind.Registered]);
+        var deploying = events.Single(e => e.Entered(MachineState.Deploying));
+        deploying.From.ShouldBe(MachineState.Discovered);
+        events.Where(e => e.Kind == MachineEventKind.Registered).ShouldAllBe(e => e.To == null, "not a state change");
+    }
+
+    [Fact]
+    public async Task A_wrong_admin_token_or_a_bad_image_id_is_an_error_that_says_what_to_fix()
+    {
+        await using var service = await InProcessBootService.StartAsync();
+        var stranger = new BootServiceClient(service.Client, service.Client.BaseAddress!, "not-the-token");
+        var client = new BootServiceClient(service.Client, service.Client.BaseAddress!, InProcessBootService.AdminToken);
+
+        var refused = await Should.ThrowAsync<HttpRequestException>(() => stranger.ListAsync(Ct));
+        var invalid = await Should.ThrowAsync<HttpRequestException>(() => client.SetDesiredImageAsync(Mac, "latest", Ct));
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        refused.Message.ShouldContain("admin token is wrong or unset");
+        invalid.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        invalid.Message.ShouldContain("64 lower-case hex digits");
+        (await client.ListAsync(Ct)).ShouldBeEmpty("a refused request stores nothing");
+    }
+}
