@@ -71,7 +71,8 @@ public static class BootServiceExtensions
         app.MapBootScripts();
         app.MapBootFiles(new FileJail(options.ArtifactsDirectory));
         app.MapAgentApi();
-        app.MapInventoryApi();
+        var network = app.ServiceProvider.GetRequiredService<BootNetworkService>();
+        app.MapInventoryApi(options.AdminToken, network.Snapshot);
         return app;
     }
 }

@@ -1,10 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using ImagePipeline.BootService.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePipeline.BootService.Http;
 
@@ -25,10 +23,10 @@ public static class AdminToken
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim())), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
     }
 
-    public static RouteGroupBuilder RequireAdminToken(this RouteGroupBuilder group) => group.AddEndpointFilter(async (context, next) =>
+    /// <param name="expected">the boot service's <c>--admin-token</c>; null: the API is closed</param>
+    public static RouteGroupBuilder RequireAdminToken(this RouteGroupBuilder group, string? expected) => group.AddEndpointFilter(async (context, next) =>
     {
         var http = context.HttpContext;
-        var expected = http.RequestServices.GetRequiredService<BootServiceOptions>().AdminToken;
         if (IsPresented(http.Request, expected))
             return await next(context);
         http.Response.Headers.WWWAuthenticate = "Bearer";

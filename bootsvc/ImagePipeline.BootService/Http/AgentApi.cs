@@ -1,7 +1,6 @@
 using ImagePipeline.Agent.Protocol;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Dhcp;
-using ImagePipeline.BootService.Hosting;
 using ImagePipeline.BootService.Images;
 using ImagePipeline.BootService.Inventory;
 using Microsoft.AspNetCore.Builder;

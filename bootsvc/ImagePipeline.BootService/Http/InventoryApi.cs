@@ -1,5 +1,4 @@
 using ImagePipeline.BootService.Contract;
-using ImagePipeline.BootService.Hosting;
 using ImagePipeline.BootService.Inventory;
 using ImagePipeline.BootService.Network;
 using ImagePipeline.BootService.Scripts;
@@ -17,14 +16,16 @@ namespace ImagePipeline.BootService.Http;
 /// </summary>
 public static class InventoryApi
 {
-    public static IEndpointRouteBuilder MapInventoryApi(this IEndpointRouteBuilder app)
+    /// <param name="adminToken">the token every call must carry (null: the API is closed)</param>
+    /// <param name="statistics">the protocol counters now, for <c>/api/v1/bootsvc/stats</c></param>
+    public static IEndpointRouteBuilder MapInventoryApi(this IEndpointRouteBuilder app, string? adminToken, Func<BootServiceStatistics> statistics)
     {
-        var api = app.MapGroup("/api/v1").RequireAdminToken();
+        var api = app.MapGroup("/api/v1").RequireAdminToken(adminToken);
         api.MapGet("/machines", (IMachineInventory inventory, CancellationToken ct) => inventory.ListAsync(ct));
         api.MapGet("/machines/{mac}", GetMachineAsync);
         api.MapGet("/machines/{mac}/events", GetEventsAsync);
         api.MapPut("/machines/{mac}/desired-image", SetDesiredImageAsync);
-        api.MapGet("/bootsvc/stats", (BootNetworkService network) => TypedResults.Ok(network.Snapshot()));
+        api.MapGet("/bootsvc/stats", () => TypedResults.Ok(statistics()));
         return app;
     }
 

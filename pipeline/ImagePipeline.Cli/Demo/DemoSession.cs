@@ -5,6 +5,7 @@ using ImagePipeline.Cli.Lab;
 using ImagePipeline.Cli.Verbs;
 using ImagePipeline.Server;
 using ImagePipeline.Server.Auth;
+using ImagePipeline.Server.Hosting;
 using ImagePipeline.Server.Promotion;
 using ImagePipeline.Server.State;
 using ImagePipeline.Validation.Lab;

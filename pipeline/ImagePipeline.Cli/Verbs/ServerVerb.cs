@@ -1,8 +1,9 @@
 using System.CommandLine;
 using ImagePipeline.Server;
+using ImagePipeline.Server.Hosting;
 using ImagePipeline.Server.State;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePipeline.Cli.Verbs;
 

@@ -42,7 +42,7 @@ public static partial class AccountsApi
 
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
-        var own = app.MapGroup("/api/v1/account").WithTags("accounts").RequireAuthorization(ServerHost.SignedIn);
+        var own = app.MapGroup("/api/v1/account").WithTags("accounts").RequireAuthorization(Roles.Policies.SignedIn);
         own.MapGet("/", async Task<Results<Ok<AccountView>, NotFound>> (ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases, CancellationToken ct) =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);

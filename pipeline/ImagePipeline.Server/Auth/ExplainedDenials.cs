@@ -29,7 +29,7 @@ public sealed class ExplainedDenials : IAuthorizationMiddlewareResultHandler
                 return;
             }
 
-            await Web.HandlerPolicyFilter.RefusalPage(Explain(context.User, roles)).ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = context });
+            await HandlerPolicyFilter.RefusalPage(Explain(context.User, roles)).ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = context });
             return;
         }
 

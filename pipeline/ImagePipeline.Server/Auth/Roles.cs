@@ -18,6 +18,8 @@ public static class Roles
     /// <summary>Policy names: what an endpoint needs.</summary>
     public static class Policies
     {
+        /// <summary>Signed in, even with a one-time password still to change: the account endpoints only.</summary>
+        public const string SignedIn = "signed-in";
         /// <summary>Read anything: any role.</summary>
         public const string Read = "read";
         /// <summary>Sources, triggers, builds.</summary>

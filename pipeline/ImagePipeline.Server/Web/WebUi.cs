@@ -31,8 +31,8 @@ public static class WebUi
             {
                 pages.RootDirectory = "/Web/Pages";
                 pages.Conventions.AllowAnonymousToPage("/Login");
-                pages.Conventions.AuthorizePage("/Logout", ServerHost.SignedIn);
-                pages.Conventions.AuthorizePage("/Account/Password", ServerHost.SignedIn);
+                pages.Conventions.AuthorizePage("/Logout", Roles.Policies.SignedIn);
+                pages.Conventions.AuthorizePage("/Account/Password", Roles.Policies.SignedIn);
             })
             .AddMvcOptions(mvc => mvc.Filters.Add<HandlerPolicyFilter>())
             .AddApplicationPart(typeof(WebUi).Assembly);

@@ -17,8 +17,8 @@ public sealed class WebUiFormsTests
     private static readonly Dictionary<string, string> Expected = new()
     {
         ["LoginModel.OnPostAsync"] = HandlerPolicyAttribute.Anyone,
-        ["LogoutModel.OnPostAsync"] = ServerHost.SignedIn,
-        ["PasswordModel.OnPostAsync"] = ServerHost.SignedIn,
+        ["LogoutModel.OnPostAsync"] = Roles.Policies.SignedIn,
+        ["PasswordModel.OnPostAsync"] = Roles.Policies.SignedIn,
         ["RecipesModel.OnPostBuildAsync"] = Roles.Policies.Build,
         ["RecipesModel.OnPostEmergencyAsync"] = Roles.Policies.Build,
         ["ImageModel.OnPostPromoteAsync"] = Roles.Policies.Request,

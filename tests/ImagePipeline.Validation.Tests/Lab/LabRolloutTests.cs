@@ -10,6 +10,7 @@ using ImagePipeline.Builder;
 using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Recipes;
 using ImagePipeline.Server;
+using ImagePipeline.Server.Hosting;
 using ImagePipeline.Server.State;
 using ImagePipeline.Tests.Browser;
 using ImagePipeline.Tests.Deploy;

@@ -1,3 +1,4 @@
+using ImagePipeline.Server.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 
@@ -6,7 +7,7 @@ namespace ImagePipeline.Server.Web.Pages;
 /// <summary>Ends the web UI session.</summary>
 public sealed class LogoutModel : PipelinePage
 {
-    [HandlerPolicy(ServerHost.SignedIn)]
+    [HandlerPolicy(Roles.Policies.SignedIn)]
     public async Task<IActionResult> OnPostAsync()
     {
         await HttpContext.SignOutAsync(Auth.SignInSchemes.Cookie);

@@ -11,7 +11,7 @@ public sealed class PasswordModel(TimeProvider clock) : PipelinePage
 {
     public bool MustChange => User.HasClaim(CredentialsAuthenticationHandler.MustChangePasswordClaim, "true");
 
-    [HandlerPolicy(ServerHost.SignedIn)]
+    [HandlerPolicy(Roles.Policies.SignedIn)]
     public async Task<IActionResult> OnPostAsync(string? current, string? @new)
     {
         var result = await AccountsApi.ChangePasswordAsync(new PasswordChange(current, @new), User, Databases, clock, HttpContext.RequestAborted);

@@ -1,13 +1,13 @@
 using Hangfire;
 using ImagePipeline.Server.Api;
 using ImagePipeline.Server.Auth;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.Promotion;
 using ImagePipeline.Server.Rollouts;
 using ImagePipeline.Server.State;
 using ImagePipeline.Server.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +16,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ImagePipeline.Server;
+namespace ImagePipeline.Server.Hosting;
 
 /// <summary>
 /// The pipeline server: state in EF Core (migrated at start), Hangfire's server and dashboard on
@@ -71,9 +71,6 @@ public static class ServerHost
         return app;
     }
 
-    /// <summary>Signed in, even with a one-time password still to change: the account endpoints only.</summary>
-    public const string SignedIn = "signed-in";
-
     private static AuthorizationPolicy Policy(string[] roles) => new AuthorizationPolicyBuilder(SignInSchemes.Auto)
         .RequireAuthenticatedUser()
         .RequireRole(roles)
@@ -94,7 +91,7 @@ public static class ServerHost
             authorization.FallbackPolicy = Policy(Roles.Accepted[Roles.Policies.Read]);
             foreach (var (name, roles) in Roles.Accepted)
                 authorization.AddPolicy(name, Policy(roles));
-            authorization.AddPolicy(SignedIn, new AuthorizationPolicyBuilder(SignInSchemes.Auto).RequireAuthenticatedUser().Build());
+            authorization.AddPolicy(Roles.Policies.SignedIn, new AuthorizationPolicyBuilder(SignInSchemes.Auto).RequireAuthenticatedUser().Build());
         });
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ExplainedDenials>();
         // Every SQL statement at Information drowns the server's own lines.

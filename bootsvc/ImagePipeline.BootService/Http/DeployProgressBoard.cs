@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using ImagePipeline.Agent.Protocol;
 
-namespace ImagePipeline.BootService.Hosting;
+namespace ImagePipeline.BootService.Http;
 
 /// <summary>The latest progress report of each deploying machine; kept in memory (it is stale within a second anyway).</summary>
 public sealed class DeployProgressBoard

@@ -1,4 +1,4 @@
-namespace ImagePipeline.Server.Web;
+namespace ImagePipeline.Server.Auth;
 
 /// <summary>The policy (Roles.Policies) a page's POST handler needs: a form does something, and who may do it is said next to it.</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]

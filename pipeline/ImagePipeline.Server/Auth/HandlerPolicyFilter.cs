@@ -1,12 +1,11 @@
 using System.Reflection;
-using ImagePipeline.Server.Auth;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 
-namespace ImagePipeline.Server.Web;
+namespace ImagePipeline.Server.Auth;
 
 /// <summary>
 /// Deny by default for forms: the page's policy lets a viewer read it, and each POST handler must

@@ -6,7 +6,7 @@ using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 
-namespace ImagePipeline.Server;
+namespace ImagePipeline.Server.Hosting;
 
 /// <summary>
 /// At start: the state database is migrated, the first admin exists, and the recurring jobs exist (the minute poll of
