@@ -51,13 +51,20 @@ public static class PromotionsApi
             return promotion is null ? TypedResults.NotFound($"no promotion {id}") : TypedResults.Ok(PromotionView.Of(promotion));
         });
         api.MapPost("/{id:long}/approve", (long id, PromotionDecision decision, ClaimsPrincipal user, PromotionDesk desk, CancellationToken ct) =>
-            desk.DecideAsync(id, user.Identity!.Name!, approve: true, decision.Comment, ct)).RequireAuthorization(Roles.Policies.Approve);
+            DecideAsync(desk, id, user, approve: true, decision, ct)).RequireAuthorization(Roles.Policies.Approve);
         api.MapPost("/{id:long}/reject", (long id, PromotionDecision decision, ClaimsPrincipal user, PromotionDesk desk, CancellationToken ct) =>
-            desk.DecideAsync(id, user.Identity!.Name!, approve: false, decision.Comment, ct)).RequireAuthorization(Roles.Policies.Approve);
+            DecideAsync(desk, id, user, approve: false, decision, ct)).RequireAuthorization(Roles.Policies.Approve);
         app.MapGet("/api/v1/signing-key", (ImageSigner signer) => Results.Text(signer.PublicKeyPem, "application/x-pem-file")).WithTags("promotions").RequireAuthorization(Roles.Policies.Read);
         return app;
     }
 
-    private static Task<Results<Created<PromotionView>, BadRequest<string>, NotFound<string>, Conflict<string>>> RequestAsync(string id, PromotionAsk ask, ClaimsPrincipal user,
-        PromotionDesk desk, CancellationToken ct) => desk.RequestAsync(id, user.Identity!.Name!, ask, ct);
+    private static Task<IResult> RequestAsync(string id, PromotionAsk ask, ClaimsPrincipal user, PromotionDesk desk, CancellationToken ct) =>
+        Refusals.AnswerAsync(async () =>
+        {
+            var promotion = await desk.RequestAsync(id, user.Identity!.Name!, ask.Channel, ask.Comment, ask.Emergency, ct);
+            return Results.Created($"/api/v1/promotions/{promotion.Id}", PromotionView.Of(promotion));
+        });
+
+    private static Task<IResult> DecideAsync(PromotionDesk desk, long id, ClaimsPrincipal user, bool approve, PromotionDecision decision, CancellationToken ct) =>
+        Refusals.AnswerAsync(async () => Results.Ok(PromotionView.Of(await desk.DecideAsync(id, user.Identity!.Name!, approve, decision.Comment, ct))));
 }

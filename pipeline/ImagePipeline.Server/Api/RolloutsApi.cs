@@ -18,11 +18,11 @@ namespace ImagePipeline.Server.Api;
 /// </summary>
 public sealed record RolloutRequest(string? ImageId, RolloutSelector? Selector, PlanRequest? Plan, bool Emergency = false)
 {
-    /// <summary>The rollout, started by the desk; or a <see cref="RolloutRefusedException"/> that says what to fix. The API and the web UI both start rollouts here.</summary>
+    /// <summary>The rollout, started by the desk; or a <see cref="RequestRefusedException"/> that says what to fix. The API and the web UI both start rollouts here.</summary>
     public async Task<Rollout> StartAsync(RolloutDesk desk, string actor, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(ImageId))
-            throw new RolloutRefusedException(400, "imageId is required: an approved image version's id");
+            throw new RequestRefusedException(400, "imageId is required: an approved image version's id");
         RolloutPlan? plan;
         try
         {
@@ -30,7 +30,7 @@ public sealed record RolloutRequest(string? ImageId, RolloutSelector? Selector, 
         }
         catch (FormatException e)
         {
-            throw new RolloutRefusedException(400, e.Message);
+            throw new RequestRefusedException(400, e.Message);
         }
 
         return await desk.CreateAsync(ImageId, Selector ?? new RolloutSelector(), plan, Emergency, actor, cancellationToken);
@@ -86,31 +86,19 @@ public static class RolloutsApi
             var rollout = await db.Rollouts.Include(r => r.Targets).SingleOrDefaultAsync(r => r.Id == id, ct);
             return rollout is null ? TypedResults.NotFound($"no rollout {id}") : TypedResults.Ok(RolloutView.Of(rollout));
         });
-        api.MapPost("/", (RolloutRequest request, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) => Refusable(async () =>
+        api.MapPost("/", (RolloutRequest request, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) => Refusals.AnswerAsync(async () =>
         {
             var rollout = await request.StartAsync(desk, user.Identity!.Name!, ct);
             return Results.Created($"/api/v1/rollouts/{rollout.Id}", RolloutView.Of(rollout));
         })).RequireAuthorization(Roles.Policies.Operate);
         api.MapPost("/{id:long}/pause", (long id, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) =>
-            Refusable(async () => Results.Ok(RolloutView.Of(await desk.PauseAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
+            Refusals.AnswerAsync(async () => Results.Ok(RolloutView.Of(await desk.PauseAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
         api.MapPost("/{id:long}/resume", (long id, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) =>
-            Refusable(async () => Results.Ok(RolloutView.Of(await desk.ResumeAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
+            Refusals.AnswerAsync(async () => Results.Ok(RolloutView.Of(await desk.ResumeAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
         api.MapPost("/{id:long}/abort", (long id, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) =>
-            Refusable(async () => Results.Ok(RolloutView.Of(await desk.AbortAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
+            Refusals.AnswerAsync(async () => Results.Ok(RolloutView.Of(await desk.AbortAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
         api.MapPost("/{id:long}/rollback", (long id, ClaimsPrincipal user, RolloutDesk desk, CancellationToken ct) =>
-            Refusable(async () => Results.Ok(RolloutView.Of(await desk.RollbackAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
+            Refusals.AnswerAsync(async () => Results.Ok(RolloutView.Of(await desk.RollbackAsync(id, user.Identity!.Name!, ct))))).RequireAuthorization(Roles.Policies.Operate);
         return app;
-    }
-
-    private static async Task<IResult> Refusable(Func<Task<IResult>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (RolloutRefusedException e)
-        {
-            return Results.Text(e.Message, statusCode: e.Status);
-        }
     }
 }

@@ -1,7 +1,4 @@
-using ImagePipeline.Server.Api;
 using ImagePipeline.Server.State;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImagePipeline.Server.Promotion;
@@ -9,41 +6,42 @@ namespace ImagePipeline.Server.Promotion;
 /// <summary>
 /// Where promotions are asked for and decided: the rules (one rung at a time, one open request per
 /// image and channel, four eyes, the channel's number of approvals, emergency: one approval with a
-/// reason that lapses) and what approval does (channel, signature, attachment, audit).
+/// reason that lapses) and what approval does (channel, signature, attachment, audit). A request
+/// it refuses is a <see cref="RequestRefusedException"/>, as at the rollout desk.
 /// </summary>
 public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Channels channels, ImageSigner signer, ServerOptions options, TimeProvider clock)
 {
-    public async Task<Results<Created<PromotionView>, BadRequest<string>, NotFound<string>, Conflict<string>>> RequestAsync(string imageId, string requester, PromotionAsk ask,
-        CancellationToken cancellationToken)
+    /// <param name="channel">the channel asked for (null: the next one); only the next one is allowed</param>
+    /// <param name="comment">why; an emergency needs one</param>
+    public async Task<PromotionRequest> RequestAsync(string imageId, string requester, string? channel, string? comment, bool emergency, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var image = await db.Images.SingleOrDefaultAsync(i => i.ImageId == imageId, cancellationToken);
         if (image is null)
-            return TypedResults.NotFound($"no image version {imageId} (GET /api/v1/images lists them)");
-        var next = channels.Next(image.Channel);
-        if (next is null)
-            return TypedResults.Conflict($"image {AuditEntries.ShortId(imageId)} is in {image.Channel}, the top channel: there is nowhere to promote it");
-        if (ask.Channel is { } named && named != next)
+            throw new RequestRefusedException(404, $"no image version {imageId} (GET /api/v1/images lists them)");
+        var next = channels.Next(image.Channel)
+            ?? throw new RequestRefusedException(409, $"image {AuditEntries.ShortId(imageId)} is in {image.Channel}, the top channel: there is nowhere to promote it");
+        if (channel is { } named && named != next)
         {
-            return TypedResults.BadRequest(channels.Exists(named)
+            throw new RequestRefusedException(400, channels.Exists(named)
                 ? $"channel: image {AuditEntries.ShortId(imageId)} is in {image.Channel}; it can go to {next} only (one channel at a time)"
                 : $"channel: no channel '{named}'; the channels are {string.Join(" → ", channels.Names)}");
         }
 
-        if (ask.Emergency && string.IsNullOrWhiteSpace(ask.Comment))
-            return TypedResults.BadRequest("comment: an emergency promotion needs a written reason");
+        if (emergency && string.IsNullOrWhiteSpace(comment))
+            throw new RequestRefusedException(400, "comment: an emergency promotion needs a written reason");
         if (await db.Promotions.AnyAsync(p => p.ImageId == imageId && p.ToChannel == next && p.State == PromotionState.Pending, cancellationToken))
-            return TypedResults.Conflict($"image {AuditEntries.ShortId(imageId)} already has a pending promotion to {next}");
+            throw new RequestRefusedException(409, $"image {AuditEntries.ShortId(imageId)} already has a pending promotion to {next}");
         var now = Now;
         var promotion = new PromotionRequest
         {
-            ImageId = imageId, FromChannel = image.Channel, ToChannel = next, RequestedBy = requester, RequestedAt = now, Comment = ask.Comment?.Trim(),
-            ApprovalsNeeded = ask.Emergency ? 1 : channels.ApprovalsFor(next), State = PromotionState.Pending, Emergency = ask.Emergency,
+            ImageId = imageId, FromChannel = image.Channel, ToChannel = next, RequestedBy = requester, RequestedAt = now, Comment = comment?.Trim(),
+            ApprovalsNeeded = emergency ? 1 : channels.ApprovalsFor(next), State = PromotionState.Pending, Emergency = emergency,
         };
         db.Promotions.Add(promotion);
         db.Audit.Add(Audit(requester, "promotion-requested", promotion, $"{image.RecipeName} {AuditEntries.ShortId(imageId)} {image.Channel} → {next}{(promotion.Comment is null ? "" : $" — {promotion.Comment}")}"));
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/v1/promotions/{promotion.Id}", PromotionView.Of(promotion));
+        return promotion;
     }
 
     /// <summary>
@@ -52,7 +50,7 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
     /// request's <see cref="PromotionRequest.Revision"/>. The one saved second is decided again on
     /// what the first saved, so it finds its own approval counted already, or counts both.
     /// </summary>
-    public async Task<Results<Ok<PromotionView>, NotFound<string>, Conflict<string>, BadRequest<string>>> DecideAsync(long id, string approver, bool approve, string? comment,
+    public async Task<PromotionRequest> DecideAsync(long id, string approver, bool approve, string? comment,
         CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -68,24 +66,24 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
         }
     }
 
-    private async Task<Results<Ok<PromotionView>, NotFound<string>, Conflict<string>, BadRequest<string>>> DecideOnceAsync(long id, string approver, bool approve, string? comment,
+    private async Task<PromotionRequest> DecideOnceAsync(long id, string approver, bool approve, string? comment,
         CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var promotion = await db.Promotions.Include(p => p.Approvals).SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (promotion is null)
-            return TypedResults.NotFound($"no promotion {id}");
+            throw new RequestRefusedException(404, $"no promotion {id}");
         if (promotion.State != PromotionState.Pending)
-            return TypedResults.Conflict($"promotion {id} is {promotion.State.ToString().ToLowerInvariant()} already");
+            throw new RequestRefusedException(409, $"promotion {id} is {promotion.State.ToString().ToLowerInvariant()} already");
         if (promotion.RequestedBy == approver)
-            return TypedResults.Conflict($"four eyes: {approver} requested promotion {id}, so someone else must approve or reject it");
+            throw new RequestRefusedException(409, $"four eyes: {approver} requested promotion {id}, so someone else must approve or reject it");
         if (promotion.Approvals.Any(a => a.By == approver))
-            return TypedResults.Conflict($"{approver} has decided on promotion {id} already; it needs another approver");
+            throw new RequestRefusedException(409, $"{approver} has decided on promotion {id} already; it needs another approver");
         if (promotion.Emergency && approve && string.IsNullOrWhiteSpace(comment))
-            return TypedResults.BadRequest("comment: approving an emergency promotion needs a written reason");
+            throw new RequestRefusedException(400, "comment: approving an emergency promotion needs a written reason");
         var image = await db.Images.SingleAsync(i => i.ImageId == promotion.ImageId, cancellationToken);
         if (approve && image.Channel != promotion.FromChannel)
-            return TypedResults.Conflict($"image {AuditEntries.ShortId(image.ImageId)} moved to {image.Channel} since this request: ask again");
+            throw new RequestRefusedException(409, $"image {AuditEntries.ShortId(image.ImageId)} moved to {image.Channel} since this request: ask again");
 
         var now = Now;
         promotion.Revision++;
@@ -121,14 +119,13 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
         // Attached once the approval is saved: a decision that loses a race leaves no signature beside an unapproved image.
         if (promotion.State == PromotionState.Approved && image.Signature is { } signature)
             ImageSigner.Attach(options.DataDirectory, image.ImageId, signature);
-        return TypedResults.Ok(PromotionView.Of(promotion));
+        return promotion;
     }
 
     private AuditEntry Audit(string actor, string action, PromotionRequest promotion, string? detail) =>
         AuditEntries.For(actor, action, promotion.Emergency, $"promotion {promotion.Id}: {AuditEntries.ShortId(promotion.ImageId)} → {promotion.ToChannel}{Said(detail)}", Now);
 
     private static string Said(string? text) => string.IsNullOrWhiteSpace(text) ? "" : $": {text.Trim()}";
-
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 }

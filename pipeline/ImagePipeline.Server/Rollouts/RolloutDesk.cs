@@ -5,12 +5,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ImagePipeline.Server.Rollouts;
 
-/// <summary>A request the desk refuses, with the HTTP status that says why (400 bad input, 404 unknown, 409 not now).</summary>
-public sealed class RolloutRefusedException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
-
 /// <summary>
 /// Starting and steering rollouts: only signed (approved) images, an emergency approval only while
 /// it lasts; a selector that finds machines, none of them in another active rollout; the plan's
@@ -26,21 +20,21 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var image = await db.Images.SingleOrDefaultAsync(i => i.ImageId == imageId, cancellationToken)
-            ?? throw new RolloutRefusedException(404, $"no image version {imageId} (GET /api/v1/images lists them)");
+            ?? throw new RequestRefusedException(404, $"no image version {imageId} (GET /api/v1/images lists them)");
         if (image.Signature is null)
-            throw new RolloutRefusedException(409, $"image {AuditEntries.ShortId(imageId)} is a {image.Channel}, not approved: promote it (POST /api/v1/images/{AuditEntries.ShortId(imageId)}.../promotions) so that it is signed");
+            throw new RequestRefusedException(409, $"image {AuditEntries.ShortId(imageId)} is a {image.Channel}, not approved: promote it (POST /api/v1/images/{AuditEntries.ShortId(imageId)}.../promotions) so that it is signed");
         var approval = await db.Promotions.Where(p => p.ImageId == imageId && p.State == PromotionState.Approved).OrderByDescending(p => p.DecidedAt).FirstOrDefaultAsync(cancellationToken);
         if (approval is { Emergency: true, ExpiresAt: { } expires } && expires <= now && rollbackOf is null)
-            throw new RolloutRefusedException(409, $"image {AuditEntries.ShortId(imageId)}'s emergency approval expired at {expires:yyyy-MM-dd HH:mm} UTC: ask for a new approval");
+            throw new RequestRefusedException(409, $"image {AuditEntries.ShortId(imageId)}'s emergency approval expired at {expires:yyyy-MM-dd HH:mm} UTC: ask for a new approval");
         if (selector.IsEmpty)
-            throw new RolloutRefusedException(400, "selector: name machines, or labels, a site or a rack that select them");
+            throw new RequestRefusedException(400, "selector: name machines, or labels, a site or a rack that select them");
         var machines = (await db.Machines.ToListAsync(cancellationToken)).Where(selector.Matches).Where(m => onlyMachines is null || onlyMachines.Contains(m.Name)).ToList();
         if (machines.Count == 0)
-            throw new RolloutRefusedException(400, $"selector ({selector}) selects no machine; GET /api/v1/machines lists them");
+            throw new RequestRefusedException(400, $"selector ({selector}) selects no machine; GET /api/v1/machines lists them");
         var active = await db.Rollouts.Where(r => r.State == RolloutState.Running || r.State == RolloutState.Paused).Select(r => r.Id).ToListAsync(cancellationToken);
         var names = machines.Select(m => m.Name).ToList();
         if (await db.Set<RolloutTarget>().FirstOrDefaultAsync(t => active.Contains(t.RolloutId) && names.Contains(t.Machine), cancellationToken) is { } clash)
-            throw new RolloutRefusedException(409, $"machine {clash.Machine} is in rollout {clash.RolloutId}, which is still active: let it complete, or abort or roll it back first");
+            throw new RequestRefusedException(409, $"machine {clash.Machine} is in rollout {clash.RolloutId}, which is still active: let it complete, or abort or roll it back first");
 
         var effective = plan ?? (emergency ? RolloutPlan.Emergency : new RolloutPlan());
         RolloutSchedule schedule;
@@ -50,7 +44,7 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         }
         catch (ArgumentException e)
         {
-            throw new RolloutRefusedException(400, e.Message);
+            throw new RequestRefusedException(400, e.Message);
         }
 
         var rollout = new Rollout
@@ -89,13 +83,13 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         await using (var db = await databases.CreateDbContextAsync(cancellationToken))
         {
             original = await db.Rollouts.Include(r => r.Targets).SingleOrDefaultAsync(r => r.Id == id, cancellationToken)
-                ?? throw new RolloutRefusedException(404, $"no rollout {id}");
+                ?? throw new RequestRefusedException(404, $"no rollout {id}");
             if (original.State == RolloutState.RolledBack)
-                throw new RolloutRefusedException(409, $"rollout {id} is rolled back already");
+                throw new RequestRefusedException(409, $"rollout {id} is rolled back already");
             var previous = await db.Images.Where(i => i.RecipeName == original.RecipeName && i.Channel == channels.Production && i.ImageId != original.ImageId && i.Signature != null)
                 .OrderByDescending(i => i.PromotedAt).FirstOrDefaultAsync(cancellationToken);
             target = previous?.ImageId ?? original.Targets.Select(t => t.PreviousImage).FirstOrDefault(p => p is not null && p != original.ImageId)
-                ?? throw new RolloutRefusedException(409, $"no previous {channels.Production} image of {original.RecipeName} to roll back to");
+                ?? throw new RequestRefusedException(409, $"no previous {channels.Production} image of {original.RecipeName} to roll back to");
             touched = [.. original.Targets.Where(t => t.State != TargetState.Pending).Select(t => t.Machine)];
             var now = clock.GetUtcNow().UtcDateTime;
             original.State = RolloutState.RolledBack;
@@ -115,9 +109,9 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        var rollout = await db.Rollouts.Include(r => r.Targets).SingleOrDefaultAsync(r => r.Id == id, cancellationToken) ?? throw new RolloutRefusedException(404, $"no rollout {id}");
+        var rollout = await db.Rollouts.Include(r => r.Targets).SingleOrDefaultAsync(r => r.Id == id, cancellationToken) ?? throw new RequestRefusedException(404, $"no rollout {id}");
         if (!from.Contains(rollout.State))
-            throw new RolloutRefusedException(409, $"rollout {id} is {rollout.State.ToString().ToLowerInvariant()}: {action.Replace("rollout-", "", StringComparison.Ordinal)} needs it {string.Join(" or ", from.Select(s => s.ToString().ToLowerInvariant()))}");
+            throw new RequestRefusedException(409, $"rollout {id} is {rollout.State.ToString().ToLowerInvariant()}: {action.Replace("rollout-", "", StringComparison.Ordinal)} needs it {string.Join(" or ", from.Select(s => s.ToString().ToLowerInvariant()))}");
         var now = clock.GetUtcNow().UtcDateTime;
         (rollout.State, rollout.Reason) = change(rollout);
         rollout.UpdatedAt = now;

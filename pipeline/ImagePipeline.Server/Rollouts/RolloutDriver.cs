@@ -136,7 +136,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                     {
                         await desk.RollbackAsync(rollout.Id, "rollout controller", cancellationToken);
                     }
-                    catch (RolloutRefusedException e)
+                    catch (RequestRefusedException e)
                     {
                         rollout.Reason = $"{name} failed: {verdict.Reason}; paused, the rollback was refused: {e.Message}";
                         Audit(db, rollout, "rollout-rollback-refused", e.Message, now);

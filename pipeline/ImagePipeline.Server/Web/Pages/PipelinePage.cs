@@ -44,12 +44,16 @@ public abstract class PipelinePage : PageModel
         return Redirect(to ?? Request.Path + Request.QueryString);
     }
 
-    /// <summary>The text of a refusal from the promotion desk (400, 404, 409 with a message).</summary>
-    protected static string? RefusalOf(Microsoft.AspNetCore.Http.IResult result) => result switch
+    /// <summary>What the action answers, or the desk's refusal (<see cref="RequestRefusedException"/>) shown on this page.</summary>
+    protected async Task<IActionResult> UnlessRefusedAsync(Func<Task<IActionResult>> action)
     {
-        BadRequest<string> bad => bad.Value,
-        NotFound<string> missing => missing.Value,
-        Conflict<string> conflict => conflict.Value,
-        _ => null,
-    };
+        try
+        {
+            return await action();
+        }
+        catch (RequestRefusedException e)
+        {
+            return Refused(e.Message);
+        }
+    }
 }

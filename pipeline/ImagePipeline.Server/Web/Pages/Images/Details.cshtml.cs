@@ -37,9 +37,9 @@ public sealed class ImageModel(ServerOptions options, Channels channels, Promoti
     }
 
     [HandlerPolicy(Roles.Policies.Request)]
-    public async Task<IActionResult> OnPostPromoteAsync(string id, string? comment, bool emergency)
+    public Task<IActionResult> OnPostPromoteAsync(string id, string? comment, bool emergency) => UnlessRefusedAsync(async () =>
     {
-        var result = await desk.RequestAsync(id, Actor, new PromotionAsk(null, comment, emergency), HttpContext.RequestAborted);
-        return RefusalOf(result.Result) is { } refusal ? Refused(refusal) : Done("promotion requested: an approver other than you decides it (Promotions)");
-    }
+        await desk.RequestAsync(id, Actor, channel: null, comment, emergency, HttpContext.RequestAborted);
+        return Done("promotion requested: an approver other than you decides it (Promotions)");
+    });
 }

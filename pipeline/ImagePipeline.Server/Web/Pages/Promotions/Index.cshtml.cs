@@ -36,9 +36,9 @@ public sealed class PromotionsModel(PromotionDesk desk) : PipelinePage
     [HandlerPolicy(Roles.Policies.Approve)]
     public Task<IActionResult> OnPostRejectAsync(long id, string? comment) => DecideAsync(id, comment, approve: false);
 
-    private async Task<IActionResult> DecideAsync(long id, string? comment, bool approve)
+    private Task<IActionResult> DecideAsync(long id, string? comment, bool approve) => UnlessRefusedAsync(async () =>
     {
-        var result = await desk.DecideAsync(id, Actor, approve, comment, HttpContext.RequestAborted);
-        return RefusalOf(result.Result) is { } refusal ? Refused(refusal) : Done($"promotion {id}: {(approve ? "approved" : "rejected")}");
-    }
+        await desk.DecideAsync(id, Actor, approve, comment, HttpContext.RequestAborted);
+        return Done($"promotion {id}: {(approve ? "approved" : "rejected")}");
+    });
 }

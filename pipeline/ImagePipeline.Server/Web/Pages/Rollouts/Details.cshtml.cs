@@ -39,29 +39,15 @@ public sealed class RolloutModel(RolloutDesk desk) : PipelinePage
     public Task<IActionResult> OnPostAbortAsync(long id) => SteerAsync(id, "aborted", desk.AbortAsync);
 
     [HandlerPolicy(Roles.Policies.Operate)]
-    public async Task<IActionResult> OnPostRollbackAsync(long id)
+    public Task<IActionResult> OnPostRollbackAsync(long id) => UnlessRefusedAsync(async () =>
     {
-        try
-        {
-            var rollback = await desk.RollbackAsync(id, Actor, HttpContext.RequestAborted);
-            return Done($"rollout {id} rolled back: rollout {rollback.Id} puts the previous image back", $"/rollouts/{rollback.Id}");
-        }
-        catch (RolloutRefusedException e)
-        {
-            return Refused(e.Message);
-        }
-    }
+        var rollback = await desk.RollbackAsync(id, Actor, HttpContext.RequestAborted);
+        return Done($"rollout {id} rolled back: rollout {rollback.Id} puts the previous image back", $"/rollouts/{rollback.Id}");
+    });
 
-    private async Task<IActionResult> SteerAsync(long id, string done, Func<long, string, CancellationToken, Task<Rollout>> action)
+    private Task<IActionResult> SteerAsync(long id, string done, Func<long, string, CancellationToken, Task<Rollout>> action) => UnlessRefusedAsync(async () =>
     {
-        try
-        {
-            await action(id, Actor, HttpContext.RequestAborted);
-            return Done($"rollout {id} {done}");
-        }
-        catch (RolloutRefusedException e)
-        {
-            return Refused(e.Message);
-        }
-    }
+        await action(id, Actor, HttpContext.RequestAborted);
+        return Done($"rollout {id} {done}");
+    });
 }

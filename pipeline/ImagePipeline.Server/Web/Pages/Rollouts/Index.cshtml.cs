@@ -37,14 +37,10 @@ public sealed class RolloutsModel(RolloutDesk desk) : PipelinePage
         };
         var plan = emergency ? null : new PlanRequest(steps, bakeSeconds, waveTimeoutSeconds, maxFailuresPerWave, string.IsNullOrWhiteSpace(failureDomain) ? null : failureDomain.Trim(),
             maxDomainsPerWave, autoAdvance, rollbackOnFailure);
-        try
+        return await UnlessRefusedAsync(async () =>
         {
             var rollout = await new RolloutRequest(image, selector, plan, emergency).StartAsync(desk, Actor, HttpContext.RequestAborted);
             return Done($"rollout {rollout.Id} started: {rollout.Waves} waves over {rollout.Targets.Count} machines", $"/rollouts/{rollout.Id}");
-        }
-        catch (RolloutRefusedException e)
-        {
-            return Refused(e.Message);
-        }
+        });
     }
 }
