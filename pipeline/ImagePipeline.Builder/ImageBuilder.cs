@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Builder.Caching;
 using ImagePipeline.Builder.Stages;
@@ -76,7 +77,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         IReadOnlyList<ArtifactEntry> artifacts = [];
         await Stage("formats", async () =>
         {
-            artifacts = await FormatsStage.RunAsync(context, Path.Combine(diskPath, DiskStage.RawFile), staging);
+            artifacts = await FormatsStage.RunAsync(context, Path.Combine(diskPath, ArtifactStoreLayout.RawDisk), staging);
             return (staging, false);
         });
 
@@ -104,10 +105,10 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         try
         {
             var (second, _) = await DiskStage.RunAsync(context, layers, rootfsPath, rootfsDigest, bypassCache: true, scratch: scratch);
-            var secondRaw = Path.Combine(second, DiskStage.RawFile);
-            var secondQcow2 = Path.Combine(second, FormatsStage.Qcow2File);
+            var secondRaw = Path.Combine(second, ArtifactStoreLayout.RawDisk);
+            var secondQcow2 = Path.Combine(second, ArtifactStoreLayout.Qcow2Disk);
             await FormatsStage.ConvertToQcow2Async(context, secondRaw, secondQcow2);
-            foreach (var (name, again) in new[] { (DiskStage.RawFile, secondRaw), (FormatsStage.Qcow2File, secondQcow2) })
+            foreach (var (name, again) in new[] { (ArtifactStoreLayout.RawDisk, secondRaw), (ArtifactStoreLayout.Qcow2Disk, secondQcow2) })
             {
                 var a = published.Single(artifact => artifact.Name == name).Sha256;
                 var b = await Sha256FileAsync(again, context.CancellationToken);
@@ -154,11 +155,9 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             Stages = timings,
             BuiltAt = started,
         };
-        await File.WriteAllTextAsync(Path.Combine(staging, ImageManifestFile), JsonSerializer.Serialize(manifest, ManifestJson.Options) + "\n", context.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staging, ArtifactStoreLayout.Manifest), JsonSerializer.Serialize(manifest, ManifestJson.Options) + "\n", context.CancellationToken);
         return manifest;
     }
-
-    public const string ImageManifestFile = "manifest.json";
 
     public static async Task<string> Sha256FileAsync(string path, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImagePipeline.ArtifactStore;
 
 namespace ImagePipeline.Builder;
 
@@ -15,7 +16,7 @@ public static class ManifestJson
     /// <summary>The manifest of a built image's directory, or null when it has none.</summary>
     public static ImageManifest? Read(string? imageDirectory)
     {
-        var path = imageDirectory is null ? null : Path.Combine(imageDirectory, ImageBuilder.ImageManifestFile);
+        var path = imageDirectory is null ? null : Path.Combine(imageDirectory, ArtifactStoreLayout.Manifest);
         return path is not null && File.Exists(path) ? JsonSerializer.Deserialize<ImageManifest>(File.ReadAllText(path), Options) : null;
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Disk;
 using ImagePipeline.Builder.Tests.Support;
 
@@ -25,6 +26,19 @@ public sealed class PublishedImageTests(TinyImage tiny)
         }
 
         manifest.ImageId.ShouldBe(manifest.Artifacts[0].Sha256);
+    }
+
+    [Fact]
+    public void The_store_layout_that_the_boot_service_reads_finds_what_the_builder_wrote()
+    {
+        var manifest = tiny.Result.Manifest;
+        var directory = ArtifactStoreLayout.ImageDirectory(ArtifactStoreLayout.Root(tiny.DataDirectory), manifest.ImageId);
+
+        var disk = ArtifactStoreLayout.ReadDisk(Path.Combine(directory, ArtifactStoreLayout.Manifest));
+
+        directory.ShouldBe(tiny.Result.Directory);
+        disk.ShouldBe(new StoredDisk(manifest.Disk.Size, manifest.Disk.GrowRoot));
+        manifest.Artifacts.Select(a => a.Name).ShouldBe([ArtifactStoreLayout.RawDisk, ArtifactStoreLayout.CompressedDisk, ArtifactStoreLayout.Qcow2Disk]);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Files;
 using ImagePipeline.BootService.Images;
 using ImagePipeline.BootService.Inventory;
@@ -38,8 +39,8 @@ public static class BootFilesApi
                 statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        if (file != ArtifactStoreCatalog.StreamName)
-            return TypedResults.Problem($"only {ArtifactStoreCatalog.StreamName} of an image is served", statusCode: StatusCodes.Status404NotFound);
+        if (file != ArtifactStoreLayout.CompressedDisk)
+            return TypedResults.Problem($"only {ArtifactStoreLayout.CompressedDisk} of an image is served", statusCode: StatusCodes.Status404NotFound);
         if (!machine.NeedsDeploy || machine.DesiredImage != id)
         {
             return TypedResults.Problem($"machine {machine.Mac} is not told to deploy image {id} (desired: {machine.DesiredImage ?? "none"}); its token opens only its own desired image",

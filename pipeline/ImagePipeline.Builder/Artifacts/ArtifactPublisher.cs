@@ -1,3 +1,4 @@
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Caching;
 
 namespace ImagePipeline.Builder.Artifacts;
@@ -9,7 +10,7 @@ namespace ImagePipeline.Builder.Artifacts;
 /// </summary>
 public sealed class ArtifactPublisher(string dataDirectory, string? outputDirectory)
 {
-    public string StoreRoot => Path.Combine(dataDirectory, "artifacts", "sha256");
+    public string StoreRoot => ArtifactStoreLayout.Root(dataDirectory);
 
     /// <summary>A staging directory beside the destination, leased while this build lives; those of dead builds are removed first.</summary>
     public TemporaryDirectory CreateStaging()

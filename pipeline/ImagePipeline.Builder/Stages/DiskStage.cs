@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Boot;
 using ImagePipeline.Builder.Caching;
 using ImagePipeline.Builder.Disk;
@@ -16,7 +17,6 @@ namespace ImagePipeline.Builder.Stages;
 public static class DiskStage
 {
     public const string Name = "disk";
-    public const string RawFile = "disk.raw";
     public const string LayoutFile = "layout.json";
     private const int SectorSize = 512;
 
@@ -67,7 +67,7 @@ public static class DiskStage
         var totalSectors = recipe.Disk.SizeBytes / SectorSize;
         var rootSectors = totalSectors - rootStart - DiskSpec.MiB / SectorSize;
 
-        var rawPath = Path.Combine(dir, RawFile);
+        var rawPath = Path.Combine(dir, ArtifactStoreLayout.RawDisk);
         // The filesystems are made in memory when it has room: mkfs and debugfs fsync their image
         // on close, which on disk costs seconds for data that is copied into disk.raw right after.
         var scratch = ScratchDirectory(recipe.Disk.SizeBytes, dir);

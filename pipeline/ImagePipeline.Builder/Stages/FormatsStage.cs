@@ -1,3 +1,5 @@
+using ImagePipeline.ArtifactStore;
+
 namespace ImagePipeline.Builder.Stages;
 
 /// <summary>
@@ -7,13 +9,10 @@ namespace ImagePipeline.Builder.Stages;
 /// </summary>
 public static class FormatsStage
 {
-    public const string ZstdFile = "disk.raw.zst";
-    public const string Qcow2File = "disk.qcow2";
-
     /// <returns>disk.raw, disk.raw.zst and disk.qcow2 with size and SHA-256, in that order.</returns>
     public static async Task<IReadOnlyList<ArtifactEntry>> RunAsync(BuildContext context, string cachedRaw, string staging)
     {
-        var raw = Path.Combine(staging, DiskStage.RawFile);
+        var raw = Path.Combine(staging, ArtifactStoreLayout.RawDisk);
         // Published artifacts are immutable: the cached disk is read-only and the published one is a
         // hard link to it where both are on one filesystem (a copy otherwise). Nothing writes to either.
         File.SetUnixFileMode(cachedRaw, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
@@ -34,9 +33,9 @@ public static class FormatsStage
         }
 
         return await Task.WhenAll(
-            Describe(DiskStage.RawFile, () => Task.CompletedTask),
-            Describe(ZstdFile, () => context.RunAsync("formats", "zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ZstdFile))),
-            Describe(Qcow2File, () => ConvertToQcow2Async(context, raw, Path.Combine(staging, Qcow2File))));
+            Describe(ArtifactStoreLayout.RawDisk, () => Task.CompletedTask),
+            Describe(ArtifactStoreLayout.CompressedDisk, () => context.RunAsync("formats", "zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ArtifactStoreLayout.CompressedDisk))),
+            Describe(ArtifactStoreLayout.Qcow2Disk, () => ConvertToQcow2Async(context, raw, Path.Combine(staging, ArtifactStoreLayout.Qcow2Disk))));
     }
 
     /// <summary>raw → qcow2 is byte-identical across runs (vhdx and vmdk are not).</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.BootService.Hosting;
 using ImagePipeline.BootService.Http;
@@ -68,7 +69,7 @@ public static class BootsvcVerb
                     AdminToken = token,
                     ExtraKernelArguments = parse.GetValue(kernelArgs) ?? "",
                     DataDirectory = Path.Combine(dataDirectory, "bootsvc"),
-                    ArtifactsDirectory = Path.GetFullPath(parse.GetValue(artifacts) ?? Path.Combine(dataDirectory, "artifacts", "sha256")),
+                    ArtifactsDirectory = Path.GetFullPath(parse.GetValue(artifacts) ?? ArtifactStoreLayout.Root(dataDirectory)),
                 };
             }
             catch (FormatException e)

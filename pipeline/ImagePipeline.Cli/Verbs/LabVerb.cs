@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using CliWrap;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Contract;
 
 using Command = System.CommandLine.Command;
@@ -393,7 +394,7 @@ public static class LabVerb
     public static ImageManifest? FindImage(string dataDirectory, string idOrPrefix, string verb)
     {
         var directory = new ArtifactPublisher(dataDirectory, null).Find(idOrPrefix);
-        var path = directory is null ? null : Path.Combine(directory, ImageBuilder.ImageManifestFile);
+        var path = directory is null ? null : Path.Combine(directory, ArtifactStoreLayout.Manifest);
         if (path is null || !File.Exists(path))
         {
             Console.Error.WriteLine($"{verb}: '{idOrPrefix}' is not an image id in {dataDirectory}/artifacts/sha256; build one with ./imagepipe build RECIPE");

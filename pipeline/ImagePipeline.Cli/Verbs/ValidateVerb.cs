@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Recipes;
@@ -120,7 +121,7 @@ public static class ValidateVerb
     /// <summary>The validate section of the recipe the image was built from, if that recipe is still where the manifest says.</summary>
     private static YamlDotNet.RepresentationModel.YamlMappingNode? LoadValidateSection(string directory)
     {
-        var manifestPath = Path.Combine(directory, ImageBuilder.ImageManifestFile);
+        var manifestPath = Path.Combine(directory, ArtifactStoreLayout.Manifest);
         if (!File.Exists(manifestPath))
             return null;
         var manifest = JsonSerializer.Deserialize<ImageManifest>(File.ReadAllText(manifestPath), ManifestJson.Options);

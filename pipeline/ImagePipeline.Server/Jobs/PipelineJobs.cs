@@ -1,5 +1,6 @@
 using System.Globalization;
 using Hangfire;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Builder.Tools;
@@ -243,7 +244,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
     {
         var cache = Builder.Caching.StageCache.Collect(Path.Combine(options.DataDirectory, "cache"), TimeSpan.FromDays(7));
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        var (images, bytes) = await ArtifactCollector.CollectAsync(db, Path.Combine(options.DataDirectory, "artifacts", "sha256"), options.ArtifactRetention, Now, cancellationToken);
+        var (images, bytes) = await ArtifactCollector.CollectAsync(db, ArtifactStoreLayout.Root(options.DataDirectory), options.ArtifactRetention, Now, cancellationToken);
         Console.WriteLine($"server: collected the stage cache ({cache.Removed} entries, {cache.BytesFreed >> 20} MiB; {cache.InUse} held by running builds) and "
             + $"{images} images nothing refers to ({bytes >> 20} MiB)");
     }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ImagePipeline.ArtifactStore;
 
 namespace ImagePipeline.Server.Promotion;
 
@@ -12,7 +13,6 @@ namespace ImagePipeline.Server.Promotion;
 /// </summary>
 public sealed class ImageSigner : IDisposable
 {
-    public const string AttachmentName = "disk.raw.sig";
 
     private readonly ECDsa key;
 
@@ -46,17 +46,17 @@ public sealed class ImageSigner : IDisposable
     public string Sign(string imageId) => Convert.ToBase64String(key.SignHash(Convert.FromHexString(imageId)));
 
     /// <summary>Whether the image's artifacts are in this server's store (so a signature can be attached beside them).</summary>
-    public static bool IsInStore(string dataDirectory, string imageId) => Directory.Exists(Path.Combine(dataDirectory, "artifacts", "sha256", imageId));
+    public static bool IsInStore(string dataDirectory, string imageId) => Directory.Exists(ArtifactStoreLayout.ImageDirectory(ArtifactStoreLayout.Root(dataDirectory), imageId));
 
     /// <summary>Writes the signature beside the image's files (temporary file, then rename): false when the image is not in this store.</summary>
     public static bool Attach(string dataDirectory, string imageId, string signature)
     {
         if (!IsInStore(dataDirectory, imageId))
             return false;
-        var directory = Path.Combine(dataDirectory, "artifacts", "sha256", imageId);
-        var temporary = Path.Combine(directory, $".{AttachmentName}.{Environment.ProcessId}.tmp");
+        var directory = ArtifactStoreLayout.ImageDirectory(ArtifactStoreLayout.Root(dataDirectory), imageId);
+        var temporary = Path.Combine(directory, $".{ArtifactStoreLayout.Signature}.{Environment.ProcessId}.tmp");
         File.WriteAllText(temporary, signature + "\n");
-        File.Move(temporary, Path.Combine(directory, AttachmentName), overwrite: true);
+        File.Move(temporary, Path.Combine(directory, ArtifactStoreLayout.Signature), overwrite: true);
         return true;
     }
 

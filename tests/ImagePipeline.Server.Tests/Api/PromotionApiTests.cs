@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Images;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.State;
@@ -23,7 +24,7 @@ public sealed class PromotionApiTests
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{recipe}-{Guid.NewGuid()}")));
         var directory = Directory.CreateDirectory(Path.Combine(server.DataDirectory, "artifacts", "sha256", id));
         await File.WriteAllTextAsync(Path.Combine(directory.FullName, "manifest.json"), """{"disk":{"size":536870912,"growRoot":false}}""", Ct);
-        await File.WriteAllTextAsync(Path.Combine(directory.FullName, ArtifactStoreCatalog.StreamName), "zstd bytes", Ct);
+        await File.WriteAllTextAsync(Path.Combine(directory.FullName, ArtifactStoreLayout.CompressedDisk), "zstd bytes", Ct);
         await using var db = await server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>().CreateDbContextAsync(Ct);
         db.Images.Add(new ImageVersion { ImageId = id, RecipeName = recipe, InputDigest = "feed", Commit = "c0ffee", Channel = "candidate", RunId = 1, CreatedAt = DateTime.UtcNow });
         await db.SaveChangesAsync(Ct);

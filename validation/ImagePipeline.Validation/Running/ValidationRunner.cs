@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Validation.Checks;
 using ImagePipeline.Validation.Harness;
 using ImagePipeline.Validation.Machines;
@@ -22,7 +23,7 @@ public static class ValidationRunner
     /// <param name="progress">one line per finished profile, for people watching</param>
     public static async Task<ValidationReport> RunAsync(string imageDirectory, ValidationPlan plan, Action<ProfileResult>? progress = null, CancellationToken cancellationToken = default)
     {
-        var image = Path.Combine(imageDirectory, "disk.qcow2");
+        var image = Path.Combine(imageDirectory, ArtifactStoreLayout.Qcow2Disk);
         if (!File.Exists(image))
             throw new HarnessException($"{imageDirectory} has no disk.qcow2; give a build output directory or an image id");
         var evidence = Path.Combine(imageDirectory, ReportDirectory);

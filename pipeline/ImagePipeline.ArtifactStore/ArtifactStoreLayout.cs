@@ -1,0 +1,42 @@
+using System.Text.Json;
+
+namespace ImagePipeline.ArtifactStore;
+
+/// <summary>
+/// The one owner of the image store's layout: <c>DATA/artifacts/sha256/ID/</c>, one directory per
+/// image named by the SHA-256 of its raw disk, holding what the builder writes (the raw disk, its
+/// zstd stream the agent fetches, a qcow2 for QEMU, <c>manifest.json</c>) and what an approved
+/// promotion attaches (the signature). The builder, the server's signer, the boot service and the
+/// validation harness all find an image's files here.
+/// </summary>
+public static class ArtifactStoreLayout
+{
+    public const string RawDisk = "disk.raw";
+    /// <summary>The raw disk as a zstd stream: what the boot service serves and the agent writes.</summary>
+    public const string CompressedDisk = "disk.raw.zst";
+    public const string Qcow2Disk = "disk.qcow2";
+    public const string Manifest = "manifest.json";
+    /// <summary>The signature over the image id, attached by the pipeline server when a promotion is approved.</summary>
+    public const string Signature = "disk.raw.sig";
+
+    /// <summary>The store's root under a data directory.</summary>
+    public static string Root(string dataDirectory) => Path.Combine(dataDirectory, "artifacts", "sha256");
+
+    /// <summary>One image's directory in a store root.</summary>
+    public static string ImageDirectory(string root, string imageId) => Path.Combine(root, imageId);
+
+    /// <summary>
+    /// The disk facts the boot path needs from an image's manifest (its size, whether the root
+    /// grows to fill the disk), read without the builder's types: the boot service does not
+    /// depend on the builder. The builder's tests read what it writes through this.
+    /// </summary>
+    public static StoredDisk ReadDisk(string manifestPath)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+        var disk = document.RootElement.GetProperty("disk");
+        return new StoredDisk(disk.GetProperty("size").GetInt64(), disk.TryGetProperty("growRoot", out var grow) && grow.GetBoolean());
+    }
+}
+
+/// <summary>An image's disk as its manifest describes it: the raw size in bytes, and whether its root partition grows to fill the target disk.</summary>
+public sealed record StoredDisk(long Size, bool GrowRoot);
