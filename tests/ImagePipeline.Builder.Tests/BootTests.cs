@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
+using ImagePipeline.Builder.Caching;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Builder.Tests.Support;
-using ImagePipeline.Validation.Qemu;
 using ImagePipeline.Validation.Machines;
+using ImagePipeline.Validation.Qemu;
 
 namespace ImagePipeline.Builder.Tests;
 
@@ -57,6 +59,6 @@ public sealed class BootTests(TinyImage tiny)
         }
 
         File.GetLastWriteTimeUtc(tiny.DiskQcow2).ShouldBe(before);
-        (await ImageBuilder.Sha256FileAsync(tiny.DiskQcow2, TestContext.Current.CancellationToken)).ShouldBe(hash);
+        (await DigestBuilder.Sha256FileAsync(tiny.DiskQcow2, TestContext.Current.CancellationToken)).ShouldBe(hash);
     }
 }

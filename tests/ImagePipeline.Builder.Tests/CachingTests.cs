@@ -1,3 +1,4 @@
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Builder.Tests.Support;
 using ImagePipeline.Recipes;
 

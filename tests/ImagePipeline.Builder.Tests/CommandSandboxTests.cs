@@ -1,4 +1,5 @@
 using ImagePipeline.Builder.Disk;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Builder.Tests.Support;
 using ImagePipeline.Builder.Tools;
 

@@ -1,4 +1,5 @@
 using ImagePipeline.Builder.Stages;
+using ImagePipeline.Builder.Tools;
 
 namespace ImagePipeline.Builder.Boot;
 

@@ -1,3 +1,5 @@
+using ImagePipeline.Builder.Tools;
+
 namespace ImagePipeline.Builder.Boot;
 
 /// <summary>

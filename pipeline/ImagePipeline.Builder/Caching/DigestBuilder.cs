@@ -9,6 +9,13 @@ namespace ImagePipeline.Builder.Caching;
 /// </summary>
 public sealed class DigestBuilder : IDisposable
 {
+    /// <summary>The SHA-256 of a file's bytes, lower-case hex (an image's id is that of its raw disk).</summary>
+    public static async Task<string> Sha256FileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
     private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public DigestBuilder Add(string label, string value) => Add(label, Encoding.UTF8.GetBytes(value));

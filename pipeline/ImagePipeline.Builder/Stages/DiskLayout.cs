@@ -9,5 +9,3 @@ public sealed record DiskLayout(Guid DiskGuid, string KernelVersion, string Kern
         partition.Number, partition.Name, partition.TypeGuid, partition.PartitionGuid,
         partition.FirstLba * sectorSize, partition.SectorCount * sectorSize, filesystem, filesystemUuid);
 }
-
-public sealed record PartitionDescription(int Number, string Name, Guid Type, Guid Uuid, long Offset, long Size, string Filesystem, string? FilesystemUuid);

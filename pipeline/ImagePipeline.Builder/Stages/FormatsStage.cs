@@ -1,4 +1,5 @@
 using ImagePipeline.ArtifactStore;
+using ImagePipeline.Builder.Caching;
 
 namespace ImagePipeline.Builder.Stages;
 
@@ -29,7 +30,7 @@ public static class FormatsStage
         {
             await produce();
             var path = Path.Combine(staging, name);
-            return new ArtifactEntry(name, new FileInfo(path).Length, await ImageBuilder.Sha256FileAsync(path, context.CancellationToken));
+            return new ArtifactEntry(name, new FileInfo(path).Length, await DigestBuilder.Sha256FileAsync(path, context.CancellationToken));
         }
 
         return await Task.WhenAll(

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using ImagePipeline.Builder;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Cli.Lab;
-using ImagePipeline.Cli.Verbs;
 using ImagePipeline.Recipes;
 using ImagePipeline.Validation.Lab;
 using ImagePipeline.Validation.Profiles;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ImagePipeline.Cli.Lab;
-using ImagePipeline.Cli.Verbs;
+using ImagePipeline.Cli.Output;
 using ImagePipeline.Server;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Hosting;
@@ -40,7 +40,7 @@ public static class DemoSession
         string publicKey;
         using (var signer = new ImageSigner(options))
             publicKey = signer.PublicKeyPem;
-        var deploy = await LabVerb.EnsureDeployEnvironmentAsync(dataDirectory, cancellationToken, publicKey);
+        var deploy = await LabSetup.EnsureDeployEnvironmentAsync(dataDirectory, cancellationToken, publicKey);
         if (deploy is null)
             return ExitCodes.Failed;
 
@@ -48,7 +48,7 @@ public static class DemoSession
         try
         {
             Say($"starting six lab machines ({string.Join(", ", Profiles.Distinct())}, two of each) with the boot service on their network");
-            var labOptions = LabVerb.Options(dataDirectory, [.. Profiles.Select(HardwareProfiles.Get)], scratch.FullName, deploy, "demo");
+            var labOptions = LabSetup.Options(dataDirectory, [.. Profiles.Select(HardwareProfiles.Get)], scratch.FullName, deploy, "demo");
             await using var lab = await LabController.StartAsync(labOptions, 0, cancellationToken);
             await using var server = ServerHost.Build(options with { BootServiceUrl = lab.Fleet.BootServiceUrl, BootServiceToken = labOptions.AdminToken }, [listen], quiet: true);
             await server.StartAsync(cancellationToken);
@@ -102,7 +102,7 @@ public static class DemoSession
         var run = JsonNode.Parse(await (await demo.PostAsync("/api/v1/recipes/tiny/runs", null, cancellationToken)).Content.ReadAsStringAsync(cancellationToken))!;
         var id = run["id"]!.GetValue<long>();
         Say($"run {id}: build and validate tiny (log: {demo.BaseAddress}runs/{id})");
-        var code = await TriggerVerb.FollowAsync(demo, id, cancellationToken, prefix: "  ");
+        var code = await RunLogFollower.FollowAsync(demo, id, cancellationToken, prefix: "  ");
         var finished = JsonNode.Parse(await demo.GetStringAsync($"/api/v1/runs/{id}", cancellationToken))!;
         if (code != ExitCodes.Success)
         {

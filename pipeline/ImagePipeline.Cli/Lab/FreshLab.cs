@@ -1,7 +1,6 @@
 using System.Net;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.Builder;
-using ImagePipeline.Cli.Verbs;
 using ImagePipeline.Redfish;
 using ImagePipeline.Server.Fleet;
 using ImagePipeline.Validation.Machines;
@@ -20,12 +19,12 @@ public static class FreshLab
     public static async Task<IReadOnlyList<DeployOutcome>> DeployAsync(string dataDirectory, ImageManifest manifest, IReadOnlyList<QemuMachine> profiles, string label,
         TimeSpan timeout, Action<string>? progress, Action<string, string>? keepConsole, CancellationToken cancellationToken)
     {
-        var deploy = await LabVerb.EnsureDeployEnvironmentAsync(dataDirectory, cancellationToken)
+        var deploy = await LabSetup.EnsureDeployEnvironmentAsync(dataDirectory, cancellationToken)
             ?? throw new InvalidOperationException("the deploy environment could not be built; run ./imagepipe build-deploy-env to see why");
         var scratch = Directory.CreateTempSubdirectory($"imagepipe-{label}-");
         try
         {
-            var options = LabVerb.Options(dataDirectory, profiles, scratch.FullName, deploy, label);
+            var options = LabSetup.Options(dataDirectory, profiles, scratch.FullName, deploy, label);
             await using var lab = await LabController.StartAsync(options, 0, cancellationToken);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var redfish = new RedfishClient(http, lab.RedfishUrl, new NetworkCredential(lab.Credentials.UserName, lab.Credentials.Password));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using ImagePipeline.Builder;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Cli.Output;
 using ImagePipeline.Recipes;
 using ImagePipeline.Validation.Running;

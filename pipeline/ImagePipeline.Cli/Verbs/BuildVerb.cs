@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ImagePipeline.Builder;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Cli.Output;
 

@@ -4,20 +4,19 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using CliWrap;
+using CliWrap.Buffered;
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Contract;
-
-using Command = System.CommandLine.Command;
-using CliWrap.Buffered;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Builder.Tools;
-using ImagePipeline.Server.Fleet;
 using ImagePipeline.Cli.Lab;
 using ImagePipeline.Cli.Output;
 using ImagePipeline.Redfish;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Validation.Lab;
+using Command = System.CommandLine.Command;
 
 namespace ImagePipeline.Cli.Verbs;
 
@@ -57,7 +56,7 @@ public static class LabVerb
         command.SetAction(async (parse, cancellationToken) =>
         {
             var dataDirectory = DataDirectory.Resolve(parse.GetValue(data));
-            var labDirectory = LabDirectory(dataDirectory);
+            var labDirectory = LabSetup.LabDirectory(dataDirectory);
             if (LabState.Load(labDirectory) is { ControllerAlive: true } running)
             {
                 Console.Error.WriteLine($"lab up: a lab is already up (controller pid {running.ControllerPid}, {running.Machines.Count} machines); run ./imagepipe lab down first");
@@ -74,7 +73,7 @@ public static class LabVerb
             }
 
             await CleanUpAsync(labDirectory, quiet: true);
-            var deploy = await EnsureDeployEnvironmentAsync(dataDirectory, cancellationToken);
+            var deploy = await LabSetup.EnsureDeployEnvironmentAsync(dataDirectory, cancellationToken);
             if (deploy is null)
                 return ExitCodes.Failed;
             Directory.CreateDirectory(labDirectory);
@@ -137,8 +136,8 @@ public static class LabVerb
             var dataDirectory = DataDirectory.Resolve(parse.GetValue(data));
             if (ParseProfiles(parse.GetValue(profiles)) is not { } profileList)
                 return ExitCodes.InvalidInput;
-            var options = Options(dataDirectory, [.. profileList.Select(Validation.Profiles.HardwareProfiles.Get)], LabDirectory(dataDirectory),
-                DeployEnvironmentDirectory(dataDirectory), "lab", Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_TOKEN")) with
+            var options = LabSetup.Options(dataDirectory, [.. profileList.Select(Validation.Profiles.HardwareProfiles.Get)], LabSetup.LabDirectory(dataDirectory),
+                LabSetup.DeployEnvironmentDirectory(dataDirectory), "lab", Environment.GetEnvironmentVariable("IMAGEPIPE_ADMIN_TOKEN")) with
             {
                 Machines = parse.GetValue(machines),
             };
@@ -211,7 +210,7 @@ public static class LabVerb
         var command = new Command("console", "Print a lab machine's serial console log (every boot since the lab came up).") { id, follow, data };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var labDirectory = LabDirectory(DataDirectory.Resolve(parse.GetValue(data)));
+            var labDirectory = LabSetup.LabDirectory(DataDirectory.Resolve(parse.GetValue(data)));
             var state = LabState.Load(labDirectory);
             var name = parse.GetValue(id)!;
             var machine = state?.Machines.FirstOrDefault(m => m.Id == name);
@@ -252,7 +251,7 @@ public static class LabVerb
         var command = new Command("down", "Remove the lab: its VMs, boot service, network namespace, taps and files.") { data };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var labDirectory = LabDirectory(DataDirectory.Resolve(parse.GetValue(data)));
+            var labDirectory = LabSetup.LabDirectory(DataDirectory.Resolve(parse.GetValue(data)));
             return await CleanUpAsync(labDirectory, quiet: false) ? ExitCodes.Success : ExitCodes.Failed;
         });
         return command;
@@ -382,7 +381,7 @@ public static class LabVerb
 
     private static LabState? RunningState(string dataDirectory, string verb)
     {
-        var state = LabState.Load(LabDirectory(dataDirectory));
+        var state = LabState.Load(LabSetup.LabDirectory(dataDirectory));
         if (state is { ControllerAlive: true })
             return state;
         Console.Error.WriteLine(state is null
@@ -412,64 +411,5 @@ public static class LabVerb
             return list;
         Console.Error.WriteLine($"lab: unknown hardware profile {string.Join(", ", unknown)}; the catalogue has {string.Join(", ", Validation.Profiles.HardwareProfiles.Catalogue.Keys)}");
         return null;
-    }
-
-    public static string LabDirectory(string dataDirectory) => Path.Combine(dataDirectory, "lab");
-
-    /// <summary>A lab on this data directory's artifact store, run by this very CLI: one machine per profile unless changed.</summary>
-    /// <param name="adminToken">the boot service's admin token; a random one when null</param>
-    public static LabOptions Options(string dataDirectory, IReadOnlyList<Validation.Machines.QemuMachine> profiles, string labDirectory, string deployEnvironment,
-        string label, string? adminToken = null) => new()
-        {
-            Machines = profiles.Count,
-            Profiles = profiles,
-            Directory = labDirectory,
-            ArtifactsDirectory = new ArtifactPublisher(dataDirectory, null).StoreRoot,
-            DeployEnvironment = deployEnvironment,
-            Cli = CliLauncher.ForAssembly(typeof(LabVerb).Assembly.Location),
-            AdminToken = adminToken ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
-            Label = label,
-            Accelerator = Validation.Qemu.Accelerator.KnownOrTcg(),
-        };
-
-    public static string DeployEnvironmentDirectory(string dataDirectory) => Path.Combine(dataDirectory, "bootsvc", "files", "deploy");
-
-    /// <summary>
-    /// The deploy environment lab machines netboot into, built when missing: accepting unsigned
-    /// images, or (with <paramref name="trustKeyPem"/>) writing only images signed with that key,
-    /// in a directory of its own per key.
-    /// </summary>
-    public static async Task<string?> EnsureDeployEnvironmentAsync(string dataDirectory, CancellationToken cancellationToken, string? trustKeyPem = null)
-    {
-        var directory = trustKeyPem is null ? DeployEnvironmentDirectory(dataDirectory)
-            : DeployEnvironmentDirectory(dataDirectory) + "-signed-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(trustKeyPem)))[..12];
-        string agentBinary;
-        try
-        {
-            agentBinary = await AgentBinary.EnsurePublishedAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is BuildStepException or InvalidOperationException or FileNotFoundException)
-        {
-            Console.Error.WriteLine($"lab: the agent could not be published: {e.Message}");
-            return null;
-        }
-
-        var initrd = Path.Combine(directory, "initrd.img");
-        // Built, and not older than the agent it carries (a changed agent means a new environment).
-        if (File.Exists(Path.Combine(directory, "vmlinuz")) && File.Exists(initrd) && File.GetLastWriteTimeUtc(initrd) >= File.GetLastWriteTimeUtc(agentBinary))
-            return directory;
-        Console.WriteLine($"lab: building the deploy environment into {directory} ({(trustKeyPem is null ? "unsigned images allowed" : "only images signed with the server's key")})");
-        try
-        {
-            using var observer = new ConsoleBuildObserver(Console.Out);
-            await new DeployEnvironmentBuilder(new BuildOptions { DataDirectory = dataDirectory }, observer)
-                .BuildAsync(directory, new DeployEnvironmentSpec(agentBinary, trustKeyPem, AllowUnsigned: trustKeyPem is null), cancellationToken);
-            return directory;
-        }
-        catch (Exception e) when (e is BuildStepException or InvalidOperationException or FileNotFoundException)
-        {
-            Console.Error.WriteLine($"lab: the deploy environment could not be built: {e.Message}");
-            return null;
-        }
     }
 }

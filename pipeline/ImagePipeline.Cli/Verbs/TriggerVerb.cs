@@ -1,6 +1,7 @@
-using System.Net.Http.Json;
 using System.CommandLine;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using ImagePipeline.Cli.Output;
 
 namespace ImagePipeline.Cli.Verbs;
 
@@ -72,33 +73,9 @@ public static class TriggerVerb
                 Console.WriteLine($"run {id}: {run["recipe"]} queued{(run["emergency"]?.GetValue<bool>() == true ? " (EMERGENCY, critical queue)" : "")} ({http.BaseAddress}api/v1/runs/{id})");
                 if (!parse.GetValue(wait))
                     return ExitCodes.Success;
-                return await FollowAsync(http, id, cancellationToken);
+                return await RunLogFollower.FollowAsync(http, id, cancellationToken);
             }
         });
         return command;
-    }
-
-    /// <summary>Prints the run's server-sent log events until its "end" event; the exit code follows the final state.</summary>
-    public static async Task<int> FollowAsync(HttpClient http, long id, CancellationToken cancellationToken, string prefix = "")
-    {
-        await using var stream = await http.GetStreamAsync($"/api/v1/runs/{id}/log", cancellationToken);
-        using var reader = new StreamReader(stream);
-        var ending = false;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
-        {
-            if (line == "event: end")
-            {
-                ending = true;
-            }
-            else if (line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                if (ending)
-                    return line[6..] is "candidate" or "unchanged" ? ExitCodes.Success : ExitCodes.Failed;
-                Console.WriteLine(prefix + line[6..]);
-            }
-        }
-
-        Console.Error.WriteLine("trigger: the server closed the log before the run ended");
-        return ExitCodes.Failed;
     }
 }

@@ -3,6 +3,7 @@ using Hangfire;
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Artifacts;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
 using ImagePipeline.Server.Sources;

@@ -1,3 +1,4 @@
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Recipes;
 
 [assembly: AssemblyFixture(typeof(ImagePipeline.Builder.Tests.Support.TinyImage))]

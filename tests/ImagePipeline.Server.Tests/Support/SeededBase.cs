@@ -1,6 +1,7 @@
 using CliWrap;
 using CliWrap.Buffered;
 using ImagePipeline.Builder;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Builder.Stages;
 using ImagePipeline.Recipes;
 

@@ -8,6 +8,7 @@ using CliWrap.Buffered;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.DeployEnvironment;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Recipes;
 using ImagePipeline.Server;
 using ImagePipeline.Server.Hosting;

@@ -1,4 +1,5 @@
 using ImagePipeline.Builder;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Recipes;
 
 [assembly: AssemblyFixture(typeof(ImagePipeline.Validation.Tests.Support.TestImages))]

@@ -1,5 +1,6 @@
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.DeployEnvironment;
+using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Recipes;
 
 namespace ImagePipeline.Tests.Deploy;

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace ImagePipeline.Builder.Stages;
+namespace ImagePipeline.Builder.Tools;
 
 /// <summary>Files the builder places into images, embedded from <c>Boot/Resources</c> and <c>Stages/Resources</c>.</summary>
 internal static class EmbeddedFiles

@@ -1,4 +1,4 @@
-namespace ImagePipeline.Builder;
+namespace ImagePipeline.Builder.Tools;
 
 /// <summary>The build's log: every tool's output, written as it happens so an interrupted build still explains itself.</summary>
 public sealed class BuildLog : IDisposable

@@ -9,7 +9,7 @@ using ImagePipeline.Builder.Stages;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
 
-namespace ImagePipeline.Builder;
+namespace ImagePipeline.Builder.Orchestration;
 
 /// <summary>
 /// Builds a recipe into a published image: base → rootfs → disk (each cached by the digest of its
@@ -111,7 +111,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
             foreach (var (name, again) in new[] { (ArtifactStoreLayout.RawDisk, secondRaw), (ArtifactStoreLayout.Qcow2Disk, secondQcow2) })
             {
                 var a = published.Single(artifact => artifact.Name == name).Sha256;
-                var b = await Sha256FileAsync(again, context.CancellationToken);
+                var b = await DigestBuilder.Sha256FileAsync(again, context.CancellationToken);
                 if (a != b)
                 {
                     keep = true;
@@ -157,11 +157,5 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         };
         await File.WriteAllTextAsync(Path.Combine(staging, ArtifactStoreLayout.Manifest), JsonSerializer.Serialize(manifest, ManifestJson.Options) + "\n", context.CancellationToken);
         return manifest;
-    }
-
-    public static async Task<string> Sha256FileAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
     }
 }
