@@ -13,8 +13,6 @@ namespace ImagePipeline.BootService.Contract;
 /// </summary>
 public sealed class BootServiceClient(HttpClient http, Uri baseUrl, string? adminToken)
 {
-    public Uri BaseUrl => baseUrl;
-
     public async Task<IReadOnlyList<MachineRecord>> ListAsync(CancellationToken cancellationToken) =>
         await GetAsync("api/v1/machines", "listing machines", BootServiceJson.Default.IReadOnlyListMachineRecord, cancellationToken) ?? [];
 

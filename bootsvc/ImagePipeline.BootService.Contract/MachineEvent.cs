@@ -8,4 +8,7 @@ public sealed record MachineEvent(long Id, string MachineId, DateTimeOffset At, 
 {
     /// <summary>The machine moved into <paramref name="state"/> with this event.</summary>
     public bool Entered(MachineState state) => To == state;
+
+    /// <summary>The machine reached a verdict on its image with this event: it moved into healthy or failed.</summary>
+    public bool EndsDeployment => To is MachineState.Healthy or MachineState.Failed;
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder;
-using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Builder.DeployEnvironment;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Cli.Output;
@@ -21,7 +21,7 @@ public static class LabSetup
             Machines = profiles.Count,
             Profiles = profiles,
             Directory = labDirectory,
-            ArtifactsDirectory = new ArtifactPublisher(dataDirectory, null).StoreRoot,
+            ArtifactsDirectory = ArtifactStoreLayout.Root(dataDirectory),
             DeployEnvironment = deployEnvironment,
             Cli = CliLauncher.ForAssembly(typeof(LabSetup).Assembly.Location),
             AdminToken = adminToken ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),

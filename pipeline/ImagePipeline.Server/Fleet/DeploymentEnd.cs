@@ -14,7 +14,7 @@ public sealed record DeploymentEnd(bool Healthy, DateTimeOffset At, string? Reas
     /// </summary>
     public static DeploymentEnd? Of(IReadOnlyList<MachineEvent> events, string? currentImage, string imageId, DateTimeOffset since)
     {
-        var ended = events.LastOrDefault(e => e.At >= since && (e.Entered(MachineState.Healthy) || e.Entered(MachineState.Failed)));
+        var ended = events.LastOrDefault(e => e.At >= since && e.EndsDeployment);
         return ended switch
         {
             null => null,

@@ -83,7 +83,7 @@ public sealed partial class FleetDeployment(BootServiceClient bootService, Redfi
         var dhcp = events.FirstOrDefault(e => e.Kind == MachineEventKind.Netboot && (script is null || e.At <= script))?.At;
         var registered = events.FirstOrDefault(e => e.Kind == MachineEventKind.Registered && (script is null || e.At >= script))?.At;
         var written = events.FirstOrDefault(e => e.Entered(MachineState.Booting) && (registered is null || e.At >= registered));
-        var health = events.FirstOrDefault(e => (e.Entered(MachineState.Healthy) || e.Entered(MachineState.Failed)) && (written is null || e.At >= written.At));
+        var health = events.FirstOrDefault(e => e.EndsDeployment && (written is null || e.At >= written.At));
         if (dhcp is { } d)
             phases.Add(new PhaseTiming("power-on to DHCP", (d - poweredOn).TotalSeconds, "firmware and its NIC's boot ROM"));
         if (script is { } s)

@@ -11,32 +11,16 @@ namespace ImagePipeline.BootService.Tests.Http;
 
 public sealed class AgentApiTests
 {
-    internal const string Mac = "52:54:00:cc:00:01";
+    private const string Mac = "52:54:00:cc:00:01";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    internal static readonly HardwareFacts Facts = new()
-    {
-        Firmware = "uefi",
-        Cpu = new CpuFacts("QEMU Virtual CPU", 2),
-        MemoryBytes = 1L << 30,
-        Disks = [new DiskFacts { Name = "vda", SizeBytes = 8L << 30, Serial = "disk0" }],
-        Nics = [new NicFacts { Name = "eth0", Mac = Mac, Driver = "virtio_net" }],
-        Dmi = new DmiFacts("QEMU", "Standard PC", null),
-    };
+    private static readonly HardwareFacts Facts = AgentRequests.Facts(Mac);
 
     private static async Task<string> TokenFromScriptAsync(InProcessBootService service)
     {
         var script = await service.Client.GetStringAsync($"/boot/{Mac}.ipxe", Ct);
         return AgentTokens.In(script);
-    }
-
-    internal static async Task<HttpResponseMessage> PostAsync<T>(InProcessBootService service, string path, T body, string? token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, ProtocolJson.Default.GetTypeInfo(typeof(T))!) };
-        if (token is not null)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await service.Client.SendAsync(request, Ct);
     }
 
     [Fact]
@@ -46,8 +30,8 @@ public sealed class AgentApiTests
         await TokenFromScriptAsync(service);
         var register = new RegisterRequest { AgentVersion = "1", Facts = Facts };
 
-        using var none = await PostAsync(service, AgentRoutes.Register, register, null);
-        using var wrong = await PostAsync(service, AgentRoutes.Register, register, "forged");
+        using var none = await AgentRequests.PostAsync(service, AgentRoutes.Register, register, null);
+        using var wrong = await AgentRequests.PostAsync(service, AgentRoutes.Register, register, "forged");
 
         none.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         wrong.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
@@ -65,12 +49,12 @@ public sealed class AgentApiTests
         (await service.Client.SendAsync(setDesired, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
         var token = await TokenFromScriptAsync(service);
 
-        using var registered = await PostAsync(service, AgentRoutes.Register, new RegisterRequest { AgentVersion = "1", Facts = Facts }, token);
+        using var registered = await AgentRequests.PostAsync(service, AgentRoutes.Register, new RegisterRequest { AgentVersion = "1", Facts = Facts }, token);
         var assignment = (await registered.Content.ReadFromJsonAsync(ProtocolJson.Default.RegisterResponse, Ct))!.Assignment!;
-        using var progress = await PostAsync(service, AgentRoutes.Progress, new ProgressReport("writing", 100, 200, 50, 2), token);
-        using var result = await PostAsync(service, AgentRoutes.Result, new DeployResult { ImageId = assignment.ImageId, Succeeded = true, TargetDisk = "/dev/vda", Seconds = 4 }, token);
+        using var progress = await AgentRequests.PostAsync(service, AgentRoutes.Progress, new ProgressReport("writing", 100, 200, 50, 2), token);
+        using var result = await AgentRequests.PostAsync(service, AgentRoutes.Result, new DeployResult { ImageId = assignment.ImageId, Succeeded = true, TargetDisk = "/dev/vda", Seconds = 4 }, token);
         var local = await service.Client.GetStringAsync($"/boot/{Mac}.ipxe", Ct);
-        using var health = await PostAsync(service, AgentRoutes.Health, new HealthReport
+        using var health = await AgentRequests.PostAsync(service, AgentRoutes.Health, new HealthReport
         {
             ImageId = InProcessBootService.ImageId, Kernel = "6.1.0", BootSeconds = 9, FailedUnits = [], Checks = [new HealthCheckResult("http", true, null)],
         }, token);
@@ -98,9 +82,9 @@ public sealed class AgentApiTests
         await inventory.DiscoverAsync(Mac, Ct);
         await inventory.SetDesiredImageAsync(Mac, InProcessBootService.ImageId, Ct);
         var token = await TokenFromScriptAsync(service);
-        (await PostAsync(service, AgentRoutes.Result, new DeployResult { ImageId = InProcessBootService.ImageId, Succeeded = true }, token)).Dispose();
+        (await AgentRequests.PostAsync(service, AgentRoutes.Result, new DeployResult { ImageId = InProcessBootService.ImageId, Succeeded = true }, token)).Dispose();
 
-        using var health = await PostAsync(service, AgentRoutes.Health, new HealthReport
+        using var health = await AgentRequests.PostAsync(service, AgentRoutes.Health, new HealthReport
         {
             ImageId = InProcessBootService.ImageId, Kernel = "6.1.0", BootSeconds = 9, FailedUnits = ["nginx.service"], Checks = [new HealthCheckResult("http", false, "port 80 closed")],
         }, token);
@@ -120,7 +104,7 @@ public sealed class AgentApiTests
         await inventory.SetDesiredImageAsync(Mac, InProcessBootService.ImageId, Ct);
         var token = await TokenFromScriptAsync(service);
 
-        using var result = await PostAsync(service, AgentRoutes.Result, new DeployResult { ImageId = InProcessBootService.ImageId, Succeeded = false, Reason = "sha256 mismatch" }, token);
+        using var result = await AgentRequests.PostAsync(service, AgentRoutes.Result, new DeployResult { ImageId = InProcessBootService.ImageId, Succeeded = false, Reason = "sha256 mismatch" }, token);
         var next = await service.Client.GetStringAsync($"/boot/{Mac}.ipxe", Ct);
 
         result.StatusCode.ShouldBe(HttpStatusCode.NoContent);

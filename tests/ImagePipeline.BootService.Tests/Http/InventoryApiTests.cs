@@ -8,7 +8,7 @@ namespace ImagePipeline.BootService.Tests.Http;
 /// <summary>The operator API and its one typed client (the server's, the lab's and the CLI's): what the boot service writes, the client reads, states and all.</summary>
 public sealed class InventoryApiTests
 {
-    private const string Mac = AgentApiTests.Mac;
+    private const string Mac = "52:54:00:cc:00:02";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -21,8 +21,8 @@ public sealed class InventoryApiTests
 
         await client.SetDesiredImageAsync(Mac, InProcessBootService.ImageId, Ct);
         var token = AgentTokens.In(await service.Client.GetStringAsync($"/boot/{Mac}.ipxe", Ct));
-        (await AgentApiTests.PostAsync(service, AgentRoutes.Register, new RegisterRequest { AgentVersion = "1", Facts = AgentApiTests.Facts }, token)).Dispose();
-        (await AgentApiTests.PostAsync(service, AgentRoutes.Progress, new ProgressReport("writing", 100, 200, 50, 2), token)).Dispose();
+        (await AgentRequests.PostAsync(service, AgentRoutes.Register, new RegisterRequest { AgentVersion = "1", Facts = AgentRequests.Facts(Mac) }, token)).Dispose();
+        (await AgentRequests.PostAsync(service, AgentRoutes.Progress, new ProgressReport("writing", 100, 200, 50, 2), token)).Dispose();
 
         unknown.ShouldBeNull("a MAC the boot service never saw");
         var detail = (await client.DetailAsync(Mac, Ct)).ShouldNotBeNull();
