@@ -67,7 +67,7 @@ public static class AgentProgram
         {
             using var target = BlockDevice.Open(targetPath, size);
             var result = await new ImageWriter(new HttpImageTransport(http), writeOptions, TimeProvider.System)
-                .WriteAsync(request, target, p => Console.Error.WriteLine($"{p.Phase} {p.BytesDone >> 20}/{p.BytesTotal >> 20} MiB {p.BytesPerSecond / 1e6:0} MB/s"), cancel.Token);
+                .WriteAsync(request, target, p => Console.Error.WriteLine($"{p.Phase} {p.BytesDone >> 20}/{p.BytesTotal >> 20} MiB {p.BytesPerSecond / 1e6:0} MB/s"), null, cancel.Token);
             Console.WriteLine($"written {result.SizeBytes} bytes to {targetPath} in {result.Elapsed.TotalSeconds:0.00} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes, direct I/O {(target.UsesDirectIo ? "on" : "off")})");
             return 0;
         }

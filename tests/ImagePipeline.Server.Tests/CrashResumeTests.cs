@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests;
 
@@ -24,19 +25,19 @@ public sealed class CrashResumeTests : IDisposable
         var first = await ServerProcess.StartAsync(data.FullName);
         using var http = await first.CreateClientAsync();
         (await http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct)).EnsureSuccessStatusCode();
-        await TestServer.WaitAsync("the source's recipes", async () => (await http.GetStringAsync("/api/v1/recipes", Ct)).Contains("tiny", StringComparison.Ordinal));
+        await Eventually.WaitAsync("the source's recipes", async () => (await http.GetStringAsync("/api/v1/recipes", Ct)).Contains("tiny", StringComparison.Ordinal));
         (await http.PostAsync("/api/v1/recipes/tiny/runs", null, Ct)).EnsureSuccessStatusCode();
 
-        await TestServer.WaitAsync("the build's disk stage", () => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("build: disk ...", StringComparison.Ordinal)), 240);
+        await Eventually.WaitAsync("the build's disk stage", () => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("build: disk ...", StringComparison.Ordinal)), 240);
         await first.KillAsync();
         var deadBuilder = first.Pid;
         await using var second = await ServerProcess.StartAsync(data.FullName, first.Url.Port);
-        await TestServer.WaitAsync("validation to start", () => Task.FromResult(File.ReadAllText(log).Contains("validating on", StringComparison.Ordinal)), 300);
-        await TestServer.WaitAsync("a VM of the validation", () => Task.FromResult(QemuProcesses.Of(second.Pid).Count > 0), 60);
+        await Eventually.WaitAsync("validation to start", () => Task.FromResult(File.ReadAllText(log).Contains("validating on", StringComparison.Ordinal)), 300);
+        await Eventually.WaitAsync("a VM of the validation", () => Task.FromResult(QemuProcesses.Of(second.Pid).Count > 0), 60);
         await second.KillAsync();
         var deadValidator = second.Pid;
         await using var third = await ServerProcess.StartAsync(data.FullName, first.Url.Port);
-        await TestServer.WaitAsync("the run to end", async () => JsonNode.Parse(await http.GetStringAsync("/api/v1/runs/1", Ct))!["finishedAt"] is not null, 400);
+        await Eventually.WaitAsync("the run to end", async () => JsonNode.Parse(await http.GetStringAsync("/api/v1/runs/1", Ct))!["finishedAt"] is not null, 400);
         var run = JsonNode.Parse(await http.GetStringAsync("/api/v1/runs/1", Ct))!;
         var images = JsonNode.Parse(await http.GetStringAsync("/api/v1/images", Ct))!.AsArray();
 

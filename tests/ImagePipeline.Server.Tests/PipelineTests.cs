@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Tests.Support;
 using ImagePipeline.Server.Webhooks;
+using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests;
 
@@ -32,7 +33,7 @@ public sealed class PipelineTests
         push.Headers.Add("X-Hub-Signature-256", WebhookSignature.Sign(Encoding.UTF8.GetBytes(body), Secret));
 
         (await server.Http.SendAsync(push, Ct)).EnsureSuccessStatusCode();
-        await TestServer.WaitAsync("the webhook's run", async () => (await server.GetJsonAsync("/api/v1/runs")).AsArray().Count == 1);
+        await Eventually.WaitAsync("the webhook's run", async () => (await server.GetJsonAsync("/api/v1/runs")).AsArray().Count == 1);
         var runId = (await server.GetJsonAsync("/api/v1/runs"))[0]!["id"]!.GetValue<long>();
         var log = await StreamLogAsync(server, runId);
         var run = await server.GetJsonAsync($"/api/v1/runs/{runId}");

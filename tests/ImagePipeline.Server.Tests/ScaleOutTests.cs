@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 using Npgsql;
 
 namespace ImagePipeline.Server.Tests;
@@ -31,7 +32,7 @@ public sealed class ScaleOutTests : IDisposable
         // Registered through both servers at once: each registration queues one sync job.
         var registrations = await Task.WhenAll(repositories.Select((repository, i) =>
             (i % 2 == 0 ? toFirst : toSecond).PostAsJsonAsync("/api/v1/sources", new { name = $"source-{i + 1:00}", url = repository.Path }, Ct)));
-        await TestServer.WaitAsync("every source synced", async () =>
+        await Eventually.WaitAsync("every source synced", async () =>
             JsonNode.Parse(await toSecond.GetStringAsync("/api/v1/sources", Ct))!.AsArray().Count(s => s!["lastCommit"] is not null) == Sources, 180);
         var recipes = JsonNode.Parse(await toFirst.GetStringAsync("/api/v1/recipes", Ct))!.AsArray().Select(r => r!["name"]!.GetValue<string>()).ToList();
         var syncs = await SyncJobHistoryAsync(database);

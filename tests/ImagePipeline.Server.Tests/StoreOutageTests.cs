@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 using Microsoft.Data.Sqlite;
 
 namespace ImagePipeline.Server.Tests;
@@ -52,10 +53,10 @@ public sealed partial class StoreOutageTests
         await using var server = await ServerProcess.StartAsync(data, database: database, extra: ["--heartbeat-stale", $"{StaleSeconds}"]);
         using var http = await server.CreateClientAsync();
         (await http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct)).EnsureSuccessStatusCode();
-        await TestServer.WaitAsync("the source's recipes", async () => (await http.GetStringAsync("/api/v1/recipes", Ct)).Contains("tiny", StringComparison.Ordinal));
+        await Eventually.WaitAsync("the source's recipes", async () => (await http.GetStringAsync("/api/v1/recipes", Ct)).Contains("tiny", StringComparison.Ordinal));
         (await http.PostAsync("/api/v1/recipes/tiny/runs", null, Ct)).EnsureSuccessStatusCode();
         // The rootfs stage runs the recipe's "sleep 40": the outage falls inside the build.
-        await TestServer.WaitAsync("the rootfs stage", () => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("build: rootfs ...", StringComparison.Ordinal)), 240);
+        await Eventually.WaitAsync("the rootfs stage", () => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("build: rootfs ...", StringComparison.Ordinal)), 240);
         var before = Rounds(await http.GetStringAsync("/metrics", Ct));
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var linesBefore = Lines(server.Output);
@@ -65,7 +66,7 @@ public sealed partial class StoreOutageTests
             await Task.Delay(Outage, Ct);
         var outage = DateTime.UtcNow - away;
         var linesDuring = Lines(server.Output) - linesBefore;
-        await TestServer.WaitAsync("the run to end", async () => JsonNode.Parse(await GetAsync(http, "/api/v1/runs/1"))!["finishedAt"] is not null, 300);
+        await Eventually.WaitAsync("the run to end", async () => JsonNode.Parse(await GetAsync(http, "/api/v1/runs/1"))!["finishedAt"] is not null, 300);
         var run = JsonNode.Parse(await http.GetStringAsync("/api/v1/runs/1", Ct))!;
         var after = Rounds(await http.GetStringAsync("/metrics", Ct));
         var elapsed = watch.Elapsed;

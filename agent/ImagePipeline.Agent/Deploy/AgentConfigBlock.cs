@@ -8,8 +8,9 @@ namespace ImagePipeline.Agent.Deploy;
 /// Where the deploy agent leaves <see cref="AgentConfig"/> for the report agent: the last 4 KiB
 /// of the disk's first MiB. Images from the builder have their first partition at 1 MiB and their
 /// GPT entries end at LBA 33, so this gap is never part of a file system; writing it does not
-/// touch the verified image's partitions. It is written after the image is verified, and a disk
-/// without it (an image not deployed by us) simply does not report.
+/// touch the verified image's partitions. It is put into the first MiB after the image is verified
+/// and before the writer writes that MiB, last (<see cref="Writing.HeadFinisher"/>); a disk without
+/// it (an image not deployed by us) simply does not report.
 /// </summary>
 public static class AgentConfigBlock
 {
@@ -17,16 +18,18 @@ public static class AgentConfigBlock
     public const int Size = 4096;
     private static readonly byte[] Magic = "IMAGEPIPELINE-AGENT-1\n"u8.ToArray();
 
-    public static void Write(IBlockDevice disk, AgentConfig config)
+    /// <param name="head">the image's first MiB, before it is written to the disk</param>
+    public static void Write(Span<byte> head, AgentConfig config)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(config, AgentJson.Default.AgentConfig);
         if (Magic.Length + json.Length > Size)
             throw new InvalidOperationException("the agent configuration does not fit its 4 KiB block");
-        var block = new byte[Size];
-        Magic.CopyTo(block, 0);
-        json.CopyTo(block, Magic.Length);
-        disk.Write(Offset, block);
-        disk.Flush();
+        if (head.Length < Offset + Size)
+            throw new InvalidOperationException($"the image is {head.Length} bytes, smaller than the 1 MiB that holds the agent's configuration");
+        var block = head.Slice((int)Offset, Size);
+        block.Clear();
+        Magic.CopyTo(block);
+        json.CopyTo(block[Magic.Length..]);
     }
 
     /// <summary>The configuration in a block read from a disk, or null when the block holds none.</summary>

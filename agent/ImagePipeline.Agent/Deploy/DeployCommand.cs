@@ -73,12 +73,18 @@ public static partial class DeployCommand
             options = options with { Link = link };
             using var target = BlockDevice.Open(device);
             var request = new WriteRequest(new Uri(assignment.ImageUrl), assignment.Encoding, assignment.SizeBytes, assignment.Sha256, assignment.Signature);
-            var result = await new ImageWriter(new HttpImageTransport(http, new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cmdline.Token)), options, TimeProvider.System)
-                .WriteAsync(request, target, p => Report(client, p, cancellationToken), cancellationToken);
-            if (assignment.GrowRoot && GptGrower.Grow(target) is { } grown)
-                Say($"partition {grown} grown to the end of {device}");
             // For the report agent in the new image: where to report, as whom, and which image it is.
-            AgentConfigBlock.Write(target, new AgentConfig(cmdline.Server.ToString(), cmdline.Token, cmdline.Mac ?? "", assignment.ImageId));
+            var config = new AgentConfig(cmdline.Server.ToString(), cmdline.Token, cmdline.Mac ?? "", assignment.ImageId);
+            int? grown = null;
+            var result = await new ImageWriter(new HttpImageTransport(http, new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cmdline.Token)), options, TimeProvider.System)
+                .WriteAsync(request, target, p => Report(client, p, cancellationToken), (head, disk) =>
+                {
+                    if (assignment.GrowRoot)
+                        grown = GptGrower.Grow(head, disk);
+                    AgentConfigBlock.Write(head, config);
+                }, cancellationToken);
+            if (grown is { } partition)
+                Say($"partition {partition} grown to the end of {device}");
             target.RereadPartitionTable();
             Say($"written in {result.Elapsed.TotalSeconds:0.0} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes)");
             await RetryAsync(async () =>

@@ -6,26 +6,28 @@ namespace ImagePipeline.Agent.Disks;
 /// Grows the last partition of a freshly written GPT disk to the end of a larger disk (the recipe's
 /// <c>grow: true</c>): the backup header and entries move to the disk's last sectors, the root
 /// partition takes the space between, both headers get new CRCs (UEFI 2.10 §5.3), and the
-/// protective MBR is resized. The file system inside is grown by the booted system.
+/// protective MBR is resized. The file system inside is grown by the booted system. It edits the
+/// image's first MiB in memory (the primary GPT and the MBR live there) and writes only the backup
+/// at the disk's end: the image writer writes the first MiB last (<see cref="Writing.HeadFinisher"/>).
 /// </summary>
 public static class GptGrower
 {
     private const int Sector = 512;
     private const int EntriesSectors = 32;
 
-    /// <returns>the partition number grown, or null when the disk has no room beyond the image</returns>
-    public static int? Grow(IBlockDevice disk)
+    /// <param name="head">the image's first MiB, not yet on the disk: its primary GPT and protective MBR are edited here</param>
+    /// <param name="disk">where the backup GPT is written, at its last sectors</param>
+    /// <returns>the partition number grown, or null when the disk has no room beyond the image (nothing changed)</returns>
+    public static int? Grow(Span<byte> head, IBlockDevice disk)
     {
         var totalSectors = disk.Length / Sector;
-        var header = new byte[Sector];
-        Read(disk, Sector, header);
+        var header = Slice(head, Sector, Sector).ToArray();
         if (!header.AsSpan(0, 8).SequenceEqual("EFI PART"u8))
-            throw new InvalidDataException($"{disk.Path} has no GPT header at LBA 1; only GPT images can be grown");
+            throw new InvalidDataException($"the image for {disk.Path} has no GPT header at LBA 1; only GPT images can be grown");
         var entriesLba = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(72));
         var entryCount = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(80));
         var entrySize = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(84));
-        var entries = new byte[entryCount * entrySize];
-        Read(disk, entriesLba * Sector, entries);
+        var entries = Slice(head, entriesLba * Sector, (long)entryCount * entrySize).ToArray();
         if (Crc32.Compute(entries) != BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(88)))
             throw new InvalidDataException($"the GPT entries on {disk.Path} fail their CRC; refusing to rewrite them");
 
@@ -65,18 +67,13 @@ public static class GptGrower
         BinaryPrimitives.WriteInt64LittleEndian(backup.AsSpan(72), backupEntriesLba);
         Seal(backup);
 
-        // Backup first, primary last: a power cut in between leaves a valid primary that describes the old layout.
+        // The backup goes to the disk now; the primary and the MBR reach it with the rest of the first MiB, last.
         disk.Write(backupEntriesLba * Sector, entries);
         disk.Write((totalSectors - 1) * Sector, backup);
-        disk.Flush();
-        disk.Write(entriesLba * Sector, entries);
-        disk.Write(Sector, primary);
-        var mbr = new byte[Sector];
-        Read(disk, 0, mbr);
+        entries.CopyTo(head[(int)(entriesLba * Sector)..]);
+        primary.CopyTo(head[Sector..]);
         // Protective MBR entry 1 (offset 446): sectors count at +12, capped at 2^32 - 1.
-        BinaryPrimitives.WriteUInt32LittleEndian(mbr.AsSpan(446 + 12), (uint)Math.Min(totalSectors - 1, uint.MaxValue));
-        disk.Write(0, mbr);
-        disk.Flush();
+        BinaryPrimitives.WriteUInt32LittleEndian(head[(446 + 12)..], (uint)Math.Min(totalSectors - 1, uint.MaxValue));
         return last + 1;
     }
 
@@ -87,9 +84,8 @@ public static class GptGrower
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), Crc32.Compute(header.AsSpan(0, size)));
     }
 
-    private static void Read(IBlockDevice disk, long offset, Span<byte> destination)
-    {
-        if (disk.Read(offset, destination) != destination.Length)
-            throw new InvalidDataException($"{disk.Path} ended while reading its GPT at byte {offset}");
-    }
+    private static Span<byte> Slice(Span<byte> head, long offset, long length) =>
+        offset >= 0 && length >= 0 && offset + length <= head.Length
+            ? head.Slice((int)offset, (int)length)
+            : throw new InvalidDataException($"the image's GPT claims bytes {offset} to {offset + length}, beyond its first {head.Length >> 10} KiB; refusing to grow it");
 }

@@ -13,9 +13,10 @@ namespace ImagePipeline.Agent.Writing;
 /// (resuming), zstd decoding, SHA-256 and writing all happen here, with no shell pipe to lose an
 /// exit status. Everything except the first MiB is written as it arrives; the first MiB (the
 /// protective MBR and the primary GPT: what makes the disk bootable) is held in memory and written
-/// last, only after the decoded length, the hash and the signature are right. Any failure before
-/// that leaves the first MiB exactly as it was, so the machine netboots again instead of booting a
-/// half-written disk.
+/// last, only after the decoded length, the hash and the signature are right, and after the
+/// deployer's own edits of it (<see cref="HeadFinisher"/>: the grown partition table, the agent's
+/// configuration) — this class is the one place that writes it. Any failure before that leaves the
+/// first MiB exactly as it was, so the machine netboots again instead of booting a half-written disk.
 /// </summary>
 public sealed class ImageWriter(IImageTransport transport, WriteOptions options, TimeProvider clock)
 {
@@ -23,7 +24,8 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
     private const int ChunkBytes = 4 << 20;
     private const int ChunksInFlight = 4;
 
-    public async Task<WriteResult> WriteAsync(WriteRequest request, IBlockDevice target, Action<WriteProgress>? progress, CancellationToken cancellationToken)
+    /// <param name="finish">the deployer's edits of the verified image's first MiB before it is written; null for none</param>
+    public async Task<WriteResult> WriteAsync(WriteRequest request, IBlockDevice target, Action<WriteProgress>? progress, HeadFinisher? finish, CancellationToken cancellationToken)
     {
         Check(request, target);
         // The signature covers the SHA-256 the boot service announced: checked before a byte is fetched or
@@ -75,12 +77,16 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
             if (digest != request.Sha256)
                 throw new DeployRefusedException($"SHA-256 of the written image is {digest}, expected {request.Sha256}: the stream is corrupt or is another image");
 
-            // Only now does the disk become bootable: all else is durable first, then the head.
+            // Only now does the disk become bootable: all else is durable first (the image's body, checked
+            // against the signed hash with the head as the image has it; then what the deployer adds), then the head.
             target.Flush();
+            if (options.VerifyAfterWrite)
+                VerifyReadBack(request, target, head);
+            Finish(finish, head, target);
             target.Write(0, head);
             target.Flush();
             if (options.VerifyAfterWrite)
-                VerifyReadBack(request, target);
+                VerifyHead(target, head);
             return new WriteResult(request.SizeBytes, written + head.Length, download.Resumes, watch.Elapsed);
         }
         finally
@@ -238,11 +244,28 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
         return written;
     }
 
-    private static void VerifyReadBack(WriteRequest request, IBlockDevice target)
+    private static void Finish(HeadFinisher? finish, byte[] head, IBlockDevice target)
+    {
+        if (finish is null)
+            return;
+        try
+        {
+            finish(head, target);
+            target.Flush();
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException)
+        {
+            throw new DeployRefusedException($"the image was written and verified, but could not be made ready to boot: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The image's body as the disk reads it back, with its first MiB as the image has it (still in memory), hashes to the signed digest.</summary>
+    private static void VerifyReadBack(WriteRequest request, IBlockDevice target, byte[] head)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(head);
         var buffer = new byte[ChunkBytes];
-        for (long offset = 0; offset < request.SizeBytes;)
+        for (long offset = head.Length; offset < request.SizeBytes;)
         {
             var read = target.Read(offset, buffer.AsSpan(0, (int)Math.Min(buffer.Length, request.SizeBytes - offset)));
             if (read <= 0)
@@ -254,6 +277,14 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
         var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (digest != request.Sha256)
             throw new DeployRefusedException($"{target.Path} reads back with SHA-256 {digest}, not {request.Sha256}: the disk does not keep what is written to it");
+    }
+
+    /// <summary>The first MiB, written last, reads back as it was written.</summary>
+    private static void VerifyHead(IBlockDevice target, byte[] head)
+    {
+        var back = new byte[head.Length];
+        if (target.Read(0, back) != back.Length || !back.AsSpan().SequenceEqual(head))
+            throw new DeployRefusedException($"{target.Path} does not read back its first {head.Length >> 10} KiB as written: the disk does not keep what is written to it");
     }
 
     /// <summary>What the decoder or transport threw, as a refusal with the reason.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using ImagePipeline.BootService.Dhcp;
+using ImagePipeline.Validation.Harness;
 using ImagePipeline.Validation.Networks;
 
 namespace ImagePipeline.Cli.Benchmarks;
@@ -35,9 +36,9 @@ public static class BootstormBenchmark
             string[] self = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet"
                 ? [Environment.ProcessPath!, typeof(BootstormBenchmark).Assembly.Location]
                 : [Environment.ProcessPath!];
-            await using var service = new BackgroundProcess("imagepipe bootsvc",
-                network.Command(self[0], [.. self[1..], "bootsvc", "--interface", VirtualNetwork.Bridge, "--mode", "full", "--discovery", "--data", scratch.FullName]));
-            await service.WaitUntilReadyAsync(TimeSpan.Zero, "boot service ready", "see its output", cancellationToken);
+            await using var service = await ChildProcess.StartAsync("imagepipe bootsvc",
+                network.Command(self[0], [.. self[1..], "bootsvc", "--interface", VirtualNetwork.Bridge, "--mode", "full", "--discovery", "--data", scratch.FullName]),
+                "boot service ready", TimeSpan.FromSeconds(30), cancellationToken: cancellationToken);
 
             await using var dhcp = new DhcpExchange(NamespaceSockets.CreateUdp(clientNamespace), new IPEndPoint(IPAddress.Parse("10.213.7.255"), DhcpServer.ServerPort));
             using var http = new HttpClient(new SocketsHttpHandler

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CliWrap;
 using CliWrap.Buffered;
+using ImagePipeline.Validation.Harness;
 
 namespace ImagePipeline.Cli.Benchmarks;
 
@@ -40,8 +41,8 @@ public static class HttpBenchmark
                     server { listen 127.0.0.1:{{peerPort}}; root {{files}}; }
                 }
                 """, cancellationToken);
-            await using var nginx = new BackgroundProcess("nginx", CliWrap.Cli.Wrap("nginx").WithArguments(["-c", config, "-p", scratch.FullName]));
-            await nginx.WaitUntilReadyAsync(TimeSpan.FromMilliseconds(500), null, "apt-get install nginx-light", cancellationToken);
+            await using var nginx = await ChildProcess.StartQuietAsync("nginx (apt-get install nginx-light)", CliWrap.Cli.Wrap("nginx").WithArguments(["-c", config, "-p", scratch.FullName]),
+                TimeSpan.FromMilliseconds(500), cancellationToken);
 
             var oursSeconds = double.MaxValue;
             var peerSeconds = double.MaxValue;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ImagePipeline.BootService.Files;
 using ImagePipeline.BootService.Tftp;
+using ImagePipeline.Validation.Harness;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImagePipeline.Cli.Benchmarks;
@@ -27,9 +28,8 @@ public static class TftpBenchmark
             await using var ours = new TftpServer(new BootFiles([scratch.FullName]), new TftpServerLimits(), NullLogger.Instance);
             ours.Start(IPAddress.Loopback, 0);
             var peerEndPoint = new IPEndPoint(IPAddress.Loopback, FreeUdpPort());
-            await using var peer = new BackgroundProcess("tftpd-hpa",
-                CliWrap.Cli.Wrap("in.tftpd").WithArguments(["-L", "-a", $"127.0.0.1:{peerEndPoint.Port}", "-s", scratch.FullName, "-u", "root"]));
-            await peer.WaitUntilReadyAsync(TimeSpan.FromMilliseconds(300), null, "apt-get install tftpd-hpa", cancellationToken);
+            await using var peer = await ChildProcess.StartQuietAsync("tftpd-hpa (apt-get install tftpd-hpa)",
+                CliWrap.Cli.Wrap("in.tftpd").WithArguments(["-L", "-a", $"127.0.0.1:{peerEndPoint.Port}", "-s", scratch.FullName, "-u", "root"]), TimeSpan.FromMilliseconds(300), cancellationToken);
 
             var oursSeconds = double.MaxValue;
             var peerSeconds = double.MaxValue;

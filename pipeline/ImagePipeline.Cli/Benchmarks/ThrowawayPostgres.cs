@@ -1,5 +1,6 @@
 using CliWrap;
 using CliWrap.Buffered;
+using ImagePipeline.Validation.Harness;
 using Npgsql;
 
 namespace ImagePipeline.Cli.Benchmarks;
@@ -33,20 +34,20 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
         {
             var port = (await Docker(["port", id, "5432/tcp"]).ExecuteBufferedAsync(cancellationToken)).StandardOutput.Trim().Split('\n')[0].Split(':')[^1];
             var connectionString = $"Host=127.0.0.1;Port={port};Database=bench;Username=postgres;Password={Password}";
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
+            await Retry.UntilAsync("the benchmark's PostgreSQL to accept connections", async ct =>
             {
                 try
                 {
                     await using var connection = new NpgsqlConnection(connectionString);
-                    await connection.OpenAsync(cancellationToken);
-                    return new ThrowawayPostgres(id, connectionString);
+                    await connection.OpenAsync(ct);
+                    return null;
                 }
-                catch (Exception e) when (e is NpgsqlException or InvalidOperationException && DateTime.UtcNow < deadline)
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
                 {
-                    await Task.Delay(250, cancellationToken);
+                    return e.Message;
                 }
-            }
+            }, TimeSpan.FromSeconds(60), cancellationToken: cancellationToken);
+            return new ThrowawayPostgres(id, connectionString);
         }
         catch
         {

@@ -8,6 +8,7 @@ using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Hosting;
 using ImagePipeline.Server.Promotion;
 using ImagePipeline.Server.State;
+using ImagePipeline.Validation.Harness;
 using ImagePipeline.Validation.Lab;
 using ImagePipeline.Validation.Profiles;
 using Microsoft.EntityFrameworkCore;
@@ -91,13 +92,9 @@ public static class DemoSession
         if (registered.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.Conflict))
             throw new InvalidOperationException($"registering the demo's recipes failed: {(int)registered.StatusCode} {await registered.Content.ReadAsStringAsync(cancellationToken)}");
         Say($"recipes: the git repository {repository} (commit to it and run the demo again to build your change)");
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!(await demo.GetStringAsync("/api/v1/recipes", cancellationToken)).Contains("\"tiny\"", StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("the server did not list the demo's recipe within 2 minutes");
-            await Task.Delay(500, cancellationToken);
-        }
+        await Retry.UntilAsync("the server to list the demo's recipe 'tiny'", async ct =>
+            (await demo.GetStringAsync("/api/v1/recipes", ct)).Contains("\"tiny\"", StringComparison.Ordinal) ? null : "not discovered yet",
+            TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
 
         var run = JsonNode.Parse(await (await demo.PostAsync("/api/v1/recipes/tiny/runs", null, cancellationToken)).Content.ReadAsStringAsync(cancellationToken))!;
         var id = run["id"]!.GetValue<long>();

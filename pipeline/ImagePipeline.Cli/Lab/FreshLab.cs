@@ -2,7 +2,7 @@ using System.Net;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.Builder;
 using ImagePipeline.Redfish;
-using ImagePipeline.Server.Fleet;
+using ImagePipeline.Validation.Lab.Deployment;
 using ImagePipeline.Validation.Machines;
 
 namespace ImagePipeline.Cli.Lab;

@@ -18,7 +18,7 @@ namespace ImagePipeline.Cli.Lab;
 /// </summary>
 public static class LabController
 {
-    public const string ReadyLine = "lab ready";
+    private const string ReadyLine = "lab ready";
 
     /// <summary>A lab in this process, with its BMCs' Redfish service on 127.0.0.1 (a free port when <paramref name="redfishPort"/> is 0).</summary>
     public static async Task<RunningLab> StartAsync(LabOptions options, int redfishPort, CancellationToken cancellationToken)

@@ -1,5 +1,8 @@
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImagePipeline.BootService.Contract;
+using ImagePipeline.Redfish;
 
 namespace ImagePipeline.Cli.Lab;
 
@@ -47,6 +50,12 @@ public sealed record LabState
             writer.Write(JsonSerializer.Serialize(this, Json));
         File.Move(temporary, path, overwrite: true);
     }
+
+    /// <summary>The lab's boot service, as its administrator.</summary>
+    public BootServiceClient BootService(HttpClient http) => new(http, new Uri(BootServiceUrl), AdminToken);
+
+    /// <summary>The lab's BMCs, as their administrator.</summary>
+    public RedfishClient Redfish(HttpClient http) => new(http, new Uri(RedfishUrl), new NetworkCredential(RedfishUser, RedfishPassword));
 
     public bool ControllerAlive => Directory.Exists($"/proc/{ControllerPid}") && File.Exists($"/proc/{ControllerPid}/cmdline")
         && File.ReadAllText($"/proc/{ControllerPid}/cmdline").Contains("lab\0serve", StringComparison.Ordinal);

@@ -1,4 +1,4 @@
-using ImagePipeline.Server.Fleet;
+using ImagePipeline.Validation.Lab.Deployment;
 
 namespace ImagePipeline.Cli.Lab;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Artifacts;
+using ImagePipeline.Cli.Output;
 using ImagePipeline.Recipes;
 using ImagePipeline.Validation.Harness;
 using ImagePipeline.Validation.Running;
@@ -29,7 +30,7 @@ public static class ValidateVerb
     public static async Task<int> RunPxeAsync(string imageArgument, IReadOnlyList<string> profiles, bool json, string data, CancellationToken cancellationToken)
     {
         // The boot service serves images from the artifact store: a PXE validation takes an image id.
-        if (LabVerb.FindImage(data, imageArgument, "validate --pxe") is not { } manifest)
+        if (StoredImages.Find(data, imageArgument, "validate --pxe") is not { } manifest)
             return ExitCodes.InvalidInput;
         var directory = new ArtifactPublisher(data, null).Find(manifest.ImageId)!;
         if (LoadPlan(directory, profiles) is not { } plan)
@@ -55,7 +56,7 @@ public static class ValidateVerb
         }
         else
         {
-            LabVerb.PrintOutcomes(report.Profiles);
+            DeployOutcomeReport.Print(report.Profiles);
             Console.WriteLine($"{(report.Passed ? "PASSED" : "FAILED")} in {report.Seconds:0.0} s; report: {Path.Combine(directory, ValidationRunner.ReportDirectory, Lab.PxeValidation.ReportFile)}");
         }
 

@@ -40,7 +40,7 @@ public static class RunsApi
     /// line; an "end" event with the run's final state once it has finished and the log is drained.
     /// The log is a file, so any server process can stream any run.
     /// </summary>
-    internal static async Task StreamLogAsync(long id, HttpContext http, IDbContextFactory<PipelineDb> databases, RunLogs logs, LoopRegistry loops, TimeProvider clock, CancellationToken ct)
+    internal static async Task StreamLogAsync(long id, HttpContext http, IDbContextFactory<PipelineDb> databases, RunLogs logs, ServerLoops loops, TimeProvider clock, CancellationToken ct)
     {
         await using (var db = await databases.CreateDbContextAsync(ct))
         {
@@ -56,7 +56,7 @@ public static class RunsApi
         http.Response.Headers.CacheControl = "no-cache";
         long offset = 0;
         var pending = "";
-        var pacer = loops.Pacer(ServerLoops.LogStreams, TimeSpan.FromSeconds(30), clock);
+        var pacer = loops.Pacer(ServerLoops.LogStreams, TimeSpan.FromSeconds(30));
         var wait = TimeSpan.FromMilliseconds(500);
         while (!ct.IsCancellationRequested)
         {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Server.Auth;
 
@@ -10,14 +11,16 @@ namespace ImagePipeline.Server.Auth;
 /// which must be changed before the account can do anything else. The one-time password is shown
 /// once on the terminal when there is one; when the output goes to a journal or a log file
 /// (which others may read, and which is kept), it is written to a file only root can read
-/// (<see cref="PasswordFileName"/> in the server's directory) and only that file is named.
+/// (<see cref="PasswordFileName"/> in the server's directory) and only that file is named. The
+/// password itself is never given to the logger (whose providers may be a journal): it goes to the
+/// terminal alone, and the log says only that it was shown there.
 /// </summary>
-public static class FirstAdmin
+public static partial class FirstAdmin
 {
     public const string Name = "admin";
     public const string PasswordFileName = "admin-one-time-password";
 
-    public static async Task EnsureAsync(IDbContextFactory<PipelineDb> databases, ServerOptions options, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(IDbContextFactory<PipelineDb> databases, ServerOptions options, TimeProvider clock, ILogger logger, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         if (await db.Accounts.AnyAsync(cancellationToken))
@@ -39,12 +42,24 @@ public static class FirstAdmin
         }
 
         if (configured is not null)
-            Console.WriteLine($"server: first start: account '{Name}' with the configured password");
+            LogConfigured(logger, Name);
         else if (!Console.IsOutputRedirected)
-            Console.WriteLine($"server: first start: account '{Name}' with the one-time password {password} — sign in to the web UI and choose your own (or POST /api/v1/account/password)");
+        {
+            LogOnTerminal(logger, Name);
+            Console.WriteLine($"server: the one-time password of '{Name}': {password} — sign in to the web UI and choose your own (or POST /api/v1/account/password)");
+        }
         else
-            Console.WriteLine($"server: first start: account '{Name}' with a one-time password, in {WritePasswordFile(options, password)} (readable by this user only) — sign in and choose your own, then delete the file");
+            LogInFile(logger, Name, WritePasswordFile(options, password));
     }
+
+    [LoggerMessage(1, LogLevel.Information, "server: first start: account '{Account}' with the configured password")]
+    private static partial void LogConfigured(ILogger logger, string account);
+
+    [LoggerMessage(2, LogLevel.Information, "server: first start: account '{Account}' with a one-time password, shown on the terminal below (not in this log)")]
+    private static partial void LogOnTerminal(ILogger logger, string account);
+
+    [LoggerMessage(3, LogLevel.Warning, "server: first start: account '{Account}' with a one-time password, in {Path} (readable by this user only) — sign in and choose your own, then delete the file")]
+    private static partial void LogInFile(ILogger logger, string account, string path);
 
     private static string WritePasswordFile(ServerOptions options, string password)
     {

@@ -104,6 +104,7 @@ public static class ServerHost
             .AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ImagePipeline.Loops.LoopRegistry>();
+        services.AddSingleton<ServerLoops>();
         services.AddSingleton(options);
         var store = StateStore.For(options);
         services.AddSingleton(store);
@@ -141,7 +142,8 @@ public static class ServerHost
         services.AddSingleton<RunReclaimer>();
         services.AddTransient<PipelineJobs>();
         services.AddHostedService<ServerStartup>();
-        // After ServerStartup: hosted services start in order, and the controller needs the migrated schema.
+        // After ServerStartup: hosted services start in order, and the loops need the migrated schema.
+        services.AddHostedService<RunReclaimerLoop>();
         services.AddHostedService(provider => provider.GetRequiredService<RolloutController>());
         services.AddOpenApi();
         services.AddWebUi(options);

@@ -11,6 +11,7 @@ using ImagePipeline.Server.State;
 using ImagePipeline.Validation.Harness;
 using ImagePipeline.Validation.Running;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Server.Jobs;
 
@@ -21,8 +22,8 @@ namespace ImagePipeline.Server.Jobs;
 /// already recorded and picks up from there; the builder publishes atomically and caches by input
 /// digest, so a build repeated after a crash costs little and never leaves half an image.
 /// </summary>
-public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, ServerOptions options, RunLogs logs, RunScheduler scheduler, IRecurringJobManager recurring,
-    TimeProvider clock)
+public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases, ServerOptions options, RunLogs logs, RunScheduler scheduler, IRecurringJobManager recurring,
+    TimeProvider clock, ServerLoops loops, ILogger<PipelineJobs> logger)
 {
     [AutomaticRetry(Attempts = 1)]
     public async Task BuildAsync(long runId, int generation, CancellationToken cancellationToken)
@@ -36,7 +37,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         run.State = RunState.Building;
         run.StartedAt ??= Now;
         await db.SaveChangesAsync(cancellationToken);
-        var heartbeat = RunHeartbeat.Start(databases, run, clock, options);
+        var heartbeat = RunHeartbeat.Start(databases, run, clock, options, loops);
         var recipeEntry = run.Recipe!;
         logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue}, on {run.Worker})");
         if (run.Emergency)
@@ -108,7 +109,7 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         var run = await db.Runs.Include(r => r.Recipe).ThenInclude(r => r!.Source).SingleAsync(r => r.Id == runId, cancellationToken);
         if (run.State != RunState.Validating || !await ClaimAsync(db, run, generation, cancellationToken))
             return;
-        await using var heartbeat = RunHeartbeat.Start(databases, run, clock, options);
+        await using var heartbeat = RunHeartbeat.Start(databases, run, clock, options, loops);
         var directory = new ArtifactPublisher(options.DataDirectory, null).Find(run.ImageId!);
         if (directory is null)
         {
@@ -246,9 +247,11 @@ public sealed class PipelineJobs(IDbContextFactory<PipelineDb> databases, Server
         var cache = Builder.Caching.StageCache.Collect(Path.Combine(options.DataDirectory, "cache"), TimeSpan.FromDays(7));
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var (images, bytes) = await ArtifactCollector.CollectAsync(db, ArtifactStoreLayout.Root(options.DataDirectory), options.ArtifactRetention, Now, cancellationToken);
-        Console.WriteLine($"server: collected the stage cache ({cache.Removed} entries, {cache.BytesFreed >> 20} MiB; {cache.InUse} held by running builds) and "
-            + $"{images} images nothing refers to ({bytes >> 20} MiB)");
+        LogCollected(logger, cache.Removed, cache.BytesFreed >> 20, cache.InUse, images, bytes >> 20);
     }
+
+    [LoggerMessage(1, LogLevel.Information, "server: collected the stage cache ({Entries} entries, {CacheMiB} MiB; {InUse} held by running builds) and {Images} images nothing refers to ({ImageMiB} MiB)")]
+    private static partial void LogCollected(ILogger logger, int entries, long cacheMiB, int inUse, int images, long imageMiB);
 
     /// <summary>Every minute: the sources whose poll interval has passed are synced.</summary>
     public async Task PollSourcesAsync(CancellationToken cancellationToken)

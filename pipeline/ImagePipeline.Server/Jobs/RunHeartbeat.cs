@@ -20,12 +20,14 @@ public sealed class RunHeartbeat : IAsyncDisposable
     private readonly int generation;
     private readonly TimeProvider clock;
     private readonly TimeSpan interval;
+    private readonly ServerLoops loops;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
     private bool disposed;
 
-    private RunHeartbeat(IDbContextFactory<PipelineDb> databases, long runId, int generation, TimeProvider clock, TimeSpan interval)
+    private RunHeartbeat(IDbContextFactory<PipelineDb> databases, long runId, int generation, TimeProvider clock, TimeSpan interval, ServerLoops loops)
     {
+        this.loops = loops;
         this.databases = databases;
         this.runId = runId;
         this.generation = generation;
@@ -34,15 +36,14 @@ public sealed class RunHeartbeat : IAsyncDisposable
         loop = BeatAsync();
     }
 
-    public static RunHeartbeat Start(IDbContextFactory<PipelineDb> databases, PipelineRun run, TimeProvider clock, ServerOptions options) =>
-        new(databases, run.Id, run.Generation, clock, options.HeartbeatInterval);
+    public static RunHeartbeat Start(IDbContextFactory<PipelineDb> databases, PipelineRun run, TimeProvider clock, ServerOptions options, ServerLoops loops) =>
+        new(databases, run.Id, run.Generation, clock, options.HeartbeatInterval, loops);
 
     public static bool IsFresh(PipelineRun run, DateTime now, ServerOptions options) => run.HeartbeatAt is { } beat && now - beat < options.HeartbeatStale;
 
     private Task BeatAsync()
     {
-        var pacer = new RetryPacer($"server: run {runId}'s heartbeat", Console.Error.WriteLine, clock, TimeSpan.FromTicks(Math.Min(ServerLoops.FirstRetry.Ticks, interval.Ticks)), interval);
-        return BackgroundLoop.RunAsync(pacer, interval, async ct =>
+        return BackgroundLoop.RunAsync(loops.Heartbeat(runId, interval), interval, async ct =>
         {
             await using var db = await databases.CreateDbContextAsync(ct);
             var now = clock.GetUtcNow().UtcDateTime;

@@ -5,7 +5,7 @@ namespace ImagePipeline.Server.Jobs;
 
 /// <summary>
 /// Hands runs whose worker died (a server killed mid-build or mid-validation) to new jobs: at
-/// start, and every minute. Storage-independent: it reads the run's heartbeat, not the job
+/// start, and every 10 s (<see cref="RunReclaimerLoop"/>). Storage-independent: it reads the run's heartbeat, not the job
 /// storage's idea of who holds what. The builder and the validation runner clean up what a dead
 /// process left (staging directories, overlay mounts, QEMU processes and VM directories).
 /// </summary>

@@ -1,5 +1,4 @@
 using ImagePipeline.BootService.Contract;
-using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 
 namespace ImagePipeline.Server.Rollouts;

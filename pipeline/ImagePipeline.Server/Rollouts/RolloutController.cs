@@ -13,14 +13,14 @@ namespace ImagePipeline.Server.Rollouts;
 /// answer) backs off and is logged once (<see cref="BackgroundLoop"/>); the loop never ends but at
 /// shutdown, and one rollout's failure does not hold up the others in that round.
 /// </summary>
-public sealed class RolloutController(IDbContextFactory<PipelineDb> databases, RolloutDriver driver, ServerOptions options, TimeProvider clock, LoopRegistry loops) : BackgroundService
+public sealed class RolloutController(IDbContextFactory<PipelineDb> databases, RolloutDriver driver, ServerOptions options, TimeProvider clock, ServerLoops loops) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     /// <summary>How long a claim holds a rollout for this server; renewed by every round and by every machine a wave starts.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        BackgroundLoop.RunAsync(loops.Pacer(ServerLoops.RolloutController, TimeSpan.FromSeconds(30), clock), Interval, StepAllAsync, clock, stoppingToken);
+        BackgroundLoop.RunAsync(loops.Pacer(ServerLoops.RolloutController, TimeSpan.FromSeconds(30)), Interval, StepAllAsync, clock, stoppingToken);
 
     /// <summary>One round: a step of every running rollout this server holds the lease of; the first failure is rethrown once all had their step.</summary>
     public async Task StepAllAsync(CancellationToken cancellationToken)

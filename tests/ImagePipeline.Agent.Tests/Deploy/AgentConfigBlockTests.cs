@@ -10,11 +10,15 @@ public sealed class AgentConfigBlockTests
     {
         var disk = new FakeBlockDevice(4 << 20);
         var config = new AgentConfig("http://10.213.0.1:8080/", "token-123", "52:54:00:12:34:56", new string('a', 64));
+        var head = new byte[1 << 20];
+        Random.Shared.NextBytes(head);
+        var image = (byte[])head.Clone();
 
-        AgentConfigBlock.Write(disk, config);
+        AgentConfigBlock.Write(head, config);
+        disk.Write(0, head);
 
         AgentConfigBlock.Read(disk).ShouldBe(config);
-        disk.Writes.ShouldBe([(AgentConfigBlock.Offset, AgentConfigBlock.Size)]);
+        head.AsSpan(0, (int)AgentConfigBlock.Offset).SequenceEqual(image.AsSpan(0, (int)AgentConfigBlock.Offset)).ShouldBeTrue("nothing before the block changed");
         (AgentConfigBlock.Offset + AgentConfigBlock.Size).ShouldBe(1 << 20, "it ends where builder images start their first partition");
         (AgentConfigBlock.Offset / 512).ShouldBeGreaterThan(33, "it starts after the primary GPT's entries");
     }

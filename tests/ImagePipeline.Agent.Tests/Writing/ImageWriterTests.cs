@@ -42,7 +42,7 @@ public sealed class ImageWriterTests : IDisposable
     {
         using var http = new HttpClient();
         using var target = BlockDevice.Open(TargetPath, Image.Raw.Length);
-        return await new ImageWriter(new HttpImageTransport(http), options ?? Fast, TimeProvider.System).WriteAsync(request ?? Request(server), target, null, Ct);
+        return await new ImageWriter(new HttpImageTransport(http), options ?? Fast, TimeProvider.System).WriteAsync(request ?? Request(server), target, null, null, Ct);
     }
 
     private byte[] Target => File.ReadAllBytes(TargetPath);
@@ -232,8 +232,8 @@ public sealed class ImageWriterTests : IDisposable
         var writer = new ImageWriter(new HttpImageTransport(http), Fast with { AllowUnsigned = false, TrustedPublicKeyPem = trusted.ExportSubjectPublicKeyInfoPem() }, TimeProvider.System);
         var broken = new ImageWriter(new HttpImageTransport(http), Fast with { AllowUnsigned = false, TrustedPublicKeyPem = "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n" }, TimeProvider.System);
 
-        var forged = await Should.ThrowAsync<DeployRefusedException>(() => writer.WriteAsync(Request(server, signature: ImageSignature.Sign(Image.Sha256, other)), disk, null, Ct));
-        var unreadable = await Should.ThrowAsync<DeployRefusedException>(() => broken.WriteAsync(Request(server, signature: ImageSignature.Sign(Image.Sha256, trusted)), disk, null, Ct));
+        var forged = await Should.ThrowAsync<DeployRefusedException>(() => writer.WriteAsync(Request(server, signature: ImageSignature.Sign(Image.Sha256, other)), disk, null, null, Ct));
+        var unreadable = await Should.ThrowAsync<DeployRefusedException>(() => broken.WriteAsync(Request(server, signature: ImageSignature.Sign(Image.Sha256, trusted)), disk, null, null, Ct));
 
         forged.Message.ShouldContain("does not verify");
         unreadable.Message.ShouldContain("trusted key cannot be read");
@@ -248,7 +248,7 @@ public sealed class ImageWriterTests : IDisposable
         var small = new FakeBlockDevice(Image.Raw.Length - 1);
 
         var refused = await Should.ThrowAsync<DeployRefusedException>(() =>
-            new ImageWriter(new FakeImageTransport(Image.Zstd), Fast, TimeProvider.System).WriteAsync(Request(server), small, null, Ct));
+            new ImageWriter(new FakeImageTransport(Image.Zstd), Fast, TimeProvider.System).WriteAsync(Request(server), small, null, null, Ct));
 
         refused.Message.ShouldContain("choose a larger disk");
         small.Writes.ShouldBeEmpty();
@@ -262,13 +262,56 @@ public sealed class ImageWriterTests : IDisposable
         var progress = new List<WriteProgress>();
 
         await new ImageWriter(new FakeImageTransport(Image.Zstd), Fast, TimeProvider.System)
-            .WriteAsync(new WriteRequest(new Uri("http://fake/image"), "zstd", Image.Raw.Length, Image.Sha256, null), disk, progress.Add, Ct);
+            .WriteAsync(new WriteRequest(new Uri("http://fake/image"), "zstd", Image.Raw.Length, Image.Sha256, null), disk, progress.Add, null, Ct);
 
         disk.Writes[^1].ShouldBe((0L, ImageWriter.HeadBytes));
         disk.Writes[..^1].ShouldAllBe(w => w.Offset >= ImageWriter.HeadBytes);
         disk.Flushes.ShouldBe(2);
         disk.Content.AsSpan(0, Image.Raw.Length).SequenceEqual(Image.Raw).ShouldBeTrue();
         progress[^1].BytesDone.ShouldBe(Image.Raw.Length);
+    }
+
+    [Fact]
+    public async Task The_deployers_edits_of_the_first_MiB_reach_the_disk_in_that_one_last_write_after_the_image_is_verified()
+    {
+        var disk = new FakeBlockDevice(8 << 20);
+        var request = new WriteRequest(new Uri("http://fake/image"), "zstd", Image.Raw.Length, Image.Sha256, null);
+        var writesWhenFinishing = -1;
+
+        await new ImageWriter(new FakeImageTransport(Image.Zstd), Fast with { VerifyAfterWrite = true }, TimeProvider.System).WriteAsync(request, disk, null, (head, target) =>
+        {
+            writesWhenFinishing = disk.Writes.Count;
+            "edited"u8.CopyTo(head[4096..]);
+            target.Write(7 << 20, "beyond the image"u8);
+        }, Ct);
+
+        writesWhenFinishing.ShouldBeGreaterThan(0, "the body was written before the finisher ran");
+        disk.Writes[^1].ShouldBe((0L, ImageWriter.HeadBytes), "the first MiB, edits included, is written once and last");
+        disk.Writes.Count(w => w.Offset < ImageWriter.HeadBytes).ShouldBe(1);
+        disk.Content.AsSpan(4096, 6).SequenceEqual("edited"u8).ShouldBeTrue();
+        disk.Content.AsSpan(7 << 20, 16).SequenceEqual("beyond the image"u8).ShouldBeTrue();
+        disk.Content.AsSpan(ImageWriter.HeadBytes, Image.Raw.Length - ImageWriter.HeadBytes).SequenceEqual(Image.Raw.AsSpan(ImageWriter.HeadBytes)).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task A_corrupt_image_never_reaches_the_finisher_and_a_finisher_that_fails_leaves_the_first_MiB_as_it_was()
+    {
+        var finished = false;
+        var corrupt = new FakeBlockDevice(8 << 20);
+        Array.Fill(corrupt.Content, (byte)0xAA);
+        var wrongHash = new WriteRequest(new Uri("http://fake/image"), "zstd", Image.Raw.Length, new string('0', 64), null);
+        await Should.ThrowAsync<DeployRefusedException>(() => new ImageWriter(new FakeImageTransport(Image.Zstd), Fast, TimeProvider.System)
+            .WriteAsync(wrongHash, corrupt, null, (_, _) => finished = true, Ct));
+        finished.ShouldBeFalse("the finisher runs only on a verified image");
+        corrupt.Content.AsSpan(0, ImageWriter.HeadBytes).IndexOfAnyExcept((byte)0xAA).ShouldBe(-1);
+
+        var failing = new FakeBlockDevice(8 << 20);
+        Array.Fill(failing.Content, (byte)0xAA);
+        var request = new WriteRequest(new Uri("http://fake/image"), "zstd", Image.Raw.Length, Image.Sha256, null);
+        var refused = await Should.ThrowAsync<DeployRefusedException>(() => new ImageWriter(new FakeImageTransport(Image.Zstd), Fast, TimeProvider.System)
+            .WriteAsync(request, failing, null, (_, _) => throw new InvalidDataException("no GPT header"), Ct));
+        refused.Message.ShouldContain("could not be made ready to boot: no GPT header");
+        failing.Content.AsSpan(0, ImageWriter.HeadBytes).IndexOfAnyExcept((byte)0xAA).ShouldBe(-1, "the first MiB was not touched");
     }
 
     [Fact]
@@ -279,8 +322,8 @@ public sealed class ImageWriterTests : IDisposable
         var writer = new ImageWriter(new FakeImageTransport(Image.Zstd), Fast, TimeProvider.System);
         var request = new WriteRequest(new Uri("http://fake/image"), "zstd", Image.Raw.Length, Image.Sha256, null);
 
-        var sparse = await writer.WriteAsync(request, fresh, null, Ct);
-        var full = await writer.WriteAsync(request, used, null, Ct);
+        var sparse = await writer.WriteAsync(request, fresh, null, null, Ct);
+        var full = await writer.WriteAsync(request, used, null, null, Ct);
 
         sparse.BytesWritten.ShouldBeLessThan(Image.Raw.Length);
         full.BytesWritten.ShouldBe(Image.Raw.Length);

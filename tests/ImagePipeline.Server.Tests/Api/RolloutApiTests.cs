@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests.Api;
 
@@ -98,7 +99,7 @@ public sealed class RolloutApiTests
         var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
         var again = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { rack = "r1" } }, Ct);
         JsonNode view = null!;
-        await TestServer.WaitAsync("the rollout to pause", async () => (view = await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() == "paused", 30);
+        await Eventually.WaitAsync("the rollout to pause", async () => (view = await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() == "paused", 30);
         var aborted = await operatorClient.PostAsync($"/api/v1/rollouts/{id}/abort", null, Ct);
         var resumed = await operatorClient.PostAsync($"/api/v1/rollouts/{id}/resume", null, Ct);
 
@@ -125,11 +126,11 @@ public sealed class RolloutApiTests
         (await operatorClient.PostAsJsonAsync("/api/v1/machines", Machine("solo-1", "52:54:00:bb:00:01", "r9"), Ct)).EnsureSuccessStatusCode();
         var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { rack = "r9" }, plan = new { steps = "1" } }, Ct);
         var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
-        await TestServer.WaitAsync("the canary to fail", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() == "paused", 30);
+        await Eventually.WaitAsync("the canary to fail", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() == "paused", 30);
 
         (await operatorClient.PostAsync($"/api/v1/rollouts/{id}/resume", null, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
         JsonNode view = null!;
-        await TestServer.WaitAsync("the rollout to end", async () => (view = await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 30);
+        await Eventually.WaitAsync("the rollout to end", async () => (view = await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 30);
 
         view["state"]!.GetValue<string>().ShouldBe("completed");
         view["reason"]!.GetValue<string>().ShouldBe("completed after a resume: 0 of 1 machines healthy, 1 failed");

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Tests.Support;
 using ImagePipeline.Server.Webhooks;
+using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests.Api;
 
@@ -79,7 +80,7 @@ public sealed class WebhookApiTests
         var otherBranch = await server.Http.SendAsync(Push("recipes", elsewhere, WebhookSignature.Sign(Encoding.UTF8.GetBytes(elsewhere), Secret)), Ct);
         var docs = await server.Http.SendAsync(Push("recipes", docsOnly, WebhookSignature.Sign(Encoding.UTF8.GetBytes(docsOnly), Secret)), Ct);
         var unknown = await server.Http.SendAsync(Push("nobody", docsOnly, WebhookSignature.Sign(Encoding.UTF8.GetBytes(docsOnly), Secret)), Ct);
-        await TestServer.WaitAsync("the docs push to be synced", async () => (await server.GetJsonAsync("/api/v1/sources/recipes"))["lastCommit"]!.GetValue<string>() == readme);
+        await Eventually.WaitAsync("the docs push to be synced", async () => (await server.GetJsonAsync("/api/v1/sources/recipes"))["lastCommit"]!.GetValue<string>() == readme);
 
         pong.StatusCode.ShouldBe(HttpStatusCode.OK);
         otherBranch.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -122,11 +123,11 @@ public sealed class WebhookApiTests
         var firstBody = PushBody("main", first, "README.md");
         var secondBody = PushBody("main", second, "README.md");
         (await server.Http.SendAsync(Push("recipes", secondBody, WebhookSignature.Sign(Encoding.UTF8.GetBytes(secondBody), Secret)), Ct)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        await TestServer.WaitAsync("the second push to be synced", async () => (await server.GetJsonAsync("/api/v1/sources/recipes"))["lastCommit"]!.GetValue<string>() == second);
+        await Eventually.WaitAsync("the second push to be synced", async () => (await server.GetJsonAsync("/api/v1/sources/recipes"))["lastCommit"]!.GetValue<string>() == second);
 
         // An authentic but older push (captured and replayed to another server, or delivered late): signed, never seen here.
         var older = await server.Http.SendAsync(Push("recipes", firstBody, WebhookSignature.Sign(Encoding.UTF8.GetBytes(firstBody), Secret)), Ct);
-        await TestServer.WaitAsync("the older push to be judged", async () =>
+        await Eventually.WaitAsync("the older push to be judged", async () =>
             (await server.GetJsonAsync("/api/v1/audit")).AsArray().Any(a => a!["action"]!.GetValue<string>() == "push-ignored"));
         // The latest delivery sent again, with a new (unsigned) delivery id.
         var again = Push("recipes", secondBody, WebhookSignature.Sign(Encoding.UTF8.GetBytes(secondBody), Secret));

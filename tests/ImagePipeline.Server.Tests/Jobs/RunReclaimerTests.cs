@@ -1,6 +1,7 @@
 using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -28,7 +29,7 @@ public sealed class RunReclaimerTests
 
         var reclaimers = Enumerable.Range(0, 4).Select(_ => ActivatorUtilities.CreateInstance<RunReclaimer>(server.Services)).ToList();
         var claims = await Task.WhenAll(reclaimers.Select(r => r.ReclaimAsync(Ct)));
-        await TestServer.WaitAsync("the new job to end the run", async () =>
+        await Eventually.WaitAsync("the new job to end the run", async () =>
         {
             await using var db = await databases.CreateDbContextAsync(Ct);
             return (await db.Runs.SingleAsync(r => r.Id == runId, Ct)).Finished;
@@ -87,7 +88,7 @@ public sealed class RunReclaimerTests
         await server.Services.GetRequiredService<PipelineJobs>().ValidateAsync(runId, generation: 0, Ct);
         var untouched = await RunAsync(databases, runId);
         var claims = await ActivatorUtilities.CreateInstance<RunReclaimer>(server.Services).ReclaimAsync(Ct);
-        await TestServer.WaitAsync("the reclaimer's job to end the run", async () => (await RunAsync(databases, runId)).Finished);
+        await Eventually.WaitAsync("the reclaimer's job to end the run", async () => (await RunAsync(databases, runId)).Finished);
         var ended = await RunAsync(databases, runId);
 
         untouched.Attempts.ShouldBe(1, "the second delivery did not take the run");

@@ -4,6 +4,7 @@ using ImagePipeline.Loops;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Api;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePipeline.Server.Tests.Rollouts;
@@ -39,17 +40,17 @@ public sealed class BootServiceOutageTests : IDisposable
         started.EnsureSuccessStatusCode();
         var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
 
-        await TestServer.WaitAsync("the canary to pass", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["reason"]!.GetValue<string>().Contains("canary passed", StringComparison.Ordinal), 120);
+        await Eventually.WaitAsync("the canary to pass", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["reason"]!.GetValue<string>().Contains("canary passed", StringComparison.Ordinal), 120);
         await bootService.StopAsync();
         var pacer = server.Services.GetRequiredService<LoopRegistry>().All.Single(p => p.Name == ServerLoops.RolloutController);
         var (rounds, lines) = (pacer.Rounds, pacer.LogLines);
-        await TestServer.WaitAsync("the controller to notice", () => Task.FromResult(pacer.ConsecutiveFailures > 0), 30);
+        await Eventually.WaitAsync("the controller to notice", () => Task.FromResult(pacer.ConsecutiveFailures > 0), 30);
         var away = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(20), Ct);
         var during = (Rounds: pacer.Rounds - rounds, Lines: pacer.LogLines - lines, Seconds: away.Elapsed.TotalSeconds);
         var waiting = await server.GetJsonAsync($"/api/v1/rollouts/{id}");
         await bootService.StartAsync();
-        await TestServer.WaitAsync("the rollout to end", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 180);
+        await Eventually.WaitAsync("the rollout to end", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["state"]!.GetValue<string>() != "running", 180);
         var done = await server.GetJsonAsync($"/api/v1/rollouts/{id}");
         var audit = (await server.GetJsonAsync("/api/v1/audit")).AsArray().Select(a => a!["action"]!.GetValue<string>()).ToList();
 

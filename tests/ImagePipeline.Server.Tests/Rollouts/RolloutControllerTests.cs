@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Api;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests.Rollouts;
 
@@ -38,7 +39,7 @@ public sealed class RolloutControllerTests : IDisposable
             started.EnsureSuccessStatusCode();
             id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
             // Paused is written with the verdict, before the rollback is tried: wait for the rollback's answer too.
-            await TestServer.WaitAsync("the canary's verdict and the rollback's refusal", async () =>
+            await Eventually.WaitAsync("the canary's verdict and the rollback's refusal", async () =>
                 (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["reason"]!.GetValue<string>().Contains("refused", StringComparison.Ordinal), 120);
         }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests.Sources;
 
@@ -28,7 +29,7 @@ public sealed class GitMirrorTests
 
         foreach (var name in new[] { "hung-1", "hung-2" })
             (await server.Http.PostAsJsonAsync("/api/v1/sources", new { name, url = $"git://127.0.0.1:{port}/recipes.git" }, Ct)).EnsureSuccessStatusCode();
-        await TestServer.WaitAsync("the hung remotes to be asked", () => Task.FromResult(held.Count >= 2), 30);
+        await Eventually.WaitAsync("the hung remotes to be asked", () => Task.FromResult(held.Count >= 2), 30);
         await server.RegisterAsync("recipes", repository.Path, secret: null);
         var hung = await server.GetJsonAsync("/api/v1/sources/hung-1");
 

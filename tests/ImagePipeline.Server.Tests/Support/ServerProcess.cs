@@ -1,17 +1,13 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using CliWrap;
+using ImagePipeline.Validation.Harness;
 
 namespace ImagePipeline.Server.Tests.Support;
 
 /// <summary>The real <c>imagepipe server</c> as its own process, so a test can kill it with SIGKILL mid-job and start it again on the same data.</summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
-    private readonly StringBuilder output = new();
-    private readonly CancellationTokenSource stop = new();
-    private CommandTask<CommandResult>? process;
+    private ChildProcess? process;
 
     private ServerProcess(string data, int port)
     {
@@ -21,16 +17,11 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
     public Uri Url { get; }
-    public int Pid { get; private set; }
+    public int Pid => Child.ProcessId;
 
-    public string Output
-    {
-        get
-        {
-            lock (output)
-                return output.ToString();
-        }
-    }
+    public string Output => Child.Output;
+
+    private ChildProcess Child => process ?? throw new InvalidOperationException("not started");
 
     /// <summary>Starts the server on <paramref name="data"/>: its embedded store, or the PostgreSQL of <paramref name="database"/> (a connection string).</summary>
     /// <param name="extra">more arguments of <c>imagepipe server</c></param>
@@ -42,18 +33,10 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         var server = new ServerProcess(data, port ?? FreePort());
         string[] store = database is null ? extra : ["--database", database, .. extra];
-        server.process = CliWrap.Cli.Wrap("dotnet")
+        server.process = await ChildProcess.StartAsync("the server", CliWrap.Cli.Wrap("dotnet")
             .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "server", "--urls", server.Url.ToString().TrimEnd('/'), "--data", data, .. store])
-            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_PASSWORD", adminPassword))
-            .WithStandardOutputPipe(PipeTarget.ToDelegate(server.Append)).WithStandardErrorPipe(PipeTarget.ToDelegate(server.Append))
-            .WithValidation(CommandResultValidation.None).ExecuteAsync(server.stop.Token);
-        server.Pid = server.process.ProcessId;
-        await TestServer.WaitAsync("the server to be ready", () =>
-        {
-            if (server.process.Task.IsCompleted)
-                throw new InvalidOperationException($"the server exited: {server.Output}");
-            return Task.FromResult(server.Output.Contains("server ready", StringComparison.Ordinal));
-        }, 180);
+            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_PASSWORD", adminPassword)), "server ready", TimeSpan.FromSeconds(180),
+            cancellationToken: TestContext.Current.CancellationToken);
         return server;
     }
 
@@ -65,24 +48,12 @@ internal sealed class ServerProcess : IAsyncDisposable
         return client;
     }
 
-    private void Append(string line)
-    {
-        lock (output)
-            output.AppendLine(line);
-    }
-
     /// <summary>kill -9: no shutdown, no cleanup; whatever the process was doing stops where it was.</summary>
     public async Task KillAsync()
     {
-        using (var victim = Process.GetProcessById(Pid))
+        using (var victim = System.Diagnostics.Process.GetProcessById(Pid))
             victim.Kill();
-        try
-        {
-            await process!;
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await Child.WaitForExitAsync();
     }
 
     /// <summary>A loopback port nobody listens on now (for a server, a boot service or a database the test starts on a port it must know).</summary>
@@ -93,20 +64,5 @@ internal sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        if (process is not null)
-        {
-            try
-            {
-                await process;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => process?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests.Support;
 
@@ -104,18 +105,7 @@ internal sealed class TestServer : IAsyncDisposable
     {
         var response = await Http.PostAsJsonAsync("/api/v1/sources", new { name, url, webhookSecret = secret }, TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
-        await WaitAsync($"source {name} synced", async () => (await GetJsonAsync($"/api/v1/sources/{name}"))["lastCommit"] is not null);
-    }
-
-    public static async Task WaitAsync(string what, Func<Task<bool>> condition, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out after {seconds} s waiting for {what}");
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
+        await Eventually.WaitAsync($"source {name} synced", async () => (await GetJsonAsync($"/api/v1/sources/{name}"))["lastCommit"] is not null);
     }
 
     public async ValueTask DisposeAsync()

@@ -15,6 +15,7 @@ using ImagePipeline.Server.Hosting;
 using ImagePipeline.Server.State;
 using ImagePipeline.Tests.Browser;
 using ImagePipeline.Tests.Deploy;
+using ImagePipeline.Tests.Waiting;
 using ImagePipeline.Validation.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
@@ -84,9 +85,9 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         Step("server started; a recipe commit");
         var repository = await RepositoryAsync();
         (await builder.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository }, Ct)).EnsureSuccessStatusCode();
-        await WaitAsync("the source's recipes", async () => (await admin.GetStringAsync("/api/v1/recipes", Ct)).Contains("\"tiny\"", StringComparison.Ordinal), 60);
+        await Eventually.WaitAsync("the source's recipes", async () => (await admin.GetStringAsync("/api/v1/recipes", Ct)).Contains("\"tiny\"", StringComparison.Ordinal), 60);
         var run = await JsonAsync(await builder.PostAsync("/api/v1/recipes/tiny/runs", null, Ct));
-        await WaitAsync("the run to end", async () => (await GetJsonAsync(admin, $"/api/v1/runs/{run["id"]}"))["finishedAt"] is not null, 600);
+        await Eventually.WaitAsync("the run to end", async () => (await GetJsonAsync(admin, $"/api/v1/runs/{run["id"]}"))["finishedAt"] is not null, 600);
         var candidate = await GetJsonAsync(admin, $"/api/v1/runs/{run["id"]}");
         candidate["state"]!.GetValue<string>().ShouldBe("candidate", candidate.ToJsonString());
         var first = candidate["imageId"]!.GetValue<string>();
@@ -279,17 +280,6 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
     }
 
     private static async Task<JsonNode> GetJsonAsync(HttpClient client, string path) => JsonNode.Parse(await client.GetStringAsync(path, Ct))!;
-
-    private static async Task WaitAsync(string what, Func<Task<bool>> condition, int seconds)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out after {seconds} s waiting for {what}");
-            await Task.Delay(1000, Ct);
-        }
-    }
 
     public void Dispose() => work.Delete(recursive: true);
 }

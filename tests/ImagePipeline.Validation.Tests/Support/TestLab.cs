@@ -2,9 +2,9 @@ using System.Net;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.Cli.Lab;
 using ImagePipeline.Redfish;
-using ImagePipeline.Server.Fleet;
 using ImagePipeline.Tests.Deploy;
 using ImagePipeline.Validation.Lab;
+using ImagePipeline.Validation.Lab.Deployment;
 
 namespace ImagePipeline.Validation.Tests.Support;
 

@@ -1,5 +1,3 @@
-using System.Text;
-using CliWrap;
 using ImagePipeline.Validation.Harness;
 using ImagePipeline.Validation.Networks;
 
@@ -14,26 +12,15 @@ public sealed class BootServiceInstance : IAsyncDisposable
 {
     public const int HttpPort = 8080;
 
-    private readonly StringBuilder output = new();
-    private readonly CancellationTokenSource stop = new();
-    private readonly StreamWriter log;
-    private CommandTask<CommandResult>? process;
+    private readonly ChildProcess process;
 
-    private BootServiceInstance(string logPath) =>
-        log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+    private BootServiceInstance(ChildProcess process) => this.process = process;
 
     /// <summary>The boot service's process (<c>ip netns exec</c> runs it in place).</summary>
-    public int ProcessId => process?.ProcessId ?? throw new InvalidOperationException("not started");
+    public int ProcessId => process.ProcessId;
 
     /// <summary>Everything it printed so far (one line per DHCP answer and boot-path request).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (output)
-                return output.ToString();
-        }
-    }
+    public string Output => process.Output;
 
     /// <param name="launcher">how to run the imagepipe CLI: its program and the arguments before the verb (for example dotnet and the path of imagepipe.dll)</param>
     /// <param name="arguments">bootsvc's arguments after --interface</param>
@@ -41,55 +28,10 @@ public sealed class BootServiceInstance : IAsyncDisposable
     public static async Task<BootServiceInstance> StartAsync(VirtualNetwork network, CliLauncher launcher, IReadOnlyList<string> arguments, string? adminToken, string logPath,
         CancellationToken cancellationToken)
     {
-        var instance = new BootServiceInstance(logPath);
-        instance.process = network.Command(launcher.Program, [.. launcher.Arguments, "bootsvc", "--interface", VirtualNetwork.Bridge, .. arguments])
-            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_TOKEN", adminToken))
-            .WithStandardOutputPipe(PipeTarget.ToDelegate(instance.Append))
-            .WithStandardErrorPipe(PipeTarget.ToDelegate(instance.Append))
-            .ExecuteAsync(instance.stop.Token);
-        try
-        {
-            await Retry.UntilAsync("the boot service to start", _ =>
-            {
-                if (instance.process.Task.IsCompleted)
-                    throw new HarnessException($"the boot service exited: {instance.Output}");
-                return Task.FromResult(instance.Output.Contains("boot service ready", StringComparison.Ordinal) ? null : "not ready yet");
-            }, TimeSpan.FromSeconds(60), cancellationToken: cancellationToken);
-        }
-        catch
-        {
-            await instance.DisposeAsync();
-            throw;
-        }
-
-        return instance;
+        var command = network.Command(launcher.Program, [.. launcher.Arguments, "bootsvc", "--interface", VirtualNetwork.Bridge, .. arguments])
+            .WithEnvironmentVariables(e => e.Set("IMAGEPIPE_ADMIN_TOKEN", adminToken));
+        return new BootServiceInstance(await ChildProcess.StartAsync("the boot service", command, "boot service ready", TimeSpan.FromSeconds(60), logPath, cancellationToken));
     }
 
-    private void Append(string line)
-    {
-        lock (output)
-        {
-            output.AppendLine(line);
-            log.WriteLine(line);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        if (process is not null)
-        {
-            try
-            {
-                await process;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        stop.Dispose();
-        lock (output)
-            log.Dispose();
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 }

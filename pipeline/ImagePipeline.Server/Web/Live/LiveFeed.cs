@@ -14,7 +14,7 @@ namespace ImagePipeline.Server.Web.Live;
 /// store is away the streams stay open and quiet: the store is asked again after a backoff, not
 /// once a second per page, and the failure is logged once.
 /// </summary>
-public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases, LoopRegistry loops, TimeProvider clock) : IDisposable
+public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases, ServerLoops loops, TimeProvider clock) : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -56,7 +56,7 @@ public sealed class LiveFeed(IDbContextFactory<PipelineDb> databases, LoopRegist
 
     private readonly SemaphoreSlim reading = new(1, 1);
     private (string Value, DateTimeOffset Next) latest = ("", DateTimeOffset.MinValue);
-    private RetryPacer Pacer => loops.Pacer(ServerLoops.LiveFeed, TimeSpan.FromSeconds(30), clock);
+    private RetryPacer Pacer => loops.Pacer(ServerLoops.LiveFeed, TimeSpan.FromSeconds(30));
 
     /// <summary>
     /// Small numbers that move whenever the state does; read from the store at most once an

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.Redfish;
 
-namespace ImagePipeline.Server.Fleet;
+namespace ImagePipeline.Validation.Lab.Deployment;
 
 /// <summary>
 /// Puts an image on machines the way production does: the boot service is told each machine's

@@ -1,7 +1,6 @@
 using ImagePipeline.BootService.Contract;
-using ImagePipeline.Server.Fleet;
 
-namespace ImagePipeline.Server.Tests.Fleet;
+namespace ImagePipeline.BootService.Tests.Contract;
 
 /// <summary>The one rule a rollout's waves and the lab's deployments decide by: the last move into healthy or failed since the deployment began, healthy only on the image given.</summary>
 public sealed class DeploymentEndTests

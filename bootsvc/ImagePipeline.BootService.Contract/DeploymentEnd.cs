@@ -1,6 +1,4 @@
-using ImagePipeline.BootService.Contract;
-
-namespace ImagePipeline.Server.Fleet;
+namespace ImagePipeline.BootService.Contract;
 
 /// <summary>How a machine's deployment ended: healthy on the image it was given, or failed; when, and why it failed.</summary>
 public sealed record DeploymentEnd(bool Healthy, DateTimeOffset At, string? Reason)
