@@ -10,9 +10,12 @@ namespace ImagePipeline.Cli.Demo;
 /// </summary>
 public static class DemoRepository
 {
-    public static async Task<string> EnsureAsync(string dataDirectory, CancellationToken cancellationToken)
+    /// <summary>Where the demo keeps it.</summary>
+    public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, "demo", "recipes");
+
+    /// <summary>The repository at <paramref name="path"/>, made with the tiny example as its first commit unless it exists.</summary>
+    public static async Task<string> EnsureAsync(string path, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(dataDirectory, "demo", "recipes");
         if (Directory.Exists(Path.Combine(path, ".git")))
             return path;
         Directory.CreateDirectory(Path.Combine(path, "recipes"));

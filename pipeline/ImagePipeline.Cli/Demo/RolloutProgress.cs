@@ -45,5 +45,6 @@ public sealed class RolloutProgress
         .Select(g => string.Concat(g.Select(t => StateOf(t!) switch { TargetState.Healthy => '■', TargetState.Failed => '✗', TargetState.Deploying => '▶', _ => '·' }))));
 
     /// <summary>A target's state as the server's API names it (<see cref="RolloutView.Lower{T}"/>), read back.</summary>
-    private static TargetState StateOf(JsonNode target) => Enum.Parse<TargetState>(target["state"]!.GetValue<string>(), ignoreCase: true);
+    /// <summary>A target's state, as the rollouts API gives it.</summary>
+    public static TargetState StateOf(JsonNode target) => Enum.Parse<TargetState>(target["state"]!.GetValue<string>(), ignoreCase: true);
 }

@@ -41,11 +41,15 @@ public static class BenchVerb
         var rolloutMachines = new Option<int>("--machines") { Description = "simulated machines", DefaultValueFactory = _ => 100_000 };
         rollout.Options.Add(rolloutMachines);
         rollout.SetAction(async (parse, _) => await Benchmarks.RolloutBenchmark.RunAsync(parse.GetValue(rolloutMachines)));
+        var emergency = new Command("emergency", "An emergency patch on the six-machine lab with tiny in production: a commit adding one package, emergency rebuild (smoke profiles), emergency approval, rollout on the emergency plan; each stage's wall time and the total from commit to the last machine healthy, against the regular path in the same run.");
+        var emergencyData = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
+        emergency.Options.Add(emergencyData);
+        emergency.SetAction(async (parse, cancellationToken) => await Benchmarks.EmergencyBenchmark.RunAsync(DataDirectory.Resolve(parse.GetValue(emergencyData)), cancellationToken));
         var all = new Command("all", "Every benchmark above, one after the other, then one table: metric, ours, peer or limit, ratio, goal.");
-        var allData = new Option<string?>("--data") { Description = "data directory for the fleet benchmark (default ./data or $IMAGEPIPE_DATA)" };
+        var allData = new Option<string?>("--data") { Description = "data directory for the fleet and emergency benchmarks (default ./data or $IMAGEPIPE_DATA)" };
         all.Options.Add(allData);
         all.SetAction(async (parse, cancellationToken) => await Benchmarks.AllBenchmarks.RunAsync(parse.GetValue(allData), cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs, fleet, rollout, all };
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs, fleet, rollout, emergency, all };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using CliWrap.Buffered;
+using ImagePipeline.Cli.Demo;
+using ImagePipeline.Server.State;
+
+namespace ImagePipeline.Cli.Benchmarks;
+
+/// <summary>
+/// <c>imagepipe bench emergency</c>: an emergency patch from commit to fleet, on the lab the demo
+/// uses (six machines, three variants, two racks) with tiny in production. Untimed set-up: a
+/// repository of its own with the tiny example, a regular run, approval and rollout (1+2+3, 5 s
+/// bake) — the regular path, measured from its trigger to the last machine healthy. Timed: a
+/// commit that adds one package to the recipe, its emergency rebuild (critical queue, fresh base,
+/// smoke profiles), an emergency promotion and approval, and a rollout on the emergency plan. Each
+/// stage's wall time, each wave's, and the total from the commit to the last machine healthy
+/// (not to the rollout's completion, which waits for the last wave's bake), against the regular
+/// path of the same run measured the same way. The seed names this as the image model's weak spot;
+/// the figure is the baseline later work must cut.
+/// </summary>
+public static class EmergencyBenchmark
+{
+    /// <summary>The package the commit adds: small, its own files only, in every Debian mirror.</summary>
+    private const string Package = "xxd";
+
+    public static async Task<int> RunAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var repository = Directory.CreateTempSubdirectory("imagepipe-bench-emergency-recipes-");
+        try
+        {
+            await DemoRepository.EnsureAsync(repository.FullName, cancellationToken);
+            await using var pipeline = await LabPipeline.StartAsync(dataDirectory, repository.FullName, $"http://127.0.0.1:{FreePort()}", "bench-emergency", Say, cancellationToken);
+            if (pipeline is null)
+                return ExitCodes.Failed;
+
+            Say("set-up: tiny through the regular path (run, full matrix, approval, rollout 1+2+3): timed as the peer");
+            var regular = Stopwatch.StartNew();
+            var baseline = await pipeline.RunAsync(null, null, cancellationToken);
+            if (ImageOf(baseline) is not { } production || !await pipeline.ApproveAsync(production, autoApprove: true, emergency: false, cancellationToken))
+                return Failed($"the regular run ended {baseline["state"]}: {baseline["error"]}");
+            // The machines' registration is set-up, not part of either path.
+            regular.Stop();
+            await pipeline.RegisterMachinesAsync(cancellationToken);
+            regular.Start();
+            var regularWaves = new WaveClock(regular);
+            if (!Completed(await pipeline.RollOutAsync(production, emergency: false, regularWaves.Look, cancellationToken)))
+                return Failed("the regular rollout did not complete");
+            var regularSeconds = regularWaves.LastHealthy;
+
+            Say($"the emergency: a commit adds the package {Package} to tiny, then an emergency rebuild, approval and rollout");
+            var total = Stopwatch.StartNew();
+            await CommitAsync(repository.FullName, cancellationToken);
+            var stages = new List<(string Stage, double Seconds)>();
+            var entered = new Dictionary<string, double>();
+            var run = await pipeline.RunAsync($"bench: {Package} added to tiny", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
+            var ended = total.Elapsed.TotalSeconds;
+            if (ImageOf(run) is not { } patched || run["state"]!.GetValue<string>() != "candidate")
+                return Failed($"the emergency rebuild ended {run["state"]}: {run["error"]}");
+            var validating = entered.GetValueOrDefault("validating", ended);
+            stages.Add(("build (commit → built)", validating));
+            stages.Add(("validate (smoke profiles)", ended - validating));
+
+            var approving = total.Elapsed.TotalSeconds;
+            if (!await pipeline.ApproveAsync(patched, autoApprove: true, emergency: true, cancellationToken))
+                return Failed("the emergency promotion was not approved");
+            stages.Add(("approve (emergency, one approver)", total.Elapsed.TotalSeconds - approving));
+
+            var rolling = total.Elapsed.TotalSeconds;
+            var waves = new WaveClock(total);
+            var rollout = await pipeline.RollOutAsync(patched, emergency: true, waves.Look, cancellationToken);
+            if (!Completed(rollout))
+                return Failed($"the emergency rollout ended {rollout["state"]}: {rollout["reason"]}");
+            foreach (var (wave, started, finished, machines) in waves.Waves)
+                stages.Add(($"{(wave == 0 ? "canary" : $"wave {wave}")} ({machines} machines)", finished - started));
+            var totalSeconds = waves.LastHealthy;
+            stages.Add(("rollout (start → last machine healthy)", totalSeconds - rolling));
+
+            Console.WriteLine();
+            Console.WriteLine($"{"stage",-40} {"seconds",8}");
+            foreach (var (stage, seconds) in stages)
+                Console.WriteLine($"{stage,-40} {seconds,8:0.0}");
+            Console.WriteLine($"{"total: commit → last machine healthy",-40} {totalSeconds,8:0.0}");
+            BenchTable.Header();
+            BenchTable.Row("emergency patch, commit → 6 machines healthy", $"{totalSeconds:0} s", $"{regularSeconds:0} s", regularSeconds / totalSeconds,
+                "baseline to cut (vs the regular path, same run)");
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            repository.Delete(recursive: true);
+        }
+    }
+
+    private static async Task CommitAsync(string repository, CancellationToken cancellationToken)
+    {
+        var recipe = Path.Combine(repository, "recipes", "tiny.yaml");
+        var text = await File.ReadAllTextAsync(recipe, cancellationToken);
+        await File.WriteAllTextAsync(recipe, text.Replace("base: busybox\n", $"base: busybox\npackages: [{Package}]\n", StringComparison.Ordinal), cancellationToken);
+        foreach (var arguments in new[] { new[] { "add", "-A" },
+                     ["-c", "user.name=imagepipe bench", "-c", "user.email=bench@imagepipeline.invalid", "commit", "--quiet", "-m", $"tiny: add {Package} (emergency)"] })
+            await CliWrap.Cli.Wrap("git").WithArguments(["-C", repository, .. arguments]).ExecuteBufferedAsync(cancellationToken);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string? ImageOf(JsonNode run) =>
+        run["state"]!.GetValue<string>() is "candidate" or "unchanged" ? run["imageId"]?.GetValue<string>() : null;
+
+    private static bool Completed(JsonNode rollout) => rollout["state"]!.GetValue<string>() == "completed";
+
+    private static int Failed(string why)
+    {
+        Console.Error.WriteLine($"bench emergency: {why}");
+        return ExitCodes.Failed;
+    }
+
+    private static void Say(string line) => Console.WriteLine($"bench emergency: {line}");
+
+    /// <summary>When each wave began (a machine of it left pending) and ended (all its machines healthy), from the rollout as it is looked at.</summary>
+    private sealed class WaveClock(Stopwatch clock)
+    {
+        private readonly SortedDictionary<int, (double Started, double? Finished, int Machines)> waves = [];
+
+        /// <summary>When the last machine of the last wave was seen healthy (the rollout completes only after that wave's bake).</summary>
+        public double LastHealthy => Waves.Max(w => w.Finished);
+
+        public IEnumerable<(int Wave, double Started, double Finished, int Machines)> Waves =>
+            waves.Select(w => (w.Key, w.Value.Started, w.Value.Finished ?? clock.Elapsed.TotalSeconds, w.Value.Machines));
+
+        public void Look(JsonNode rollout)
+        {
+            var now = clock.Elapsed.TotalSeconds;
+            foreach (var wave in rollout["targets"]!.AsArray().GroupBy(t => t!["wave"]!.GetValue<int>()))
+            {
+                var states = wave.Select(t => RolloutProgress.StateOf(t!)).ToList();
+                if (states.All(s => s == TargetState.Pending))
+                    continue;
+                var (started, finished, _) = waves.GetValueOrDefault(wave.Key, (now, null, states.Count));
+                waves[wave.Key] = (started, finished ?? (states.All(s => s == TargetState.Healthy) ? now : null), states.Count);
+            }
+        }
+    }
+}
