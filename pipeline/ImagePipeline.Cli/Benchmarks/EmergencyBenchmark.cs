@@ -22,18 +22,21 @@ public static class EmergencyBenchmark
 {
     /// <summary>The package the commit adds: small, its own files only, in every Debian mirror.</summary>
     private const string Package = "xxd";
+    private const string Source = "bench-emergency";
+    private const string Recipe = "bench-tiny";
 
     public static async Task<int> RunAsync(string dataDirectory, CancellationToken cancellationToken)
     {
         var repository = Directory.CreateTempSubdirectory("imagepipe-bench-emergency-recipes-");
         try
         {
-            await DemoRepository.EnsureAsync(repository.FullName, cancellationToken);
-            await using var pipeline = await LabPipeline.StartAsync(dataDirectory, repository.FullName, $"http://127.0.0.1:{FreePort()}", "bench-emergency", Say, cancellationToken);
+            // Its own source and recipe name beside the demo's on the same server (names are unique there); a fresh repository each run, so the commit always adds the package.
+            await DemoRepository.EnsureAsync(repository.FullName, cancellationToken, Recipe);
+            await using var pipeline = await LabPipeline.StartAsync(dataDirectory, new PipelineRecipes(Source, repository.FullName, Recipe), $"http://127.0.0.1:{FreePort()}", "bench-emergency", Say, cancellationToken);
             if (pipeline is null)
                 return ExitCodes.Failed;
 
-            Say("set-up: tiny through the regular path (run, full matrix, approval, rollout 1+2+3): timed as the peer");
+            Say($"set-up: {Recipe} (the tiny example) through the regular path (run, full matrix, approval, rollout 1+2+3): timed as the peer");
             var regular = Stopwatch.StartNew();
             var baseline = await pipeline.RunAsync(null, null, cancellationToken);
             if (ImageOf(baseline) is not { } production || !await pipeline.ApproveAsync(production, autoApprove: true, emergency: false, cancellationToken))
@@ -47,12 +50,12 @@ public static class EmergencyBenchmark
                 return Failed("the regular rollout did not complete");
             var regularSeconds = regularWaves.LastHealthy;
 
-            Say($"the emergency: a commit adds the package {Package} to tiny, then an emergency rebuild, approval and rollout");
+            Say($"the emergency: a commit adds the package {Package} to {Recipe} (the tiny example), then an emergency rebuild, approval and rollout");
             var total = Stopwatch.StartNew();
             await CommitAsync(repository.FullName, cancellationToken);
             var stages = new List<(string Stage, double Seconds)>();
             var entered = new Dictionary<string, double>();
-            var run = await pipeline.RunAsync($"bench: {Package} added to tiny", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
+            var run = await pipeline.RunAsync($"bench: {Package} added to {Recipe}", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
             var ended = total.Elapsed.TotalSeconds;
             if (ImageOf(run) is not { } patched || run["state"]!.GetValue<string>() != "candidate")
                 return Failed($"the emergency rebuild ended {run["state"]}: {run["error"]}");
@@ -93,11 +96,11 @@ public static class EmergencyBenchmark
 
     private static async Task CommitAsync(string repository, CancellationToken cancellationToken)
     {
-        var recipe = Path.Combine(repository, "recipes", "tiny.yaml");
+        var recipe = Path.Combine(repository, "recipes", $"{Recipe}.yaml");
         var text = await File.ReadAllTextAsync(recipe, cancellationToken);
         await File.WriteAllTextAsync(recipe, text.Replace("base: busybox\n", $"base: busybox\npackages: [{Package}]\n", StringComparison.Ordinal), cancellationToken);
         foreach (var arguments in new[] { new[] { "add", "-A" },
-                     ["-c", "user.name=imagepipe bench", "-c", "user.email=bench@imagepipeline.invalid", "commit", "--quiet", "-m", $"tiny: add {Package} (emergency)"] })
+                     ["-c", "user.name=imagepipe bench", "-c", "user.email=bench@imagepipeline.invalid", "commit", "--quiet", "-m", $"{Recipe}: add {Package} (emergency)"] })
             await CliWrap.Cli.Wrap("git").WithArguments(["-C", repository, .. arguments]).ExecuteBufferedAsync(cancellationToken);
     }
 

@@ -14,12 +14,14 @@ public static class DemoRepository
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, "demo", "recipes");
 
     /// <summary>The repository at <paramref name="path"/>, made with the tiny example as its first commit unless it exists.</summary>
-    public static async Task<string> EnsureAsync(string path, CancellationToken cancellationToken)
+    /// <param name="recipeName">the recipe's name (tiny; another for a repository beside the demo's on the same server: names are unique there)</param>
+    public static async Task<string> EnsureAsync(string path, CancellationToken cancellationToken, string recipeName = "tiny")
     {
         if (Directory.Exists(Path.Combine(path, ".git")))
             return path;
         Directory.CreateDirectory(Path.Combine(path, "recipes"));
-        File.Copy(RepositoryPaths.Example("tiny"), Path.Combine(path, "recipes", "tiny.yaml"), overwrite: true);
+        var example = await File.ReadAllTextAsync(RepositoryPaths.Example("tiny"), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(path, "recipes", $"{recipeName}.yaml"), example.Replace("name: tiny\n", $"name: {recipeName}\n", StringComparison.Ordinal), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(path, "README.md"), "Recipes of the ImagePipeline demo: commit a change here and run ./imagepipe demo again.\n", cancellationToken);
         foreach (var arguments in new[] { new[] { "init", "--quiet", "--initial-branch=main" }, ["add", "-A"],
                      ["-c", "user.name=imagepipe demo", "-c", "user.email=demo@imagepipeline.invalid", "commit", "--quiet", "-m", "The tiny example"] })

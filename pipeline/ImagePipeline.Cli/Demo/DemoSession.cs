@@ -17,7 +17,7 @@ public static class DemoSession
         var started = DateTimeOffset.UtcNow;
         Say($"ImagePipeline demo: build → validate → approve → roll out in waves onto six lab machines (data in {dataDirectory})");
         var repository = await DemoRepository.EnsureAsync(DemoRepository.PathIn(dataDirectory), cancellationToken);
-        await using var pipeline = await LabPipeline.StartAsync(dataDirectory, repository, listen, "demo", Say, cancellationToken);
+        await using var pipeline = await LabPipeline.StartAsync(dataDirectory, new PipelineRecipes("demo", repository, "tiny"), listen, "demo", Say, cancellationToken);
         if (pipeline is null)
             return ExitCodes.Failed;
         try

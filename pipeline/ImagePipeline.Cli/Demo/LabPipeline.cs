@@ -34,7 +34,7 @@ public sealed class LabPipeline : IAsyncDisposable
     private readonly WebApplication server;
     private readonly Action<string> say;
 
-    private LabPipeline(DirectoryInfo scratch, RunningLab lab, WebApplication server, Uri url, HttpClient client, string repository, Action<string> say)
+    private LabPipeline(DirectoryInfo scratch, RunningLab lab, WebApplication server, Uri url, HttpClient client, PipelineRecipes source, Action<string> say)
     {
         this.scratch = scratch;
         this.lab = lab;
@@ -42,7 +42,7 @@ public sealed class LabPipeline : IAsyncDisposable
         this.say = say;
         Url = url;
         Client = client;
-        Repository = repository;
+        Source = source;
     }
 
     /// <summary>The server's address (the web UI; the API under /api/v1).</summary>
@@ -51,15 +51,15 @@ public sealed class LabPipeline : IAsyncDisposable
     /// <summary>The API as "demo" (builder and operator: registers, triggers, asks for promotions, rolls out).</summary>
     public HttpClient Client { get; }
 
-    /// <summary>The git repository of recipes the server builds from (DATA/demo/recipes).</summary>
-    public string Repository { get; }
+    /// <summary>The git repository of recipes the server builds from, and the recipe of it this pipeline runs.</summary>
+    public PipelineRecipes Source { get; }
 
     public IDbContextFactory<PipelineDb> Databases => server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>();
 
-    /// <param name="repository">the git repository of recipes to register (<see cref="DemoRepository"/>)</param>
+    /// <param name="source">the git repository of recipes to register (<see cref="DemoRepository"/>) and the recipe to run</param>
     /// <param name="say">where progress lines go</param>
     /// <returns>null when the deploy environment could not be built (said why)</returns>
-    public static async Task<LabPipeline?> StartAsync(string dataDirectory, string repository, string listen, string label, Action<string> say, CancellationToken cancellationToken)
+    public static async Task<LabPipeline?> StartAsync(string dataDirectory, PipelineRecipes source, string listen, string label, Action<string> say, CancellationToken cancellationToken)
     {
         var agent = await AgentBinary.EnsurePublishedAsync(cancellationToken);
         // One ladder step keeps it to one approval: candidate → production.
@@ -85,7 +85,7 @@ public sealed class LabPipeline : IAsyncDisposable
             var client = await DemoAccounts.ClientAsync(server.Services.GetRequiredService<IDbContextFactory<PipelineDb>>(), url, DemoAccounts.Operator,
                 [Roles.Builder, Roles.Operator], cancellationToken);
             say($"pipeline server at {url} (the web UI; the API under /api/v1)");
-            var pipeline = new LabPipeline(scratch, lab, server, url, client, repository, say);
+            var pipeline = new LabPipeline(scratch, lab, server, url, client, source, say);
             await pipeline.RegisterSourceAsync(cancellationToken);
             return pipeline;
         }
@@ -100,30 +100,33 @@ public sealed class LabPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>The demo's repository as the source "demo" (once), and its recipe tiny listed.</summary>
+    /// <summary>The repository as its source (registered once: a name already taken must be this repository), and its recipe listed.</summary>
     private async Task RegisterSourceAsync(CancellationToken cancellationToken)
     {
-        var registered = await Client.PostAsJsonAsync("/api/v1/sources", new { name = "demo", url = Repository, branch = "main" }, cancellationToken);
+        var registered = await Client.PostAsJsonAsync("/api/v1/sources", new { name = Source.Name, url = Source.Repository, branch = "main" }, cancellationToken);
         if (registered.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.Conflict))
-            throw new InvalidOperationException($"registering the demo's recipes failed: {(int)registered.StatusCode} {await registered.Content.ReadAsStringAsync(cancellationToken)}");
-        say($"recipes: the git repository {Repository}");
-        await Retry.UntilAsync("the server to list the demo's recipe 'tiny'", async ct =>
-            (await Client.GetStringAsync("/api/v1/recipes", ct)).Contains("\"tiny\"", StringComparison.Ordinal) ? null : "not discovered yet",
+            throw new InvalidOperationException($"registering the recipes failed: {(int)registered.StatusCode} {await registered.Content.ReadAsStringAsync(cancellationToken)}");
+        var known = JsonNode.Parse(await Client.GetStringAsync($"/api/v1/sources/{Source.Name}", cancellationToken))!["url"]!.GetValue<string>();
+        if (known != Source.Repository)
+            throw new InvalidOperationException($"the server's source '{Source.Name}' is {known}, not {Source.Repository}; delete it or use another data directory");
+        say($"recipes: the git repository {Source.Repository}");
+        await Retry.UntilAsync($"the server to list the recipe '{Source.Recipe}'", async ct =>
+            (await Client.GetStringAsync("/api/v1/recipes", ct)).Contains($"\"{Source.Recipe}\"", StringComparison.Ordinal) ? null : "not discovered yet",
             TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
     }
 
-    /// <summary>A run of tiny (an emergency rebuild when <paramref name="emergencyReason"/> is given), its log followed; the finished run, whose state says how it ended.</summary>
+    /// <summary>A run of the recipe (an emergency rebuild when <paramref name="emergencyReason"/> is given), its log followed; the finished run, whose state says how it ended.</summary>
     /// <param name="running">called with each state the run enters (building, validating, ...), as it enters it</param>
     public async Task<JsonNode> RunAsync(string? emergencyReason, Action<string>? running, CancellationToken cancellationToken)
     {
         var response = emergencyReason is null
-            ? await Client.PostAsync("/api/v1/recipes/tiny/runs", null, cancellationToken)
-            : await Client.PostAsJsonAsync("/api/v1/recipes/tiny/emergency", new { reason = emergencyReason }, cancellationToken);
+            ? await Client.PostAsync($"/api/v1/recipes/{Source.Recipe}/runs", null, cancellationToken)
+            : await Client.PostAsJsonAsync($"/api/v1/recipes/{Source.Recipe}/emergency", new { reason = emergencyReason }, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"the run of tiny was refused: {(int)response.StatusCode} {body}");
+            throw new InvalidOperationException($"the run of {Source.Recipe} was refused: {(int)response.StatusCode} {body}");
         var id = JsonNode.Parse(body)!["id"]!.GetValue<long>();
-        say($"run {id}: {(emergencyReason is null ? "build and validate tiny" : "emergency rebuild of tiny")} (log: {Url}runs/{id})");
+        say($"run {id}: {(emergencyReason is null ? "build and validate" : "emergency rebuild of")} {Source.Recipe} (log: {Url}runs/{id})");
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var states = running is null ? Task.CompletedTask : WatchStatesAsync(id, running, watching.Token);
         await RunLogFollower.FollowAsync(Client, id, cancellationToken, prefix: "  ");
