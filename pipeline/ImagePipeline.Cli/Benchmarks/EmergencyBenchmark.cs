@@ -9,7 +9,7 @@ namespace ImagePipeline.Cli.Benchmarks;
 /// <summary>
 /// <c>imagepipe bench emergency</c>: an emergency patch from commit to fleet, on the lab the demo
 /// uses (six machines, three variants, two racks) with tiny in production. Untimed set-up: a
-/// repository of its own with the tiny example, a regular run, approval and rollout (1+2+3, 5 s
+/// repository of its own (DATA/bench/emergency-recipes) with the tiny example, a regular run, approval and rollout (1+2+3, 5 s
 /// bake) — the regular path, measured from its trigger to the last machine healthy. Timed: a
 /// commit that adds one package to the recipe, its emergency rebuild (critical queue, fresh base,
 /// smoke profiles), an emergency promotion and approval, and a rollout on the emergency plan. Each
@@ -27,80 +27,82 @@ public static class EmergencyBenchmark
 
     public static async Task<int> RunAsync(string dataDirectory, CancellationToken cancellationToken)
     {
-        var repository = Directory.CreateTempSubdirectory("imagepipe-bench-emergency-recipes-");
-        try
-        {
-            // Its own source and recipe name beside the demo's on the same server (names are unique there); a fresh repository each run, so the commit always adds the package.
-            await DemoRepository.EnsureAsync(repository.FullName, cancellationToken, Recipe);
-            await using var pipeline = await LabPipeline.StartAsync(dataDirectory, new PipelineRecipes(Source, repository.FullName, Recipe), $"http://127.0.0.1:{FreePort()}", "bench-emergency", Say, cancellationToken);
-            if (pipeline is null)
-                return ExitCodes.Failed;
+        // Its own source and recipe beside the demo's on the same server (names are unique there), kept in DATA/bench;
+        // each run starts from the example as it is, so the commit always adds the package.
+        var repository = await DemoRepository.EnsureAsync(Path.Combine(dataDirectory, "bench", "emergency-recipes"), cancellationToken, Recipe);
+        await CommitAsync(repository, await DemoRepository.ExampleAsync(Recipe, cancellationToken), "back to the tiny example", cancellationToken);
+        await using var pipeline = await LabPipeline.StartAsync(dataDirectory, new PipelineRecipes(Source, repository, Recipe), $"http://127.0.0.1:{FreePort()}", "bench-emergency", Say, cancellationToken);
+        if (pipeline is null)
+            return ExitCodes.Failed;
 
-            Say($"set-up: {Recipe} (the tiny example) through the regular path (run, full matrix, approval, rollout 1+2+3): timed as the peer");
-            var regular = Stopwatch.StartNew();
-            var baseline = await pipeline.RunAsync(null, null, cancellationToken);
-            if (ImageOf(baseline) is not { } production || !await pipeline.ApproveAsync(production, autoApprove: true, emergency: false, cancellationToken))
-                return Failed($"the regular run ended {baseline["state"]}: {baseline["error"]}");
-            // The machines' registration is set-up, not part of either path.
-            regular.Stop();
-            await pipeline.RegisterMachinesAsync(cancellationToken);
-            regular.Start();
-            var regularWaves = new WaveClock(regular);
-            if (!Completed(await pipeline.RollOutAsync(production, emergency: false, regularWaves.Look, cancellationToken)))
-                return Failed("the regular rollout did not complete");
-            var regularSeconds = regularWaves.LastHealthy;
+        Say($"set-up: {Recipe} (the tiny example) through the regular path (run, full matrix, approval, rollout 1+2+3): timed as the peer");
+        var regular = Stopwatch.StartNew();
+        var baseline = await pipeline.RunAsync(null, null, cancellationToken);
+        if (ImageOf(baseline) is not { } production || !await pipeline.ApproveAsync(production, autoApprove: true, emergency: false, cancellationToken))
+            return Failed($"the regular run ended {baseline["state"]}: {baseline["error"]}");
+        // The machines' registration is set-up, not part of either path.
+        regular.Stop();
+        await pipeline.RegisterMachinesAsync(cancellationToken);
+        regular.Start();
+        var regularWaves = new WaveClock(regular);
+        if (!Completed(await pipeline.RollOutAsync(production, emergency: false, regularWaves.Look, cancellationToken)))
+            return Failed("the regular rollout did not complete");
+        var regularSeconds = regularWaves.LastHealthy;
 
-            Say($"the emergency: a commit adds the package {Package} to {Recipe} (the tiny example), then an emergency rebuild, approval and rollout");
-            var total = Stopwatch.StartNew();
-            await CommitAsync(repository.FullName, cancellationToken);
-            var stages = new List<(string Stage, double Seconds)>();
-            var entered = new Dictionary<string, double>();
-            var run = await pipeline.RunAsync($"bench: {Package} added to {Recipe}", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
-            var ended = total.Elapsed.TotalSeconds;
-            if (ImageOf(run) is not { } patched || run["state"]!.GetValue<string>() != "candidate")
-                return Failed($"the emergency rebuild ended {run["state"]}: {run["error"]}");
-            var validating = entered.GetValueOrDefault("validating", ended);
-            stages.Add(("build (commit → built)", validating));
-            stages.Add(("validate (smoke profiles)", ended - validating));
+        Say($"the emergency: a commit adds the package {Package} to {Recipe} (the tiny example), then an emergency rebuild, approval and rollout");
+        var total = Stopwatch.StartNew();
+        await CommitAsync(repository, await PatchedAsync(cancellationToken), $"add {Package} (emergency)", cancellationToken);
+        var stages = new List<(string Stage, double Seconds)>();
+        var entered = new Dictionary<string, double>();
+        var run = await pipeline.RunAsync($"bench: {Package} added to {Recipe}", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
+        var ended = total.Elapsed.TotalSeconds;
+        if (ImageOf(run) is not { } patched || run["state"]!.GetValue<string>() != "candidate")
+            return Failed($"the emergency rebuild ended {run["state"]}: {run["error"]}");
+        var validating = entered.GetValueOrDefault("validating", ended);
+        stages.Add(("build (commit → built)", validating));
+        stages.Add(("validate (smoke profiles)", ended - validating));
 
-            var approving = total.Elapsed.TotalSeconds;
-            if (!await pipeline.ApproveAsync(patched, autoApprove: true, emergency: true, cancellationToken))
-                return Failed("the emergency promotion was not approved");
-            stages.Add(("approve (emergency, one approver)", total.Elapsed.TotalSeconds - approving));
+        var approving = total.Elapsed.TotalSeconds;
+        if (!await pipeline.ApproveAsync(patched, autoApprove: true, emergency: true, cancellationToken))
+            return Failed("the emergency promotion was not approved");
+        stages.Add(("approve (emergency, one approver)", total.Elapsed.TotalSeconds - approving));
 
-            var rolling = total.Elapsed.TotalSeconds;
-            var waves = new WaveClock(total);
-            var rollout = await pipeline.RollOutAsync(patched, emergency: true, waves.Look, cancellationToken);
-            if (!Completed(rollout))
-                return Failed($"the emergency rollout ended {rollout["state"]}: {rollout["reason"]}");
-            foreach (var (wave, started, finished, machines) in waves.Waves)
-                stages.Add(($"{(wave == 0 ? "canary" : $"wave {wave}")} ({machines} machines)", finished - started));
-            var totalSeconds = waves.LastHealthy;
-            stages.Add(("rollout (start → last machine healthy)", totalSeconds - rolling));
+        var rolling = total.Elapsed.TotalSeconds;
+        var waves = new WaveClock(total);
+        var rollout = await pipeline.RollOutAsync(patched, emergency: true, waves.Look, cancellationToken);
+        if (!Completed(rollout))
+            return Failed($"the emergency rollout ended {rollout["state"]}: {rollout["reason"]}");
+        foreach (var (wave, started, finished, machines) in waves.Waves)
+            stages.Add(($"{(wave == 0 ? "canary" : $"wave {wave}")} ({machines} machines)", finished - started));
+        var totalSeconds = waves.LastHealthy;
+        stages.Add(("rollout (start → last machine healthy)", totalSeconds - rolling));
 
-            Console.WriteLine();
-            Console.WriteLine($"{"stage",-40} {"seconds",8}");
-            foreach (var (stage, seconds) in stages)
-                Console.WriteLine($"{stage,-40} {seconds,8:0.0}");
-            Console.WriteLine($"{"total: commit → last machine healthy",-40} {totalSeconds,8:0.0}");
-            BenchTable.Header();
-            BenchTable.Row("emergency patch, commit → 6 machines healthy", $"{totalSeconds:0} s", $"{regularSeconds:0} s", regularSeconds / totalSeconds,
-                "baseline to cut (vs the regular path, same run)");
-            return ExitCodes.Success;
-        }
-        finally
-        {
-            repository.Delete(recursive: true);
-        }
+        Console.WriteLine();
+        Console.WriteLine($"{"stage",-40} {"seconds",8}");
+        foreach (var (stage, seconds) in stages)
+            Console.WriteLine($"{stage,-40} {seconds,8:0.0}");
+        Console.WriteLine($"{"total: commit → last machine healthy",-40} {totalSeconds,8:0.0}");
+        BenchTable.Header();
+        BenchTable.Row("emergency patch, commit → 6 machines healthy", $"{totalSeconds:0} s", $"{regularSeconds:0} s", regularSeconds / totalSeconds,
+            "baseline to cut (vs the regular path, same run)");
+        return ExitCodes.Success;
     }
 
-    private static async Task CommitAsync(string repository, CancellationToken cancellationToken)
+    /// <summary>The patch: the package added, and when (a line in the image, so that every run's patch is a new image, as every real one is).</summary>
+    private static async Task<string> PatchedAsync(CancellationToken cancellationToken) =>
+        (await DemoRepository.ExampleAsync(Recipe, cancellationToken))
+            .Replace("base: busybox\n", $"base: busybox\npackages: [{Package}]\n", StringComparison.Ordinal)
+            .Replace("files:\n", $"files:\n  - path: /etc/emergency-patch\n    content: \"{Package} added {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\\n\"\n", StringComparison.Ordinal);
+
+    /// <summary>The recipe as <paramref name="text"/>, committed (nothing when it is so already).</summary>
+    private static async Task CommitAsync(string repository, string text, string message, CancellationToken cancellationToken)
     {
         var recipe = Path.Combine(repository, "recipes", $"{Recipe}.yaml");
-        var text = await File.ReadAllTextAsync(recipe, cancellationToken);
-        await File.WriteAllTextAsync(recipe, text.Replace("base: busybox\n", $"base: busybox\npackages: [{Package}]\n", StringComparison.Ordinal), cancellationToken);
+        if (await File.ReadAllTextAsync(recipe, cancellationToken) == text)
+            return;
+        await File.WriteAllTextAsync(recipe, text, cancellationToken);
         foreach (var arguments in new[] { new[] { "add", "-A" },
-                     ["-c", "user.name=imagepipe bench", "-c", "user.email=bench@imagepipeline.invalid", "commit", "--quiet", "-m", $"{Recipe}: add {Package} (emergency)"] })
+                     ["-c", "user.name=imagepipe bench", "-c", "user.email=bench@imagepipeline.invalid", "commit", "--quiet", "-m", $"{Recipe}: {message}"] })
             await CliWrap.Cli.Wrap("git").WithArguments(["-C", repository, .. arguments]).ExecuteBufferedAsync(cancellationToken);
     }
 

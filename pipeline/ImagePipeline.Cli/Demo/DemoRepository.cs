@@ -10,6 +10,10 @@ namespace ImagePipeline.Cli.Demo;
 /// </summary>
 public static class DemoRepository
 {
+    /// <summary>The tiny example's recipe, named <paramref name="recipeName"/>.</summary>
+    public static async Task<string> ExampleAsync(string recipeName, CancellationToken cancellationToken) =>
+        (await File.ReadAllTextAsync(RepositoryPaths.Example("tiny"), cancellationToken)).Replace("name: tiny\n", $"name: {recipeName}\n", StringComparison.Ordinal);
+
     /// <summary>Where the demo keeps it.</summary>
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, "demo", "recipes");
 
@@ -20,8 +24,7 @@ public static class DemoRepository
         if (Directory.Exists(Path.Combine(path, ".git")))
             return path;
         Directory.CreateDirectory(Path.Combine(path, "recipes"));
-        var example = await File.ReadAllTextAsync(RepositoryPaths.Example("tiny"), cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(path, "recipes", $"{recipeName}.yaml"), example.Replace("name: tiny\n", $"name: {recipeName}\n", StringComparison.Ordinal), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(path, "recipes", $"{recipeName}.yaml"), await ExampleAsync(recipeName, cancellationToken), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(path, "README.md"), "Recipes of the ImagePipeline demo: commit a change here and run ./imagepipe demo again.\n", cancellationToken);
         foreach (var arguments in new[] { new[] { "init", "--quiet", "--initial-branch=main" }, ["add", "-A"],
                      ["-c", "user.name=imagepipe demo", "-c", "user.email=demo@imagepipeline.invalid", "commit", "--quiet", "-m", "The tiny example"] })
