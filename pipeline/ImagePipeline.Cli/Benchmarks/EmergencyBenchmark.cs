@@ -8,9 +8,10 @@ namespace ImagePipeline.Cli.Benchmarks;
 
 /// <summary>
 /// <c>imagepipe bench emergency</c>: an emergency patch from commit to fleet, on the lab the demo
-/// uses (six machines, three variants, two racks) with tiny in production. Untimed set-up: a
-/// repository of its own (DATA/bench/emergency-recipes) with the tiny example, a regular run, approval and rollout (1+2+3, 5 s
-/// bake) — the regular path, measured from its trigger to the last machine healthy. Timed: a
+/// uses (six machines, three variants, two racks), with a repository of its own
+/// (DATA/bench/emergency-recipes) holding the tiny example. First the peer: a regular commit, its
+/// run on the full matrix, approval and rollout (1+2+3, 5 s bake), measured from the commit to
+/// the last machine healthy. Then, timed the same way: a
 /// commit that adds one package to the recipe, its emergency rebuild (critical queue, fresh base,
 /// smoke profiles), an emergency promotion and approval, and a rollout on the emergency plan. Each
 /// stage's wall time, each wave's, and the total from the commit to the last machine healthy
@@ -30,13 +31,13 @@ public static class EmergencyBenchmark
         // Its own source and recipe beside the demo's on the same server (names are unique there), kept in DATA/bench;
         // each run starts from the example as it is, so the commit always adds the package.
         var repository = await DemoRepository.EnsureAsync(Path.Combine(dataDirectory, "bench", "emergency-recipes"), cancellationToken, Recipe);
-        await CommitAsync(repository, await DemoRepository.ExampleAsync(Recipe, cancellationToken), "back to the tiny example", cancellationToken);
         await using var pipeline = await LabPipeline.StartAsync(dataDirectory, new PipelineRecipes(Source, repository, Recipe), $"http://127.0.0.1:{FreePort()}", "bench-emergency", Say, cancellationToken);
         if (pipeline is null)
             return ExitCodes.Failed;
 
-        Say($"set-up: {Recipe} (the tiny example) through the regular path (run, full matrix, approval, rollout 1+2+3): timed as the peer");
+        Say($"the peer: a regular commit to {Recipe} (the tiny example) through the regular path (run on the full matrix, approval, rollout 1+2+3), commit to last machine healthy");
         var regular = Stopwatch.StartNew();
+        await CommitAsync(repository, await ChangedAsync("regular change", null, cancellationToken), "a regular change", cancellationToken);
         var baseline = await pipeline.RunAsync(null, null, cancellationToken);
         if (ImageOf(baseline) is not { } production || !await pipeline.ApproveAsync(production, autoApprove: true, emergency: false, cancellationToken))
             return Failed($"the regular run ended {baseline["state"]}: {baseline["error"]}");
@@ -51,7 +52,7 @@ public static class EmergencyBenchmark
 
         Say($"the emergency: a commit adds the package {Package} to {Recipe} (the tiny example), then an emergency rebuild, approval and rollout");
         var total = Stopwatch.StartNew();
-        await CommitAsync(repository, await PatchedAsync(cancellationToken), $"add {Package} (emergency)", cancellationToken);
+        await CommitAsync(repository, await ChangedAsync("emergency patch", Package, cancellationToken), $"add {Package} (emergency)", cancellationToken);
         var stages = new List<(string Stage, double Seconds)>();
         var entered = new Dictionary<string, double>();
         var run = await pipeline.RunAsync($"bench: {Package} added to {Recipe}", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
@@ -88,11 +89,17 @@ public static class EmergencyBenchmark
         return ExitCodes.Success;
     }
 
-    /// <summary>The patch: the package added, and when (a line in the image, so that every run's patch is a new image, as every real one is).</summary>
-    private static async Task<string> PatchedAsync(CancellationToken cancellationToken) =>
-        (await DemoRepository.ExampleAsync(Recipe, cancellationToken))
-            .Replace("base: busybox\n", $"base: busybox\npackages: [{Package}]\n", StringComparison.Ordinal)
-            .Replace("files:\n", $"files:\n  - path: /etc/emergency-patch\n    content: \"{Package} added {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\\n\"\n", StringComparison.Ordinal);
+    /// <summary>
+    /// The example with a dated line in the image (each run's change is a new image, as every real
+    /// one is: the regular run then validates on the full matrix, not "unchanged"), and for the
+    /// emergency, <paramref name="package"/> added.
+    /// </summary>
+    private static async Task<string> ChangedAsync(string what, string? package, CancellationToken cancellationToken)
+    {
+        var recipe = (await DemoRepository.ExampleAsync(Recipe, cancellationToken))
+            .Replace("files:\n", $"files:\n  - path: /etc/imagepipeline-change\n    content: \"{what} {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\\n\"\n", StringComparison.Ordinal);
+        return package is null ? recipe : recipe.Replace("base: busybox\n", $"base: busybox\npackages: [{package}]\n", StringComparison.Ordinal);
+    }
 
     /// <summary>The recipe as <paramref name="text"/>, committed (nothing when it is so already).</summary>
     private static async Task CommitAsync(string repository, string text, string message, CancellationToken cancellationToken)
