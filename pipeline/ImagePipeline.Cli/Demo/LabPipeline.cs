@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using ImagePipeline.Cli.Lab;
 using ImagePipeline.Cli.Output;
 using ImagePipeline.Server;
+using ImagePipeline.Server.Api;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Hosting;
 using ImagePipeline.Server.Promotion;
@@ -205,9 +206,23 @@ public sealed class LabPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>The six lab machines in the server's registry (again on every run: the lab's MACs and BMC change).</summary>
+    /// <summary>
+    /// The six lab machines in the server's registry (again on every run: the lab's MACs and BMC
+    /// change). A rollout a killed earlier run left active on them is aborted first: its machines
+    /// were that run's lab, gone with it.
+    /// </summary>
     public async Task RegisterMachinesAsync(CancellationToken cancellationToken)
     {
+        var names = lab.Fleet.Machines.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in JsonNode.Parse(await Client.GetStringAsync("/api/v1/rollouts", cancellationToken))!.AsArray()
+                     .Where(r => r!["state"]!.GetValue<string>() is var state && (state == RolloutView.Lower(RolloutState.Running) || state == RolloutView.Lower(RolloutState.Paused)))
+                     .Where(r => r!["targets"]!.AsArray().Any(t => names.Contains(t!["machine"]!.GetValue<string>()))))
+        {
+            var id = stale!["id"]!.GetValue<long>();
+            (await Client.PostAsync($"/api/v1/rollouts/{id}/abort", null, cancellationToken)).EnsureSuccessStatusCode();
+            say($"rollout {id}, left active by an earlier run on machines of the same names, aborted");
+        }
+
         foreach (var (machine, i) in lab.Fleet.Machines.Select((m, i) => (m, i)))
         {
             var response = await Client.PutAsJsonAsync($"/api/v1/machines/{machine.Id}", new
