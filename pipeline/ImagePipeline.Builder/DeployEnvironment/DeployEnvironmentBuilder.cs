@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using ImagePipeline.Builder.Boot;
-using ImagePipeline.Builder.Caching;
 using ImagePipeline.Builder.Stages;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
@@ -46,22 +44,9 @@ public sealed class DeployEnvironmentBuilder(BuildOptions options, IBuildObserve
             throw new BuildStepException("setup", "id -u", "building the deploy environment needs root (mmdebstrap --mode=root); run it as root", "");
         if (agentBinary is not null && !File.Exists(agentBinary))
             throw new FileNotFoundException($"the agent binary '{agentBinary}' does not exist; publish it first (dotnet publish agent/ImagePipeline.Agent)");
-        var data = Path.GetFullPath(options.DataDirectory);
-        var logs = Path.Combine(data, "logs");
-        Directory.CreateDirectory(logs);
-        using var log = new BuildLog(Path.Combine(logs, $"{DateTime.UtcNow:yyyyMMddTHHmmss}-deploy-environment-{Environment.ProcessId}.log"));
-        using var cache = new StageCache(Path.Combine(data, "cache"));
-        var context = new BuildContext
-        {
-            Recipe = RecipeParser.Parse(RecipeYaml, "(built-in deploy environment)"),
-            Log = log,
-            Tools = new ToolRunner(log),
-            Cache = cache,
-            Observer = observer,
-            SourceDateEpoch = options.SourceDateEpoch,
-            BaseDay = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            CancellationToken = cancellationToken,
-        };
+        using var session = BuildSession.Open(options with { ReportAgent = null }, RecipeParser.Parse(RecipeYaml, "(built-in deploy environment)"), "deploy-environment", observer,
+            DateTimeOffset.UtcNow, cancellationToken);
+        var context = session.Context;
         observer.StageStarted(BaseRootfsStage.Name);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var (basePath, hit) = await BaseRootfsStage.RunAsync(context, options.Refresh);

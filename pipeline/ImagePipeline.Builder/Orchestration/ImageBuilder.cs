@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ImagePipeline.ArtifactStore;
@@ -24,25 +23,10 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         if (Environment.UserName != "root")
             throw new BuildStepException("setup", "id -u", "building images needs root (mmdebstrap --mode=root, chroot, overlay mounts, file ownership in the image); run the build as root", "");
         var data = Path.GetFullPath(options.DataDirectory);
-        var logs = Path.Combine(data, "logs");
-        Directory.CreateDirectory(logs);
         var started = clock.GetUtcNow();
-        var logPath = Path.Combine(logs, $"{started:yyyyMMddTHHmmss}-{recipe.Name}-{Environment.ProcessId}.log");
-        using var log = new BuildLog(logPath);
         // Leases every cache entry this build uses until it ends (see StageCache).
-        using var cache = new StageCache(Path.Combine(data, "cache"));
-        var context = new BuildContext
-        {
-            Recipe = recipe,
-            Log = log,
-            Tools = new ToolRunner(log),
-            Cache = cache,
-            Observer = observer,
-            SourceDateEpoch = options.SourceDateEpoch,
-            ReportAgent = options.ReportAgent,
-            BaseDay = started.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            CancellationToken = cancellationToken,
-        };
+        using var session = BuildSession.Open(options, recipe, recipe.Name, observer, started, cancellationToken);
+        var (context, log, logPath) = (session.Context, session.Context.Log, session.LogPath);
         var timings = new List<StageTiming>();
         async Task<(string Path, bool Hit)> Stage(string name, Func<Task<(string Path, bool Hit)>> run)
         {
