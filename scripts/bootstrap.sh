@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # image builder
-  mmdebstrap debian-archive-keyring dosfstools mtools squashfs-tools e2fsprogs fdisk zstd
+  mmdebstrap debian-archive-keyring dosfstools mtools squashfs-tools e2fsprogs fdisk zstd cpio
   kmod syslinux syslinux-common systemd-boot-efi qemu-utils
   # recipe commands run sandboxed (pipeline/ImagePipeline.Builder/Tools/CommandSandbox.cs)
   bubblewrap

@@ -23,7 +23,7 @@ public static class BaseRootfsStage
     public const string PackageListPath = "var/lib/imagepipeline/base-packages.tsv";
 
     /// <summary>Packages every Debian image needs to boot and be managed.</summary>
-    private static readonly string[] DebianEssentials = ["systemd-sysv", "udev", "initramfs-tools", "kmod", "iproute2"];
+    internal static readonly string[] DebianEssentials = ["systemd-sysv", "udev", "initramfs-tools", "kmod", "iproute2"];
     private static readonly string[] BusyboxEssentials = ["busybox-static"];
 
     /// <summary>Where, inside the tree, the files of a busybox image's packages are listed (tar member names).</summary>

@@ -51,7 +51,7 @@ public static class RootfsStage
                 var kernelVersion = BaseRootfsStage.FindKernelVersion(tree);
                 await File.WriteAllTextAsync(Path.Combine(dir, KernelFile), kernelVersion, context.CancellationToken);
 
-                WriteFile(tree, "usr/lib/imagepipeline/boot-report", EmbeddedFiles.Read("Stages/boot-report"), 0b111_101_101);
+                WriteBootReport(tree);
                 if (recipe.Base.Kind == BaseKind.Busybox)
                     ConfigureBusybox(context, tree);
                 else
@@ -108,20 +108,44 @@ public static class RootfsStage
 
     private static async Task ConfigureDebianAsync(BuildContext context, string tree)
     {
-        WriteFile(tree, "etc/hostname", context.Recipe.Name + "\n", 0b110_100_100);
+        WriteDebianConfiguration(tree, context.Recipe.Name);
+        await context.RunAsync(Name, "chroot", [tree, "systemctl", "enable", .. DebianUnits]);
+    }
+
+    /// <summary>The services a Debian image enables: networking and the console boot report.</summary>
+    internal static readonly string[] DebianUnits = ["systemd-networkd.service", "imagepipeline-boot-report.service"];
+
+    /// <summary>The report agent's unit in a Debian image.</summary>
+    internal const string ReportUnit = "imagepipeline-report.service";
+
+    /// <summary>The script that prints the boot report line on the console, in every image.</summary>
+    internal static void WriteBootReport(string tree) =>
+        WriteFile(tree, "usr/lib/imagepipeline/boot-report", EmbeddedFiles.Read("Stages/boot-report"), 0b111_101_101);
+
+    /// <summary>The builder's system configuration of a Debian image (the units in <see cref="DebianUnits"/> are enabled by the caller).</summary>
+    internal static void WriteDebianConfiguration(string tree, string hostname)
+    {
+        WriteFile(tree, "etc/hostname", hostname + "\n", 0b110_100_100);
         WriteFile(tree, "etc/systemd/network/80-imagepipeline-wired.network", EmbeddedFiles.Read("Stages/networkd-wired.network"), 0b110_100_100);
         // An immutable image boots many machines: each must generate its own machine id on first boot.
         WriteFile(tree, "etc/machine-id", "", 0b100_100_100);
         WriteFile(tree, "etc/systemd/system/imagepipeline-boot-report.service", EmbeddedFiles.Read("Stages/imagepipeline-boot-report.service"), 0b110_100_100);
-        await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", "systemd-networkd.service", "imagepipeline-boot-report.service");
+    }
+
+    /// <summary>The report agent, the recipe's health checks and (Debian) its unit, which the caller enables.</summary>
+    internal static void WriteReportAgentFiles(string tree, Recipe recipe, byte[] agent)
+    {
+        WriteFile(tree, "usr/lib/imagepipeline/imagepipe-agent", agent, 0b111_101_101);
+        if (Agent.HealthCheckFile.ToJson(recipe.Validate) is { } checks)
+            WriteFile(tree, Agent.HealthCheckFile.PathInImage, checks, 0b110_100_100);
+        if (recipe.Base.Kind == BaseKind.Debian)
+            WriteFile(tree, "etc/systemd/system/" + ReportUnit, EmbeddedFiles.Read("Stages/imagepipeline-report.service"), 0b110_100_100);
     }
 
     /// <summary>The agent in report mode, started at every boot: a busybox rc.d script, or a systemd unit.</summary>
     private static async Task InstallReportAgentAsync(BuildContext context, string tree, string agent)
     {
-        WriteFile(tree, "usr/lib/imagepipeline/imagepipe-agent", await File.ReadAllBytesAsync(agent, context.CancellationToken), 0b111_101_101);
-        if (Agent.HealthCheckFile.ToJson(context.Recipe.Validate) is { } checks)
-            WriteFile(tree, Agent.HealthCheckFile.PathInImage, checks, 0b110_100_100);
+        WriteReportAgentFiles(tree, context.Recipe, await File.ReadAllBytesAsync(agent, context.CancellationToken));
         if (context.Recipe.Base.Kind == BaseKind.Busybox)
         {
             // A busybox image has no C library of its own.
@@ -136,8 +160,7 @@ public static class RootfsStage
         }
         else
         {
-            WriteFile(tree, "etc/systemd/system/imagepipeline-report.service", EmbeddedFiles.Read("Stages/imagepipeline-report.service"), 0b110_100_100);
-            await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", "imagepipeline-report.service");
+            await context.RunAsync(Name, "chroot", tree, "systemctl", "enable", ReportUnit);
         }
     }
 

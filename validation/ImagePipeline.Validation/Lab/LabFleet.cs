@@ -32,6 +32,9 @@ public sealed class LabFleet : IAsyncDisposable
 
     public string ConsoleDirectory => Path.Combine(Options.Directory, "consoles");
 
+    /// <summary>The boot service's file root (<c>/files/...</c>): the deploy environment in <c>deploy/</c>, and whatever else a lab serves its machines.</summary>
+    public string BootFilesDirectory => Path.Combine(Options.Directory, "bootsvc", "files");
+
     public LabMachine this[string id] => machines.FirstOrDefault(m => m.Id == id)
         ?? throw new KeyNotFoundException($"no lab machine '{id}'; the lab has {string.Join(", ", machines.Select(m => m.Id))}");
 
@@ -55,7 +58,7 @@ public sealed class LabFleet : IAsyncDisposable
         {
             fleet.HostLink = await network.AddHostLinkAsync(cancellationToken);
             // The boot service's own data directory: its machines and leases are this lab's, its files the deploy environment.
-            var files = Path.Combine(options.Directory, "bootsvc", "files", "deploy");
+            var files = Path.Combine(fleet.BootFilesDirectory, "deploy");
             Directory.CreateDirectory(files);
             foreach (var file in Directory.EnumerateFiles(options.DeployEnvironment))
                 File.Copy(file, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
@@ -99,6 +102,22 @@ public sealed class LabFleet : IAsyncDisposable
         var result = await Network.Command("ip", "link", "set", tap.Device, up ? "up" : "down").ExecuteAsync(cancellationToken);
         if (result.ExitCode != 0)
             throw new Harness.HarnessException($"could not set {tap.Device} {(up ? "up" : "down")}");
+    }
+
+    /// <summary>Bytes through a machine's switch port so far: sent to the machine, and received from it (its tap's counters).</summary>
+    public async Task<(long ToMachine, long FromMachine)> TrafficAsync(string id, CancellationToken cancellationToken)
+    {
+        if (this[id].Hardware.Network is not NetworkAttachment.TapNetwork tap)
+            throw new InvalidOperationException($"{id} is not on the lab network");
+        var statistics = $"/sys/class/net/{tap.Device}/statistics";
+        var output = new System.Text.StringBuilder();
+        var result = await Network.Command("cat", $"{statistics}/tx_bytes", $"{statistics}/rx_bytes")
+            .WithStandardOutputPipe(CliWrap.PipeTarget.ToStringBuilder(output)).WithValidation(CliWrap.CommandResultValidation.None).ExecuteAsync(cancellationToken);
+        var counters = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (result.ExitCode != 0 || counters.Length != 2)
+            throw new Harness.HarnessException($"could not read the traffic counters of {tap.Device}");
+        // The tap's transmit side is the switch sending to the machine.
+        return (long.Parse(counters[0], CultureInfo.InvariantCulture), long.Parse(counters[1], CultureInfo.InvariantCulture));
     }
 
     public async ValueTask DisposeAsync()

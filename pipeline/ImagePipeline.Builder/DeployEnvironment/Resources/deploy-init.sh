@@ -45,6 +45,13 @@ else
   fi
 fi
 
+# An installer environment (bench seed's peer: install at deploy time instead of writing an
+# image) appends its own initramfs with /bin/imagepipe-install, which runs in the agent's place.
+if [ -x /bin/imagepipe-install ]; then
+  /bin/imagepipe-install
+  say "the installer exited ($?) without rebooting; console shell follows"
+  exec setsid cttyhack sh
+fi
 if [ -x /bin/imagepipe-agent ]; then
   export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
   /bin/imagepipe-agent deploy
