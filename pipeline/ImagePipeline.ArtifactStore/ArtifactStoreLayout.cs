@@ -16,6 +16,10 @@ public static class ArtifactStoreLayout
     public const string CompressedDisk = "disk.raw.zst";
     public const string Qcow2Disk = "disk.qcow2";
     public const string Manifest = "manifest.json";
+    /// <summary>Exports a recipe asks for (<c>formats:</c>): the disk for Hyper-V, VMware and the clouds' image import.</summary>
+    public const string VhdxDisk = "disk.vhdx";
+    public const string VmdkDisk = "disk.vmdk";
+    public const string VhdDisk = "disk.vhd";
     /// <summary>The signature over the image id, attached by the pipeline server when a promotion is approved.</summary>
     public const string Signature = "disk.raw.sig";
 

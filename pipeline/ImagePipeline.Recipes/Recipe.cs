@@ -14,6 +14,8 @@ public sealed record Recipe
     public string Cmdline { get; init; } = "";
     public required DiskSpec Disk { get; init; }
     public IReadOnlyList<BootMode> Boot { get; init; } = [BootMode.Uefi, BootMode.Bios];
+    /// <summary>Formats exported beside the raw disk, its zstd stream and its qcow2.</summary>
+    public IReadOnlyList<ExportFormat> Formats { get; init; } = [];
     /// <summary>A snapshot.debian.org timestamp (for example 20250520T000000Z) that pins the base; without it the base is rebuilt daily.</summary>
     public string? Snapshot { get; init; }
     /// <summary>The recipe's <c>validate</c> section, kept as written for the validation harness.</summary>

@@ -14,7 +14,7 @@ namespace ImagePipeline.Recipes;
 public static partial class RecipeParser
 {
     private static readonly string[] TopLevelFields =
-        ["name", "base", "kernel", "packages", "files", "commands", "cmdline", "disk", "boot", "snapshot", "validate", "rollout"];
+        ["name", "base", "kernel", "packages", "files", "commands", "cmdline", "disk", "boot", "formats", "snapshot", "validate", "rollout"];
     private static readonly string[] FileFields = ["path", "content", "source", "mode"];
     private static readonly string[] DiskFields = ["size", "root", "esp", "grow"];
     private static readonly string[] ValidateFields = ["profiles", "smoke", "checks", "retries", "ready", "timeout"];
@@ -131,6 +131,7 @@ public static partial class RecipeParser
             context.Error(fields["disk"], "root: squashfs needs the busybox base (its initramfs adds a writable overlay); use root: ext4 with debian");
         }
         var boot = ReadBoot(fields, context);
+        var formats = ReadFormats(fields, context);
 
         var snapshot = context.Scalar(fields, "snapshot", root);
         if (snapshot is not null && !SnapshotPattern().IsMatch(snapshot.Value))
@@ -154,6 +155,7 @@ public static partial class RecipeParser
             Cmdline = cmdline.Trim(),
             Disk = disk ?? new DiskSpec(2L << 30, RootFilesystem.Ext4, DiskSpec.DefaultEspBytes, false),
             Boot = boot,
+            Formats = formats,
             Snapshot = snapshot?.Value,
             Validate = validate is null ? null : new RecipeSection(validate, context.SourcePath),
             Rollout = rollout is null ? null : new RecipeSection(rollout, context.SourcePath),
@@ -347,6 +349,27 @@ public static partial class RecipeParser
         if (modes.Count == 0 && items.Count == 0)
             context.Error(bootNode, "boot must name at least one mode: [uefi], [bios] or [uefi, bios]");
         return modes;
+    }
+
+    private static List<ExportFormat> ReadFormats(Dictionary<string, YamlNode> fields, Context context)
+    {
+        var formats = new List<ExportFormat>();
+        foreach (var item in context.ScalarList(fields, "formats"))
+        {
+            if (item.Value is "raw" or "raw.zst" or "zst" or "qcow2")
+                context.Error(item.Node, $"format '{item.Value}' is always made (raw, raw.zst, qcow2); list only exports: vhdx, vmdk or vhd");
+            else if (item.Value switch { "vhdx" => ExportFormat.Vhdx, "vmdk" => ExportFormat.Vmdk, "vhd" => ExportFormat.Vhd, _ => (ExportFormat?)null } is { } format)
+            {
+                if (!formats.Contains(format))
+                    formats.Add(format);
+            }
+            else
+            {
+                context.Error(item.Node, $"format '{item.Value}' is unknown: use vhdx, vmdk or vhd");
+            }
+        }
+
+        return formats;
     }
 
     private static bool IsSafeImagePath(string path) =>

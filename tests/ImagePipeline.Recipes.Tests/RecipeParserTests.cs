@@ -97,6 +97,21 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Fact]
+    public void Export_formats_are_read_once_each_and_unknown_or_always_made_ones_are_errors()
+    {
+        RecipeParser.Load(Write("name: web\nbase: busybox\nformats: [vhd, vmdk, vhd, vhdx]\n")).Formats.ShouldBe([ExportFormat.Vhd, ExportFormat.Vmdk, ExportFormat.Vhdx]);
+        RecipeParser.Load(Write("name: web\nbase: busybox\n")).Formats.ShouldBeEmpty();
+
+        var errors = LintErrors("name: web\nbase: busybox\nformats: [ova, qcow2, VHD]\n");
+
+        errors.Count.ShouldBe(3);
+        errors[0].Message.ShouldBe("format 'ova' is unknown: use vhdx, vmdk or vhd");
+        errors[1].Message.ShouldContain("'qcow2' is always made");
+        errors[2].Message.ShouldContain("'VHD' is unknown");
+        errors.ShouldAllBe(e => e.Line == 3);
+    }
+
+    [Fact]
     public void A_wrong_type_names_what_was_expected()
     {
         var errors = LintErrors("name: web\nbase: busybox\npackages: nginx\ndisk: 2GiB\n");

@@ -78,6 +78,12 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         log.Line($"image {manifest.ImageId}");
         File.Copy(logPath, Path.Combine(staging, "build.log"), overwrite: true);
         var (directory, existed) = publisher.Publish(staging, manifest.ImageId);
+        if (existed && options.OutputDirectory is null)
+        {
+            foreach (var added in ArtifactPublisher.AddMissingArtifacts(staging, directory, artifacts))
+                log.Line($"image {manifest.ImageId} was stored without {added.Name}: added it");
+        }
+
         return new BuildResult(directory, manifest, existed);
     }
 

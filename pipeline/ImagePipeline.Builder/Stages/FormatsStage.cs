@@ -1,16 +1,18 @@
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Caching;
+using ImagePipeline.Recipes;
 
 namespace ImagePipeline.Builder.Stages;
 
 /// <summary>
 /// Stage 4: the formats published beside the raw disk — zstd for transfer to the agent, qcow2 for
-/// QEMU overlays — each hashed for the manifest. The conversions and the hash of the raw disk
-/// only read <c>disk.raw</c>, so they run side by side.
+/// QEMU overlays, and the exports the recipe lists (<see cref="ExportFormat"/>: vhdx, vmdk, vhd) —
+/// each hashed for the manifest. The conversions and the hash of the raw disk only read
+/// <c>disk.raw</c>, so they run side by side.
 /// </summary>
 public static class FormatsStage
 {
-    /// <returns>disk.raw, disk.raw.zst and disk.qcow2 with size and SHA-256, in that order.</returns>
+    /// <returns>disk.raw, disk.raw.zst and disk.qcow2 with size and SHA-256, in that order, then the recipe's exports in its order.</returns>
     public static async Task<IReadOnlyList<ArtifactEntry>> RunAsync(BuildContext context, string cachedRaw, string staging)
     {
         var raw = Path.Combine(staging, ArtifactStoreLayout.RawDisk);
@@ -33,11 +35,37 @@ public static class FormatsStage
             return new ArtifactEntry(name, new FileInfo(path).Length, await DigestBuilder.Sha256FileAsync(path, context.CancellationToken));
         }
 
+        var size = new FileInfo(raw).Length;
+        if (context.Recipe.Formats.Count > 0 && size % DiskSpec.MiB != 0)
+            throw new Tools.BuildStepException("formats", "qemu-img convert", $"the disk is {size} bytes, not a whole number of MiB, which the exports (vhd for Azure above all) need; give disk.size in MiB or GiB", "");
         return await Task.WhenAll(
+        [
             Describe(ArtifactStoreLayout.RawDisk, () => Task.CompletedTask),
             Describe(ArtifactStoreLayout.CompressedDisk, () => context.RunAsync("formats", "zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ArtifactStoreLayout.CompressedDisk))),
-            Describe(ArtifactStoreLayout.Qcow2Disk, () => ConvertToQcow2Async(context, raw, Path.Combine(staging, ArtifactStoreLayout.Qcow2Disk))));
+            Describe(ArtifactStoreLayout.Qcow2Disk, () => ConvertToQcow2Async(context, raw, Path.Combine(staging, ArtifactStoreLayout.Qcow2Disk))),
+            .. context.Recipe.Formats.Select(format => Describe(FileName(format),
+                () => context.Tools.RunAsync("formats", "qemu-img", ["convert", "-q", "-f", "raw", .. ConvertOptions(format), raw, Path.Combine(staging, FileName(format))],
+                    context.CancellationToken))),
+        ]);
     }
+
+    /// <summary>The export's file name in the image's directory.</summary>
+    public static string FileName(ExportFormat format) => format switch
+    {
+        ExportFormat.Vhdx => ArtifactStoreLayout.VhdxDisk,
+        ExportFormat.Vmdk => ArtifactStoreLayout.VmdkDisk,
+        ExportFormat.Vhd => ArtifactStoreLayout.VhdDisk,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "an export format without a file name"),
+    };
+
+    /// <summary>qemu-img's output format and options: VHDX dynamic; VMDK stream-optimised; VHD fixed, its size exactly the disk's (force_size: no CHS rounding).</summary>
+    private static string[] ConvertOptions(ExportFormat format) => format switch
+    {
+        ExportFormat.Vhdx => ["-O", "vhdx", "-o", "subformat=dynamic"],
+        ExportFormat.Vmdk => ["-O", "vmdk", "-o", "subformat=streamOptimized"],
+        ExportFormat.Vhd => ["-O", "vpc", "-o", "subformat=fixed,force_size=on"],
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "an export format without conversion options"),
+    };
 
     /// <summary>raw → qcow2 is byte-identical across runs (vhdx and vmdk are not).</summary>
     public static Task ConvertToQcow2Async(BuildContext context, string raw, string qcow2) =>
