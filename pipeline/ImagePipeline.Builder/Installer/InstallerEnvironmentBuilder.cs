@@ -99,9 +99,7 @@ public sealed class InstallerEnvironmentBuilder(BuildOptions options, IBuildObse
             await context.Tools.RunAsync(Stage, "mmdebstrap",
             [
                 "--mode=root", "--variant=minbase", "--include=" + string.Join(',', InstallerPackages),
-                "--aptopt=Acquire::Languages \"none\"",
-                "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/locale/*",
-                "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/info/*",
+                .. Stages.BaseRootfsStage.SlimOptions,
                 ImageBase.DefaultSuite, tarball, .. AptSources.ForSuite(ImageBase.DefaultSuite, null),
             ], context.CancellationToken);
             var root = Path.Combine(dir, "root");

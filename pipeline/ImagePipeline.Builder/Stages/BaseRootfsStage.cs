@@ -22,6 +22,22 @@ public static class BaseRootfsStage
     /// <summary>Where, inside the tree, the list of packages in the base is recorded (Package TAB Version TAB Architecture).</summary>
     public const string PackageListPath = "var/lib/imagepipeline/base-packages.tsv";
 
+    /// <summary>
+    /// mmdebstrap options for every Debian tree the builder makes (images, the installer, and the
+    /// peer install of bench seed; install.sh spells the same in shell): no translations, no man
+    /// pages, locales or docs but the locale aliases and the copyright files.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SlimOptions =
+    [
+        "--aptopt=Acquire::Languages \"none\"",
+        "--dpkgopt=path-exclude=/usr/share/man/*",
+        "--dpkgopt=path-exclude=/usr/share/locale/*",
+        "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+        "--dpkgopt=path-exclude=/usr/share/doc/*",
+        "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+        "--dpkgopt=path-exclude=/usr/share/info/*",
+    ];
+
     /// <summary>Packages every Debian image needs to boot and be managed.</summary>
     internal static readonly string[] DebianEssentials = ["systemd-sysv", "udev", "initramfs-tools", "kmod", "iproute2"];
     private static readonly string[] BusyboxEssentials = ["busybox-static"];
@@ -103,19 +119,13 @@ public static class BaseRootfsStage
             var sources = AptSources.ForSuite(recipe.Base.Suite, recipe.Snapshot);
             var busybox = recipe.Base.Kind == BaseKind.Busybox;
             var include = (busybox ? BusyboxEssentials : DebianEssentials).Append(recipe.Kernel).Concat(recipe.Packages).Distinct();
-            var arguments = new List<string>
-            {
+            List<string> arguments =
+            [
                 Environment.UserName == "root" ? "--mode=root" : "--mode=unshare",
                 busybox ? "--variant=extract" : "--variant=minbase",
                 "--include=" + string.Join(',', include),
-                "--aptopt=Acquire::Languages \"none\"",
-                "--dpkgopt=path-exclude=/usr/share/man/*",
-                "--dpkgopt=path-exclude=/usr/share/locale/*",
-                "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-                "--dpkgopt=path-exclude=/usr/share/doc/*",
-                "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-                "--dpkgopt=path-exclude=/usr/share/info/*",
-            };
+                .. SlimOptions,
+            ];
             if (busybox)
                 arguments.Add("--extract-hook=" + BusyboxSelectionHook(recipe));
 

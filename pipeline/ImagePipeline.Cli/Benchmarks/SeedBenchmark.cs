@@ -168,9 +168,7 @@ public static partial class SeedBenchmark
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var result = await CliWrap.Cli.Wrap("mmdebstrap").WithArguments(
             [
-                "--mode=root", "--variant=essential", "--include=" + string.Join(',', packages), "--aptopt=Acquire::Languages \"none\"",
-                "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-                "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-include=/usr/share/doc/*/copyright", "--dpkgopt=path-exclude=/usr/share/info/*",
+                "--mode=root", "--variant=essential", "--include=" + string.Join(',', packages), .. Builder.Stages.BaseRootfsStage.SlimOptions,
                 ImageBase.DefaultSuite, target.FullName, $"deb [trusted=yes] copy:{mirror} ./",
             ]).WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken);
             if (result.ExitCode != 0)

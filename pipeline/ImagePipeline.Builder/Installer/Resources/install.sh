@@ -70,7 +70,8 @@ mkdir -p /target
 mount "$(part 2)" /target || fail "could not mount $(part 2)"
 phase partition
 
-# The package set, from the mirror next to the preseed.
+# The package set, from the mirror next to the preseed, slimmed as the builder's trees are
+# (BaseRootfsStage.SlimOptions).
 mmdebstrap --mode=root --variant=essential --include="$PACKAGES" \
   --aptopt='Acquire::Languages "none"' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
