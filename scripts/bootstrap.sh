@@ -7,6 +7,8 @@ packages=(
   # image builder
   mmdebstrap debian-archive-keyring dosfstools mtools squashfs-tools e2fsprogs fdisk zstd cpio
   kmod syslinux syslinux-common systemd-boot-efi qemu-utils
+  # read-only roots: erofs, and dm-verity's hash tree over them
+  erofs-utils cryptsetup-bin
   # recipe commands run sandboxed (pipeline/ImagePipeline.Builder/Tools/CommandSandbox.cs)
   bubblewrap
   # validation harness and virtual PXE networks

@@ -8,6 +8,8 @@ public sealed record HealthReport
     public required double BootSeconds { get; init; }
     public required IReadOnlyList<string> FailedUnits { get; init; }
     public required IReadOnlyList<HealthCheckResult> Checks { get; init; }
+    /// <summary>The root was opened through dm-verity (its check is among <see cref="Checks"/>).</summary>
+    public bool RootVerity { get; init; }
 }
 
 public sealed record HealthCheckResult(string Name, bool Passed, string? Detail);

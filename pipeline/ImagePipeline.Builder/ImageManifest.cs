@@ -31,7 +31,11 @@ public sealed record RecipeReference(string Path, string Digest);
 
 public sealed record KernelInfo(string Package, string Version, string CommandLine);
 
-public sealed record DiskInfo(long Size, Guid DiskGuid, string RootFilesystem, IReadOnlyList<string> Boot, bool GrowRoot);
+public sealed record DiskInfo(long Size, Guid DiskGuid, string RootFilesystem, IReadOnlyList<string> Boot, bool GrowRoot)
+{
+    /// <summary>A dm-verity root's root hash: the one value the kernel command line trusts for every block of the root; covered by the manifest's signature.</summary>
+    public string? VerityRootHash { get; init; }
+}
 
 public sealed record PackageEntry(string Name, string Version, string Architecture);
 

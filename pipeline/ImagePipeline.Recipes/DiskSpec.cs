@@ -4,6 +4,7 @@ public enum RootFilesystem
 {
     Ext4,
     Squashfs,
+    Erofs,
 }
 
 public enum BootMode
@@ -12,9 +13,16 @@ public enum BootMode
     Bios,
 }
 
-/// <summary>The disk's size and its root filesystem. The ESP (FAT32) holds the kernel and both boot loaders.</summary>
-public sealed record DiskSpec(long SizeBytes, RootFilesystem Root, long EspSizeBytes, bool GrowRoot)
+/// <summary>
+/// The disk's size and its root filesystem. The ESP (FAT32) holds the kernel and both boot loaders.
+/// A squashfs or erofs root is read-only; with <paramref name="Verity"/> dm-verity checks every block
+/// of it against a hash tree in its own partition, whose root hash the ESP's command line names.
+/// </summary>
+public sealed record DiskSpec(long SizeBytes, RootFilesystem Root, long EspSizeBytes, bool GrowRoot, bool Verity = false)
 {
+    /// <summary>The root cannot be written: squashfs and erofs are read-only file systems.</summary>
+    public bool ReadOnlyRoot => Root != RootFilesystem.Ext4;
+
     public const long MiB = 1024 * 1024;
     /// <summary>FAT32 needs at least 65,525 clusters; with 512-byte clusters that is just over 32 MiB.</summary>
     public const long MinimumEspBytes = 40 * MiB;

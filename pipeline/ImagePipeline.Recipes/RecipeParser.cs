@@ -16,7 +16,7 @@ public static partial class RecipeParser
     private static readonly string[] TopLevelFields =
         ["name", "base", "kernel", "packages", "files", "commands", "cmdline", "disk", "boot", "formats", "snapshot", "validate", "rollout"];
     private static readonly string[] FileFields = ["path", "content", "source", "mode"];
-    private static readonly string[] DiskFields = ["size", "root", "esp", "grow"];
+    private static readonly string[] DiskFields = ["size", "root", "esp", "grow", "verity"];
     private static readonly string[] ValidateFields = ["profiles", "smoke", "checks", "retries", "ready", "timeout"];
 
     /// <summary>The largest recipe read (a recipe is a page of YAML; its big files are <c>source:</c> files beside it).</summary>
@@ -124,11 +124,10 @@ public static partial class RecipeParser
             context.Error(fields["cmdline"], "cmdline must be one line of kernel arguments separated by spaces");
 
         var disk = ReadDisk(fields, context);
-        if (disk?.Root == RootFilesystem.Squashfs && imageBase?.Kind == BaseKind.Debian)
+        if (disk is not null && imageBase?.Kind == BaseKind.Busybox && (disk.Root == RootFilesystem.Erofs || disk.Verity))
         {
-            // Debian's initramfs-tools mounts a squashfs root read-only and systemd then fails to start
-            // services that write to /etc and /var; only our busybox initramfs adds the writable overlay.
-            context.Error(fields["disk"], "root: squashfs needs the busybox base (its initramfs adds a writable overlay); use root: ext4 with debian");
+            // The busybox initramfs mounts ext4 or squashfs and knows nothing of dm-verity.
+            context.Error(fields["disk"], $"{(disk.Verity ? "verity: true" : "root: erofs")} needs a debian base (its initramfs-tools sets up the read-only root); use root: squashfs without verity with busybox");
         }
         var boot = ReadBoot(fields, context);
         var formats = ReadFormats(fields, context);
@@ -308,22 +307,32 @@ public static partial class RecipeParser
             {
                 "ext4" => RootFilesystem.Ext4,
                 "squashfs" => RootFilesystem.Squashfs,
+                "erofs" => RootFilesystem.Erofs,
                 _ => RootFilesystem.Ext4,
             };
-            if (rootText.Value is not ("ext4" or "squashfs"))
-                context.Error(rootText.Node, $"root filesystem '{rootText.Value}' is unknown: use 'ext4' or 'squashfs'");
+            if (rootText.Value is not ("ext4" or "squashfs" or "erofs"))
+                context.Error(rootText.Node, $"root filesystem '{rootText.Value}' is unknown: use 'ext4', or 'squashfs' or 'erofs' for a read-only root");
         }
 
         var growText = context.Scalar(diskFields, "grow", node);
         if (growText is not null && !bool.TryParse(growText.Value, out grow))
             context.Error(growText.Node, $"grow must be true or false (grow the root partition to the end of the target disk at deploy)");
+        else if (grow && root != RootFilesystem.Ext4)
+            context.Error(growText!.Node, $"grow: true needs root: ext4; a {rootText!.Value} root is read-only and cannot grow into a larger disk");
+
+        var verity = false;
+        var verityText = context.Scalar(diskFields, "verity", node);
+        if (verityText is not null && !bool.TryParse(verityText.Value, out verity))
+            context.Error(verityText.Node, $"verity must be true or false (dm-verity checks every block of a read-only root)");
+        else if (verity && root == RootFilesystem.Ext4)
+            context.Error(verityText!.Node, "verity: true needs a read-only root: set root: squashfs or root: erofs");
 
         if (size > DiskSpec.MaximumDiskBytes)
             context.Error(sizeText!.Node, $"disk size {ByteSize.Format(size)} is larger than the {ByteSize.Format(DiskSpec.MaximumDiskBytes)} this builder writes; choose a smaller size and set 'grow: true' to fill the target disk at deploy");
         else if (size < esp + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)
             context.Error(sizeText?.Node ?? node, $"disk size {ByteSize.Format(size)} cannot hold the partition table, a {ByteSize.Format(esp)} ESP and a root filesystem; use at least {ByteSize.Format(esp + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)}");
 
-        return new DiskSpec(size, root, esp, grow);
+        return new DiskSpec(size, root, esp, grow, verity);
     }
 
     private static List<BootMode> ReadBoot(Dictionary<string, YamlNode> fields, Context context)

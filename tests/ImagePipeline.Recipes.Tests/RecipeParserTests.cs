@@ -140,7 +140,7 @@ public sealed class RecipeParserTests : IDisposable
     [InlineData("disk: { size: lots }", "is not a size")]
     [InlineData("disk: { size: 1000000 }", "not a whole number of MiB")]
     [InlineData("disk: { esp: 16MiB }", "ESP must be at least")]
-    [InlineData("disk: { root: btrfs }", "use 'ext4' or 'squashfs'")]
+    [InlineData("disk: { root: btrfs }", "'squashfs' or 'erofs' for a read-only root")]
     public void An_impossible_disk_is_refused_with_the_fix(string disk, string expected)
     {
         var error = LintErrors($"name: web\nbase: busybox\n{disk}\n").ShouldHaveSingleItem();
@@ -172,13 +172,19 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Fact]
-    public void A_squashfs_root_is_accepted_for_busybox_and_refused_for_debian()
+    public void Read_only_roots_are_accepted_for_debian_and_verity_needs_one()
     {
         RecipeParser.Load(Write("name: t\nbase: busybox\ndisk: { root: squashfs }\n")).Disk.Root.ShouldBe(RootFilesystem.Squashfs);
+        var erofs = RecipeParser.Load(Write("name: t\nbase: debian:bookworm\ndisk: { root: erofs, verity: true }\n")).Disk;
+        (erofs.Root, erofs.Verity, erofs.ReadOnlyRoot).ShouldBe((RootFilesystem.Erofs, true, true));
+        RecipeParser.Load(Write("name: t\nbase: debian:bookworm\ndisk: { root: squashfs }\n")).Disk.Verity.ShouldBeFalse();
 
-        var error = LintErrors("name: t\nbase: debian:bookworm\ndisk: { root: squashfs }\n").ShouldHaveSingleItem();
-        error.Line.ShouldBe(3);
-        error.Message.ShouldContain("squashfs needs the busybox base");
+        LintErrors("name: t\nbase: debian:bookworm\ndisk: { verity: true }\n").ShouldHaveSingleItem().Message.ShouldContain("verity: true needs a read-only root");
+        LintErrors("name: t\nbase: debian:bookworm\ndisk: { root: erofs, grow: true }\n").ShouldHaveSingleItem().Message.ShouldContain("grow: true needs root: ext4");
+        var busybox = LintErrors("name: t\nbase: busybox\ndisk: { root: squashfs, verity: true }\n").ShouldHaveSingleItem();
+        busybox.Line.ShouldBe(3);
+        busybox.Message.ShouldContain("verity: true needs a debian base");
+        LintErrors("name: t\nbase: busybox\ndisk: { root: erofs }\n").ShouldHaveSingleItem().Message.ShouldContain("root: erofs needs a debian base");
     }
 
     [Fact]

@@ -17,6 +17,19 @@ public static class ReportCommand
 {
     public static async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        // First and whether deployed or not: a validation boot reads this line on the console.
+        var verity = RootIntegrity.Expected(ReadText("/proc/cmdline") ?? "");
+        HealthCheckResult? integrity = null;
+        if (verity)
+        {
+            integrity = await RootIntegrity.VerifyAsync(RootIntegrity.DefaultDevice, RootIntegrity.LastVerityMessageAsync, cancellationToken);
+            Say($"root is verity-protected: yes; {(integrity.Passed ? "" : "FAILED: ")}{integrity.Detail}");
+        }
+        else
+        {
+            Say("root is verity-protected: no");
+        }
+
         var config = FindConfig();
         if (config is null)
         {
@@ -30,9 +43,14 @@ public static class ReportCommand
             Kernel = ReadText("/proc/sys/kernel/osrelease") ?? "unknown",
             BootSeconds = double.Parse((ReadText("/proc/uptime") ?? "0").Split(' ')[0], CultureInfo.InvariantCulture),
             FailedUnits = await FailedUnitsAsync(cancellationToken),
-            Checks = File.Exists(HealthChecks.DefaultPath)
-                ? await new HealthChecks().RunAsync(await File.ReadAllTextAsync(HealthChecks.DefaultPath, cancellationToken), cancellationToken)
-                : [],
+            Checks =
+            [
+                .. integrity is null ? [] : new[] { integrity },
+                .. File.Exists(HealthChecks.DefaultPath)
+                    ? await new HealthChecks().RunAsync(await File.ReadAllTextAsync(HealthChecks.DefaultPath, cancellationToken), cancellationToken)
+                    : [],
+            ],
+            RootVerity = verity,
         };
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var client = new BootServiceClient(http, new Uri(config.Server), config.Token);

@@ -108,7 +108,7 @@ public static class AgentApi
         if (!MachineLifecycle.CanMove(machine.State, target))
             return TypedResults.Conflict($"machine {machine.Mac} is {machine.State}; a health report cannot make it {target}");
         var detail = reasons.Count == 0
-            ? $"image {report.ImageId} healthy: kernel {report.Kernel}, booted in {report.BootSeconds:0.0} s, {report.Checks.Count} checks passed"
+            ? $"image {report.ImageId} healthy: kernel {report.Kernel}, booted in {report.BootSeconds:0.0} s, {report.Checks.Count} checks passed, root verity-protected: {(report.RootVerity ? "yes" : "no")}"
             : string.Join("; ", reasons);
         machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
         return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons));

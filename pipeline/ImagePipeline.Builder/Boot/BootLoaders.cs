@@ -1,3 +1,5 @@
+using ImagePipeline.Recipes;
+
 namespace ImagePipeline.Builder.Boot;
 
 /// <summary>
@@ -12,11 +14,37 @@ public static class BootLoaders
     public const string SystemdBootEfi = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
     public const string GptMbr = "/usr/lib/syslinux/mbr/gptmbr.bin";
 
-    public static string KernelCommandLine(Guid rootPartition, string rootFsType, string extra)
+    /// <summary>The device a verity root's initramfs opens it as (Stages/Resources/readonly-root-verity); root= names it.</summary>
+    public const string VerityDevice = "/dev/mapper/imagepipeline-root";
+
+    /// <summary>The kernel argument that carries the root hash (the report agent reads it to know the root must be verified).</summary>
+    public const string VerityRootHashArgument = "imagepipeline.verity";
+
+    /// <param name="root">where the root is: <see cref="RootArguments"/></param>
+    public static string KernelCommandLine(string root, string extra)
     {
         // The last console= is /dev/console: the serial line, where validation and operators read.
-        var line = $"root=PARTUUID={rootPartition:D} rootfstype={rootFsType} rw console=tty0 console=ttyS0,115200 panic=10";
+        var line = $"{root} console=tty0 console=ttyS0,115200 panic=10";
         return extra.Length > 0 ? $"{line} {extra}" : line;
+    }
+
+    /// <summary>
+    /// The command line's root: the root partition, read-write (ext4; busybox's initramfs puts its
+    /// own overlay on a squashfs), read-only (a Debian squashfs or erofs root), or the dm-verity
+    /// device with the partitions and the root hash the initramfs opens it with
+    /// (Stages/ReadOnlyRoot.cs).
+    /// </summary>
+    public static string RootArguments(Recipe recipe, Guid rootPartition, Guid? verityPartition = null, string? rootHash = null)
+    {
+        var disk = recipe.Disk;
+        var fsType = disk.Root.ToString().ToLowerInvariant();
+        if (!disk.ReadOnlyRoot || recipe.Base.Kind == BaseKind.Busybox)
+            return $"root=PARTUUID={rootPartition:D} rootfstype={fsType} rw";
+        if (!disk.Verity)
+            return $"root=PARTUUID={rootPartition:D} rootfstype={fsType} ro";
+        if (verityPartition is null || rootHash is null)
+            throw new ArgumentException("a verity root needs its hash partition and root hash", nameof(rootHash));
+        return $"root={VerityDevice} rootfstype={fsType} ro {VerityRootHashArgument}={rootHash} imagepipeline.verity.data=PARTUUID={rootPartition:D} imagepipeline.verity.hash=PARTUUID={verityPartition:D}";
     }
 
     public static string SystemdBootLoaderConf(string entry) =>

@@ -16,6 +16,8 @@ public sealed record GptPartition(
     public static readonly Guid EfiSystem = new("C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
     /// <summary>Discoverable Partitions Specification: root partition for x86-64.</summary>
     public static readonly Guid LinuxRootX86X64 = new("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709");
+    /// <summary>The Discoverable Partitions Specification's root verity (hash tree) partition for x86-64.</summary>
+    public static readonly Guid LinuxRootVerityX86X64 = new("2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5");
 
     public long SectorCount => LastLba - FirstLba + 1;
 }

@@ -56,7 +56,7 @@ public static class InstallPreseed
             for (var i = 0; i < recipe.Commands.Count; i++)
                 await File.WriteAllTextAsync(Path.Combine(commands, (i + 1).ToString("D3", CultureInfo.InvariantCulture)), recipe.Commands[i], context.CancellationToken);
 
-            var commandLine = BootLoaders.KernelCommandLine(Guid.Empty, "ext4", recipe.Cmdline).Replace(Guid.Empty.ToString("D"), RootPartuuidPlaceholder, StringComparison.Ordinal);
+            var commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, Guid.Empty), recipe.Cmdline).Replace(Guid.Empty.ToString("D"), RootPartuuidPlaceholder, StringComparison.Ordinal);
             await File.WriteAllTextAsync(Path.Combine(staging, "preseed.env"), Environment(new Dictionary<string, string>
             {
                 ["NAME"] = recipe.Name,

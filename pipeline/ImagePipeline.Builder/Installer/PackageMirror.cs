@@ -20,7 +20,7 @@ public static class PackageMirror
     public const string PackageNamesFile = "package-names";
 
     /// <summary>The packages the recipe's base stage asks for (the rest are their dependencies and the essential set).</summary>
-    public static IReadOnlyList<string> Requested(Recipe recipe) => [.. BaseRootfsStage.DebianEssentials.Append(recipe.Kernel).Concat(recipe.Packages).Distinct()];
+    public static IReadOnlyList<string> Requested(Recipe recipe) => BaseRootfsStage.Included(recipe);
 
     public static string Digest(Recipe recipe, string day)
     {

@@ -39,8 +39,18 @@ public static class BaseRootfsStage
     ];
 
     /// <summary>Packages every Debian image needs to boot and be managed.</summary>
-    internal static readonly string[] DebianEssentials = ["systemd-sysv", "udev", "initramfs-tools", "kmod", "iproute2"];
+    private static readonly string[] DebianEssentials = ["systemd-sysv", "udev", "initramfs-tools", "kmod", "iproute2"];
     private static readonly string[] BusyboxEssentials = ["busybox-static"];
+    /// <summary>What a dm-verity root needs in the image: veritysetup (its initramfs opens the root with it) and dmsetup.</summary>
+    private static readonly string[] VerityPackages = ["cryptsetup-bin"];
+
+    /// <summary>The packages the recipe asks for, with those its disk settings need.</summary>
+    private static IEnumerable<string> RequestedPackages(Recipe recipe) =>
+        recipe.Disk.Verity ? recipe.Packages.Concat(VerityPackages).Distinct() : recipe.Packages;
+
+    /// <summary>What mmdebstrap is asked to include: the essentials of the base, the kernel and the requested packages.</summary>
+    internal static IReadOnlyList<string> Included(Recipe recipe) =>
+        [.. (recipe.Base.Kind == BaseKind.Busybox ? BusyboxEssentials : DebianEssentials).Append(recipe.Kernel).Concat(RequestedPackages(recipe)).Distinct()];
 
     /// <summary>Where, inside the tree, the files of a busybox image's packages are listed (tar member names).</summary>
     public const string FileListPath = "var/lib/imagepipeline/base-files.list";
@@ -100,7 +110,7 @@ public static class BaseRootfsStage
             .Add("stage", "base/v3")
             .Add("base", recipe.Base.ToString())
             .Add("kernel", recipe.Kernel)
-            .Add("packages", string.Join('\n', recipe.Packages.Order(StringComparer.Ordinal)))
+            .Add("packages", string.Join('\n', RequestedPackages(recipe).Order(StringComparer.Ordinal)))
             .Add("freshness", recipe.Snapshot ?? day)
             // A busybox base is finished with the builder's own initramfs.
             .Add("builder-files", recipe.Base.Kind == BaseKind.Busybox ? InputDigest.BuilderFilesDigest : "");
@@ -118,7 +128,7 @@ public static class BaseRootfsStage
         {
             var sources = AptSources.ForSuite(recipe.Base.Suite, recipe.Snapshot);
             var busybox = recipe.Base.Kind == BaseKind.Busybox;
-            var include = (busybox ? BusyboxEssentials : DebianEssentials).Append(recipe.Kernel).Concat(recipe.Packages).Distinct();
+            var include = Included(recipe);
             List<string> arguments =
             [
                 Environment.UserName == "root" ? "--mode=root" : "--mode=unshare",

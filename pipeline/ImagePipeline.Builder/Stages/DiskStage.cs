@@ -10,7 +10,7 @@ namespace ImagePipeline.Builder.Stages;
 
 /// <summary>
 /// Stage 3: filesystems and the GPT disk. The ESP (FAT32: kernel, initrd, systemd-boot, SYSLINUX)
-/// and the root filesystem (ext4 or squashfs) are made as separate files with UUIDs derived from
+/// and the root filesystem (ext4, squashfs or erofs; with verity, its hash tree) are made as separate files with UUIDs derived from
 /// this stage's digest, laid into a sparse raw disk at the offsets sfdisk chose, and the result is
 /// read back with our own GPT reader. Same inputs, same bytes.
 /// </summary>
@@ -28,7 +28,7 @@ public static class DiskStage
             .Add("name", recipe.Name)
             .Add("size", recipe.Disk.SizeBytes.ToString(CultureInfo.InvariantCulture))
             .Add("esp", recipe.Disk.EspSizeBytes.ToString(CultureInfo.InvariantCulture))
-            .Add("root", recipe.Disk.Root.ToString())
+            .Add("root", recipe.Disk.Root.ToString() + (recipe.Disk.Verity ? "+verity" : ""))
             .Add("boot", string.Join(',', recipe.Boot))
             .Add("cmdline", recipe.Cmdline)
             .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));
@@ -58,6 +58,7 @@ public static class DiskStage
         var diskGuid = DigestBuilder.DeriveGuid(digest, "disk");
         var espGuid = DigestBuilder.DeriveGuid(digest, "esp-partition");
         var rootGuid = DigestBuilder.DeriveGuid(digest, "root-partition");
+        var verityGuid = DigestBuilder.DeriveGuid(digest, "root-verity-partition");
         var rootFsUuid = DigestBuilder.DeriveGuid(digest, "root-filesystem");
         var espVolumeId = Convert.ToHexString(DigestBuilder.DeriveGuid(digest, "esp-volume").ToByteArray(), 0, 4);
 
@@ -73,24 +74,46 @@ public static class DiskStage
         var scratch = ScratchDirectory(recipe.Disk.SizeBytes, dir);
         var espImage = Path.Combine(scratch, "esp.img");
         var rootImage = Path.Combine(scratch, "root.img");
+        var hashImage = Path.Combine(scratch, "root-verity.img");
         // The root filesystem is read through a read-only overlay of the cached layers.
         var tree = Path.Combine(scratch, "root");
         try
         {
             await Tools.Mounts.OverlayAsync(tree, layers, null, null, context.CancellationToken);
-            var fsType = recipe.Disk.Root == RootFilesystem.Squashfs ? "squashfs" : "ext4";
-            var commandLine = BootLoaders.KernelCommandLine(rootGuid, fsType, recipe.Cmdline);
-            // The two filesystems are independent: make them side by side.
-            await Task.WhenAll(
-                MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine),
-                recipe.Disk.Root == RootFilesystem.Squashfs
-                    ? MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize)
-                    : MakeExt4Async(context, tree, layers, rootImage, rootSectors * SectorSize, rootFsUuid));
+            var fsType = recipe.Disk.Root.ToString().ToLowerInvariant();
+            Task MakeRootAsync() => recipe.Disk.Root switch
+            {
+                RootFilesystem.Squashfs => MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize),
+                RootFilesystem.Erofs => MakeErofsAsync(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid),
+                _ => MakeExt4Async(context, tree, layers, rootImage, rootSectors * SectorSize, rootFsUuid),
+            };
+            VerityHashTree? verity = null;
+            long veritySectors = 0;
+            string commandLine;
+            if (!recipe.Disk.Verity)
+            {
+                // The two filesystems are independent: make them side by side.
+                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid), recipe.Cmdline);
+                await Task.WhenAll(MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine), MakeRootAsync());
+            }
+            else
+            {
+                // The root's hash goes into the command line on the ESP: root, hash tree, then ESP.
+                await MakeRootAsync();
+                verity = await VerityHashTree.FormatAsync(context, Name, rootImage, hashImage, digest);
+                veritySectors = (new FileInfo(hashImage).Length + DiskSpec.MiB - 1) / DiskSpec.MiB * (DiskSpec.MiB / SectorSize);
+                rootSectors -= veritySectors;
+                if (new FileInfo(rootImage).Length > rootSectors * SectorSize)
+                    throw new Tools.BuildStepException(Name, "veritysetup", $"the {fsType} root and its verity hash tree do not fit the disk; raise disk.size in the recipe", "");
+                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, verityGuid, verity.RootHash), recipe.Cmdline);
+                await MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine);
+            }
 
             await using (var raw = new FileStream(rawPath, FileMode.CreateNew, FileAccess.Write))
                 raw.SetLength(recipe.Disk.SizeBytes);
 
             var bootable = recipe.Boot.Contains(BootMode.Bios) ? ", attrs=\"LegacyBIOSBootable\"" : "";
+            var verityLine = verity is null ? "" : $"start={rootStart + rootSectors}, size={veritySectors}, type={GptPartition.LinuxRootVerityX86X64:D}, uuid={verityGuid:D}, name=\"root-verity\"\n";
             var script = $"""
                 label: gpt
                 label-id: {diskGuid:D}
@@ -100,22 +123,26 @@ public static class DiskStage
 
                 start={espStart}, size={espSectors}, type={GptPartition.EfiSystem:D}, uuid={espGuid:D}, name="ESP"{bootable}
                 start={rootStart}, size={rootSectors}, type={GptPartition.LinuxRootX86X64:D}, uuid={rootGuid:D}, name="root"
-
+                {verityLine}
                 """;
             await context.Tools.RunAsync(Name, "sfdisk", ["--no-reread", "--no-tell-kernel", "--wipe", "never", rawPath], context.CancellationToken, standardInput: script);
 
             SparseCopy.Into(espImage, rawPath, espStart * SectorSize);
             SparseCopy.Into(rootImage, rawPath, rootStart * SectorSize);
+            if (verity is not null)
+                SparseCopy.Into(hashImage, rawPath, (rootStart + rootSectors) * SectorSize);
             if (recipe.Boot.Contains(BootMode.Bios))
                 WriteMbrBootCode(rawPath);
 
             var table = GptReader.Read(rawPath);
-            var layout = new DiskLayout(
-                diskGuid, kernelVersion, commandLine,
-                [
-                    DiskLayout.Describe(table.Partitions[0], SectorSize, "vfat", espVolumeId[..4] + "-" + espVolumeId[4..]),
-                    DiskLayout.Describe(table.Partitions[1], SectorSize, fsType, fsType == "ext4" ? rootFsUuid.ToString("D") : null),
-                ]);
+            List<PartitionDescription> partitions =
+            [
+                DiskLayout.Describe(table.Partitions[0], SectorSize, "vfat", espVolumeId[..4] + "-" + espVolumeId[4..]),
+                DiskLayout.Describe(table.Partitions[1], SectorSize, fsType, fsType is "ext4" or "erofs" ? rootFsUuid.ToString("D") : null),
+            ];
+            if (verity is not null)
+                partitions.Add(DiskLayout.Describe(table.Partitions[2], SectorSize, "verity", verity.Uuid.ToString("D")));
+            var layout = new DiskLayout(diskGuid, kernelVersion, commandLine, partitions) { VerityRootHash = verity?.RootHash };
             await File.WriteAllTextAsync(Path.Combine(dir, LayoutFile), JsonSerializer.Serialize(layout, ManifestJson.Options), context.CancellationToken);
         }
         finally
@@ -125,6 +152,7 @@ public static class DiskStage
                 Directory.Delete(tree);
             File.Delete(espImage);
             File.Delete(rootImage);
+            File.Delete(hashImage);
             if (scratch != dir)
                 Directory.Delete(scratch, recursive: true);
         }
@@ -289,6 +317,19 @@ public static class DiskStage
         {
             throw new Tools.BuildStepException(Name, "mksquashfs", $"the squashfs root is {Recipes.ByteSize.Format(size)}, larger than the {Recipes.ByteSize.Format(partitionBytes)} root partition; raise disk.size in the recipe", "");
         }
+    }
+
+    private static async Task MakeErofsAsync(BuildContext context, string tree, string image, long partitionBytes, Guid uuid)
+    {
+        // -T fixes every inode's time and the build time, -U the UUID; erofs-utils sorts each
+        // directory itself, so the same tree gives the same bytes. lz4hc: the kernel decompresses
+        // it fastest of the two compressors erofs-utils 1.5 has.
+        await context.Tools.RunAsync(Name, "mkfs.erofs",
+            ["-zlz4hc", $"-T{context.SourceDateEpoch.ToString(CultureInfo.InvariantCulture)}", $"-U{uuid:D}", "--quiet", image, tree],
+            context.CancellationToken, context.ReproducibleEnvironment());
+        var size = new FileInfo(image).Length;
+        if (size > partitionBytes)
+            throw new Tools.BuildStepException(Name, "mkfs.erofs", $"the erofs root is {Recipes.ByteSize.Format(size)}, larger than the {Recipes.ByteSize.Format(partitionBytes)} root partition; raise disk.size in the recipe", "");
     }
 
     private static async Task<long> DirectorySizeAsync(BuildContext context, string tree)

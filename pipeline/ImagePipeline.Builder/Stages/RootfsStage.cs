@@ -71,6 +71,8 @@ public static class RootfsStage
 
                 if (BaseRootfsStage.FindKernelVersion(tree) != kernelVersion)
                     throw new BuildStepException(Name, "find /boot/vmlinuz-*", $"the recipe's commands replaced kernel {kernelVersion}; choose the kernel with 'kernel:' instead", "");
+                if (recipe.Disk.ReadOnlyRoot && recipe.Base.Kind == BaseKind.Debian)
+                    await ReadOnlyRoot.ConfigureAsync(context, tree, kernelVersion);
                 await File.WriteAllTextAsync(Path.Combine(dir, PackagesFile), ReadPackages(tree, context), context.CancellationToken);
             }
             finally
@@ -173,17 +175,29 @@ public static class RootfsStage
             // Services must not start inside the build (Debian policy-rc.d protocol: exit 101 = forbidden).
             if (kind == BaseKind.Debian)
                 WriteFile(tree, "usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", 0b111_101_101);
-            var environment = new Dictionary<string, string>
-            {
-                ["DEBIAN_FRONTEND"] = "noninteractive", ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin", ["HOME"] = "/root", ["LC_ALL"] = "C",
-            };
-            await context.Tools.RunAsync(Name, CommandSandbox.Tool, [.. CommandSandbox.Arguments(tree, command, environment)], context.CancellationToken);
+            await RunInImageAsync(context, tree, command, new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" });
         }
         finally
         {
             if (kind == BaseKind.Debian && (File.Exists(policy) || new FileInfo(policy).LinkTarget is not null))
                 File.Delete(policy);
         }
+    }
+
+    /// <summary>A shell command as root in the image tree, in the sandbox (<see cref="CommandSandbox"/>), with a plain environment and <paramref name="environment"/>.</summary>
+    internal static async Task RunInImageAsync(BuildContext context, string tree, string command, IReadOnlyDictionary<string, string?> environment)
+    {
+        var full = new Dictionary<string, string>
+        {
+            ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin", ["HOME"] = "/root", ["LC_ALL"] = "C",
+        };
+        foreach (var (name, value) in environment)
+        {
+            if (value is not null)
+                full[name] = value;
+        }
+
+        await context.Tools.RunAsync(Name, CommandSandbox.Tool, [.. CommandSandbox.Arguments(tree, command, full)], context.CancellationToken);
     }
 
     private static string ReadPackages(string tree, BuildContext context)

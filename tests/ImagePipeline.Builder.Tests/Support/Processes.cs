@@ -7,6 +7,6 @@ namespace ImagePipeline.Builder.Tests.Support;
 public static class Processes
 {
     public static async Task<BufferedCommandResult> RunAsync(string program, params string[] arguments) =>
-        await Cli.Wrap(program).WithArguments(arguments).WithValidation(CommandResultValidation.None)
+        await CliWrap.Cli.Wrap(program).WithArguments(arguments).WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(TestContext.Current.CancellationToken);
 }
