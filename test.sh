@@ -100,9 +100,9 @@ if [ $# -gt 0 ]; then
 else
   # The VM lab, then the builder (its QEMU boots share the lab's idle core) and the small
   # projects, beside the server, the builder's Debian read-only roots (a Debian base of their
-  # own) and the boot service, so the lanes end close together (fresh clone, 2026-12-05: lab
-  # 1,405 s + builder 212 s + the small ones 117 s; server 943 s + read-only roots 460 s + boot
-  # service 322 s).
+  # own) and the boot service, so the lanes end close together (fresh clone of b8f63ab,
+  # 2026-12-05: lab 992 s + builder 256 s + the small ones 86 s; server 748 s + read-only roots
+  # 620 s + boot service 178 s).
   builder=$(echo "$all" | grep -E '/ImagePipeline\.Builder\.Tests\.csproj$')
   lab=$(echo "$all" | grep -E '/ImagePipeline\.Validation\.Tests\.csproj$')
   others=$(echo "$all" | grep -v -E '/ImagePipeline\.(Validation|Builder)\.Tests\.csproj$')

@@ -16,9 +16,8 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(4);
 
     [Fact]
-    public void Both_images_are_reproducible_and_the_verity_root_hash_is_in_the_manifest_and_on_the_command_line()
+    public void The_verity_image_is_reproducible_and_its_root_hash_is_in_the_manifest_and_on_the_command_line()
     {
-        images.SquashfsObserver.Messages.ShouldContain(m => m.StartsWith("disk.raw identical on rebuild", StringComparison.Ordinal));
         images.ErofsObserver.Messages.ShouldContain(m => m.StartsWith("disk.raw identical on rebuild", StringComparison.Ordinal));
 
         var squashfs = images.Squashfs.Manifest;
@@ -36,11 +35,11 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
     }
 
     // Firmware changes only the boot loader, the root type only the initramfs: squashfs boots under
-    // both, erofs under OVMF here and under SeaBIOS in the flipped-byte test; each root type reboots once.
+    // SeaBIOS here, erofs under OVMF here and under SeaBIOS in the flipped-byte test. The overlays
+    // are one script for both roots; one reboot shows what a boot wrote is gone.
     [Theory]
     [InlineData("squashfs", Firmware.Bios, true)]
-    [InlineData("squashfs", Firmware.Uefi, false)]
-    [InlineData("erofs", Firmware.Uefi, true)]
+    [InlineData("erofs", Firmware.Uefi, false)]
     public async Task The_root_is_read_only_and_what_a_boot_writes_to_etc_is_gone_at_the_next(string root, Firmware firmware, bool reboot)
     {
         var image = images.Image(root);
