@@ -1,4 +1,3 @@
-using System.Globalization;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
 
@@ -56,5 +55,5 @@ public static class ReadOnlyRoot
     }
 
     private static string Mode(string directory) =>
-        Convert.ToString((int)File.GetUnixFileMode(directory) & 0b111_111_111_111, 8).PadLeft(4, '0').ToString(CultureInfo.InvariantCulture);
+        Convert.ToString((int)File.GetUnixFileMode(directory) & 0b111_111_111_111, 8).PadLeft(4, '0');
 }
