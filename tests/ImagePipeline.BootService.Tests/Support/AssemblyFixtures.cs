@@ -1,2 +1,2 @@
-using ImagePipeline.Tests.Deploy;
 [assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Deploy.DeployEnvironmentFixture))]
+[assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Deploy.SharedBuildDataRemoval))]

@@ -4,19 +4,18 @@ namespace ImagePipeline.Tests.Deploy;
 /// One data directory (stage cache and artifact store) for the fixtures of a test process that
 /// build on the same busybox base: the tiny images and the deploy environment share one base
 /// instead of each fetching it. Their builds take turns (<see cref="TakeTurnAsync"/>), so the
-/// second finds the base the first cached. Removed when the test process exits.
+/// second finds the base the first cached. Removed by <see cref="SharedBuildDataRemoval"/> when
+/// the assembly's tests have ended.
 /// </summary>
 public static class SharedBuildData
 {
     private static readonly SemaphoreSlim Turn = new(1, 1);
-    private static readonly Lazy<string> Data = new(() =>
-    {
-        var data = System.IO.Directory.CreateTempSubdirectory("imagepipe-test-builds-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => System.IO.Directory.Delete(data, recursive: true);
-        return data;
-    });
+    private static readonly Lazy<string> Data = new(() => System.IO.Directory.CreateTempSubdirectory("imagepipe-test-builds-").FullName);
 
     public static string DataDirectory => Data.Value;
+
+    /// <summary>Whether a fixture asked for the directory (and so it exists to remove).</summary>
+    internal static bool Created => Data.IsValueCreated;
 
     /// <summary>Held while a fixture builds into <see cref="DataDirectory"/>.</summary>
     public static async Task<IDisposable> TakeTurnAsync(CancellationToken cancellationToken)
