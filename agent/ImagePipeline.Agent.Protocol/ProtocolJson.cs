@@ -15,4 +15,7 @@ namespace ImagePipeline.Agent.Protocol;
 [JsonSerializable(typeof(DeployResult))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(HealthAcknowledgement))]
+[JsonSerializable(typeof(GuestChannelHello))]
+[JsonSerializable(typeof(GuestCommandRequest))]
+[JsonSerializable(typeof(GuestCommandReply))]
 public sealed partial class ProtocolJson : JsonSerializerContext;

@@ -6,7 +6,7 @@ namespace ImagePipeline.Agent;
 
 /// <summary>
 /// <c>imagepipe-agent write --url URL --size N --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key PEM | --allow-unsigned] [--verify]</c>:
-/// the write path alone, for benchmarks and operators. (<c>deploy</c> and <c>report</c> modes follow.)
+/// the write path alone, for benchmarks and operators. (<c>deploy</c>, <c>report</c> and <c>guest-channel</c> modes follow.)
 /// Exit 0 written, 1 refused (the first MiB untouched), 2 usage.
 /// </summary>
 public static class AgentProgram
@@ -29,6 +29,9 @@ public static class AgentProgram
         if (args is ["report", ..])
             return await Report.ReportCommand.RunAsync(CancellationToken.None);
 
+        if (args is ["guest-channel", ..])
+            return await GuestChannel.GuestChannelCommand.RunAsync(CancellationToken.None);
+
         if (args is ["facts", ..])
         {
             Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Hardware.HardwareFactsReader().Read(), Protocol.ProtocolJson.Default.HardwareFacts));
@@ -37,7 +40,7 @@ public static class AgentProgram
 
         if (args is not ["write", ..])
         {
-            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | report | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
+            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | report | guest-channel | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
             return 2;
         }
 

@@ -25,7 +25,7 @@ public static class RootfsStage
     public static string Digest(string baseGeneration, string inputDigest)
     {
         using var digest = new DigestBuilder()
-            .Add("stage", "rootfs/v4")
+            .Add("stage", "rootfs/v5")
             .Add("base-generation", baseGeneration)
             .Add("input", inputDigest);
         return digest.Finish();
@@ -134,15 +134,26 @@ public static class RootfsStage
         WriteFile(tree, "etc/systemd/system/imagepipeline-boot-report.service", EmbeddedFiles.Read("Stages/imagepipeline-boot-report.service"), 0b110_100_100);
     }
 
-    /// <summary>The report agent, the recipe's health checks and (Debian) its unit, which the caller enables.</summary>
+    /// <summary>
+    /// The report agent, the recipe's health checks and (Debian) its unit, which the caller
+    /// enables; and (Debian) the agent's validation channel, which udev starts only when the
+    /// validation harness's virtio-serial port exists (the agent's guest-channel mode).
+    /// </summary>
     internal static void WriteReportAgentFiles(string tree, Recipe recipe, byte[] agent)
     {
         WriteFile(tree, "usr/lib/imagepipeline/imagepipe-agent", agent, 0b111_101_101);
         if (Agent.HealthCheckFile.ToJson(recipe.Validate) is { } checks)
             WriteFile(tree, Agent.HealthCheckFile.PathInImage, checks, 0b110_100_100);
         if (recipe.Base.Kind == BaseKind.Debian)
+        {
             WriteFile(tree, "etc/systemd/system/" + ReportUnit, EmbeddedFiles.Read("Stages/imagepipeline-report.service"), 0b110_100_100);
+            WriteFile(tree, "usr/lib/systemd/system/" + GuestChannelUnit, EmbeddedFiles.Read("Stages/" + GuestChannelUnit), 0b110_100_100);
+            WriteFile(tree, "usr/lib/udev/rules.d/90-imagepipeline-guest-channel.rules", EmbeddedFiles.Read("Stages/90-imagepipeline-guest-channel.rules"), 0b110_100_100);
+        }
     }
+
+    /// <summary>The agent's validation channel in a Debian image: wanted by its virtio-serial port, never enabled.</summary>
+    internal const string GuestChannelUnit = "imagepipeline-guest-channel.service";
 
     /// <summary>The agent in report mode, started at every boot: a busybox rc.d script, or a systemd unit.</summary>
     private static async Task InstallReportAgentAsync(BuildContext context, string tree, string agent)

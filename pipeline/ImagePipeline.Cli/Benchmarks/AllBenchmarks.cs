@@ -23,7 +23,7 @@ public static class AllBenchmarks
             var rows = new List<string>();
             var inTable = false;
             var watch = Stopwatch.StartNew();
-            string[] extra = name is "fleet" or "emergency" or "seed" && dataDirectory is not null ? ["--data", dataDirectory] : [];
+            string[] extra = name is "validate" or "fleet" or "emergency" or "seed" && dataDirectory is not null ? ["--data", dataDirectory] : [];
             var result = await CliWrap.Cli.Wrap(launcher.Program).WithArguments([.. launcher.Arguments, "bench", name, .. extra])
                 .WithStandardOutputPipe(PipeTarget.ToDelegate(line =>
                 {

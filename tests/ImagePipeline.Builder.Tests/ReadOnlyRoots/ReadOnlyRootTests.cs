@@ -3,6 +3,7 @@ using ImagePipeline.Builder.Disk;
 using ImagePipeline.Builder.Tests.Support;
 using ImagePipeline.Validation.Machines;
 using ImagePipeline.Validation.Qemu;
+using ImagePipeline.Validation.Running;
 
 namespace ImagePipeline.Builder.Tests.ReadOnlyRoots;
 
@@ -16,8 +17,9 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(4);
 
     [Fact]
-    public void The_verity_image_is_reproducible_and_its_root_hash_is_in_the_manifest_and_on_the_command_line()
+    public void Both_images_are_reproducible_and_the_verity_root_hash_is_in_the_manifest_and_on_the_command_line()
     {
+        images.SquashfsObserver.Messages.ShouldContain(m => m.StartsWith("disk.raw identical on rebuild", StringComparison.Ordinal));
         images.ErofsObserver.Messages.ShouldContain(m => m.StartsWith("disk.raw identical on rebuild", StringComparison.Ordinal));
 
         var squashfs = images.Squashfs.Manifest;
@@ -35,44 +37,50 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
     }
 
     // Firmware changes only the boot loader, the root type only the initramfs: squashfs boots under
-    // SeaBIOS here, erofs under OVMF here and under SeaBIOS in the flipped-byte test. The overlays
-    // are one script for both roots; one reboot shows what a boot wrote is gone.
-    [Theory]
-    [InlineData("squashfs", Firmware.Bios, true)]
-    [InlineData("erofs", Firmware.Uefi, false)]
-    public async Task The_root_is_read_only_and_what_a_boot_writes_to_etc_is_gone_at_the_next(string root, Firmware firmware, bool reboot)
+    // SeaBIOS here, erofs under OVMF through the validation harness below and under SeaBIOS in the
+    // flipped-byte test. The overlays are one script for both roots; one reboot shows what a boot
+    // wrote is gone. Root cannot log in: every command goes through the validation channel.
+    [Fact]
+    public async Task The_root_is_read_only_and_what_a_boot_writes_to_etc_is_gone_at_the_next()
     {
-        var image = images.Image(root);
-        var machine = QemuMachine.Create($"{firmware}-virtio".ToLowerInvariant()).WithFirmware(firmware);
-        await using var vm = await QemuVm.StartAsync(machine, Path.Combine(image.Directory, "disk.qcow2"), cancellationToken: Ct);
-        var login = new Regex($"ro-{root} login: ");
+        var machine = QemuMachine.Create("bios-virtio").WithFirmware(Firmware.Bios);
+        await using var vm = await QemuVm.StartAsync(machine, Path.Combine(images.Squashfs.Directory, "disk.qcow2"), cancellationToken: Ct);
+        var login = new Regex("ro-squashfs login: ");
         await vm.WaitForConsoleTextAsync(login, BootTimeout, cancellationToken: Ct);
 
         (await vm.FailAsync("touch /usr/probe", cancellationToken: Ct)).ShouldContain("Read-only file system");
+        vm.Channel.ShouldNotBeNull().IsOpen.ShouldBeTrue();
+        vm.Console.Text.ShouldContain("validation channel open on /dev/vport");
+        (await vm.SucceedAsync("passwd -S root", cancellationToken: Ct)).ShouldStartWith("root L ");
         var mounts = await vm.SucceedAsync("cat /proc/mounts", cancellationToken: Ct);
-        mounts.ShouldMatch($@"(?m)^\S+ / {root} ro[, ]");
+        mounts.ShouldMatch(@"(?m)^\S+ / squashfs ro[, ]");
         mounts.ShouldMatch(@"(?m)^imagepipeline-etc /etc overlay rw,.*upperdir=/run/imagepipeline/state/etc");
         (await vm.SucceedAsync("systemctl --failed --no-legend --plain", cancellationToken: Ct)).Trim().ShouldBeEmpty();
         await vm.SucceedAsync("echo changed > /etc/probe && sync", cancellationToken: Ct);
-        if (root == "erofs")
-        {
-            (await vm.SucceedAsync("dmsetup status imagepipeline-root", cancellationToken: Ct)).ShouldContain(" verity V");
-            await vm.WaitForConsoleTextAsync(new Regex("root is verity-protected: yes; every block verified"), BootTimeout, cancellationToken: Ct);
-        }
-        else
-        {
-            await vm.WaitForConsoleTextAsync(new Regex("root is verity-protected: no"), BootTimeout, cancellationToken: Ct);
-        }
+        await vm.WaitForConsoleTextAsync(new Regex("root is verity-protected: no"), BootTimeout, cancellationToken: Ct);
 
-        if (!reboot)
-            return;
         // The guest reboots; QEMU (-no-reboot) exits and powers on again on the same disk.
-        await vm.Console.WriteAsync("systemctl reboot\n", Ct);
+        await vm.SucceedAsync("systemctl --no-block reboot", cancellationToken: Ct);
         await vm.WaitForExitAsync(Ct);
         var since = vm.Console.Position;
         await vm.PowerOnAsync(Ct);
         await vm.WaitForConsoleTextAsync(login, BootTimeout, since, cancellationToken: Ct);
         await vm.SucceedAsync("test ! -e /etc/probe", cancellationToken: Ct);
+    }
+
+    [Fact]
+    public async Task A_command_check_passes_on_the_verity_image_whose_root_stays_locked()
+    {
+        var plan = ValidationPlan.FromSection(DebianReadOnlyImages.RecipeFor("erofs", verity: true).Validate?.Node);
+
+        var report = await ValidationRunner.RunAsync(images.Erofs.Directory, plan, cancellationToken: Ct);
+
+        var profile = report.Profiles.ShouldHaveSingleItem();
+        profile.Profile.ShouldBe("uefi-virtio");
+        profile.Checks.ShouldAllBe(c => c.Outcome == CheckResult.Pass, string.Join("\n", profile.Checks.Select(c => $"{c.Check}: {c.Outcome} {c.Reason}")));
+        profile.Checks.Count(c => c.Check.StartsWith("command", StringComparison.Ordinal)).ShouldBe(5);
+        var console = await File.ReadAllTextAsync(Path.Combine(images.Erofs.Directory, ValidationRunner.ReportDirectory, "uefi-virtio.serial.log"), Ct);
+        console.ShouldContain("validation channel open on /dev/vport");
     }
 
     [Fact]
@@ -105,12 +113,16 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
 
             var qcow2 = Path.Combine(scratch, "disk.qcow2");
             await Processes.RunAsync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]);
-            await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio").WithFirmware(Firmware.Bios), qcow2, cancellationToken: Ct);
+            // As a physical machine boots it: without the validation channel.
+            await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio").WithFirmware(Firmware.Bios), qcow2, validationChannel: false, cancellationToken: Ct);
 
             var report = await vm.WaitForConsoleTextAsync(new Regex(@"root is verity-protected: yes; FAILED: dm-verity refused block (\d+)[^\r\n]*"), BootTimeout, cancellationToken: Ct);
             long.Parse(report.Groups[1].Value).ShouldBe(block);
             report.Value.ShouldContain("kernel:");
             report.Value.ShouldContain("is corrupted");
+            // The channel's unit is started by its port alone: without one, nothing in the image listens.
+            vm.Channel.ShouldBeNull();
+            vm.Console.Text.ShouldNotContain("validation channel");
         }
         finally
         {

@@ -125,10 +125,16 @@ public sealed partial class QemuVm
             throw new HarnessException($"QEMU reported a screendump but {pngPath} does not exist");
     }
 
-    /// <summary>Runs a shell command in the guest over the serial console; its exit code and output.</summary>
+    /// <summary>
+    /// Runs a shell command in the guest as root; its exit code and output. Through the validation
+    /// channel when the image's agent has opened it (no login needed: the root account may stay
+    /// locked), else typed at a root shell on the serial console.
+    /// </summary>
     public async Task<(int ExitCode, string Output)> ExecuteAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        await LoginAsync(cancellationToken);
+        var open = channel is { IsOpen: true } ready ? ready : await LoginAsync(cancellationToken);
+        if (open is not null)
+            return await open.ExecuteAsync(command, timeout ?? Retry.DefaultTimeout, cancellationToken);
         var n = Interlocked.Increment(ref commandSerial);
         // The typed line is echoed; splitting the markers with "" keeps the echo from ever matching them.
         var begin = $"__IPB{n}__";
@@ -164,25 +170,69 @@ public sealed partial class QemuVm
         return output;
     }
 
-    /// <summary>Logs in as root on the serial console (images that allow it, such as the tiny example) and turns echo off.</summary>
-    private async Task LoginAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Gets a way to run commands: the validation channel if the guest's agent opens it first, or
+    /// a root shell on the serial console (images that allow a console login, such as the tiny
+    /// example), with echo off. A console that asks root for a password leaves the channel.
+    /// </summary>
+    /// <returns>the channel when it is the way; null when the console shell is</returns>
+    private async Task<GuestChannel?> LoginAsync(CancellationToken cancellationToken)
     {
         if (loggedIn)
-            return;
+            return null;
         var since = Console.Position;
         await Console.WriteAsync("\n", cancellationToken);
-        var prompt = await WaitForConsoleTextAsync(new Regex(@"login: |" + RootPrompt), null, since, cancellationToken: cancellationToken);
-        if (prompt.Value.Contains("login", StringComparison.Ordinal))
+        var loginOrPrompt = new Regex(@"login: |" + RootPrompt);
+        Match? prompt = null;
+        await Retry.UntilAsync($"a root shell or the validation channel on {Machine.Name}", _ =>
+        {
+            if (channel is { IsOpen: true })
+                return Task.FromResult<string?>(null);
+            prompt = Console.Find(loginOrPrompt, since);
+            if (prompt is null)
+                ThrowIfDead("a login prompt");
+            return Task.FromResult(prompt is null ? "neither a login prompt nor the guest's agent on the channel yet" : null);
+        }, null, () => "last console lines:\n" + string.Join('\n', Console.LastLines(50)) + "\nlast characters, escaped: " + EscapedTail(Console.Text, 120), cancellationToken: cancellationToken);
+        if (channel is { IsOpen: true } open)
+            return open;
+
+        if (prompt!.Value.Contains("login", StringComparison.Ordinal))
         {
             since = Console.Position;
             await Console.WriteAsync("root\n", cancellationToken);
             var answer = await WaitForConsoleTextAsync(new Regex(RootPrompt + "|Password: "), TimeSpan.FromSeconds(30), since, cancellationToken: cancellationToken);
             if (answer.Value.Contains("Password", StringComparison.Ordinal))
-                throw new CheckFailedException($"{Machine.Name}: root needs a password on the serial console, so the harness cannot run commands; give the image a console login for validation (see recipes/examples/tiny.yaml)");
+                return await ChannelInsteadOfPasswordAsync(cancellationToken);
         }
 
         // Quiet the kernel on the console (messages go on to the log) and stop echoing what is typed.
         await Console.WriteAsync("dmesg -n 1; stty -echo\n", cancellationToken);
         loggedIn = true;
+        return null;
+    }
+
+    /// <summary>Root is locked on the console: the image's agent may still be starting its channel (getty can be first).</summary>
+    private async Task<GuestChannel> ChannelInsteadOfPasswordAsync(CancellationToken cancellationToken)
+    {
+        var locked = $"{Machine.Name}: root needs a password on the serial console, so the harness cannot run commands there";
+        if (channel is null)
+            throw new CheckFailedException($"{locked}, and this VM has no validation channel; give the image a console login for validation (see recipes/examples/tiny.yaml)");
+        try
+        {
+            await Retry.UntilAsync($"the validation channel of {Machine.Name}", _ =>
+            {
+                ThrowIfDead("the validation channel");
+                if (channel.OpenWithoutKey)
+                    throw new HarnessException($"{Machine.Name}: the guest's agent opened the validation channel but could not read its key from fw_cfg ({Agent.Protocol.GuestChannelProtocol.KeyFirmwareName}): is the qemu_fw_cfg module in the image?");
+                return Task.FromResult(channel.IsOpen ? null : "the guest's agent has not opened it");
+            }, TimeSpan.FromSeconds(60), cancellationToken: cancellationToken);
+        }
+        catch (CheckFailedException e)
+        {
+            throw new CheckFailedException($"{locked}, and the image's agent did not open the validation channel either ({e.Message}); " +
+                "build the image with the report agent (the server and `imagepipe build` add it), or give it a console login for validation (see recipes/examples/tiny.yaml)", e);
+        }
+
+        return channel;
     }
 }

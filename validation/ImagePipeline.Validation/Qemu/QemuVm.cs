@@ -14,7 +14,9 @@ namespace ImagePipeline.Validation.Qemu;
 /// client is connected). The disk is a qcow2 overlay on the image artifact, which is only ever a
 /// read-only backing file. Disposal removes the process, the sockets and the overlay, however the
 /// run ended. If the process driving it is killed outright, the next VM started on this host
-/// removes the orphan: VM directories carry their owner's process id.
+/// removes the orphan: VM directories carry their owner's process id. A VM the harness boots to
+/// check gets the validation channel (<see cref="GuestChannel"/>); a lab machine, standing in for a
+/// physical one, does not.
 /// </summary>
 public sealed partial class QemuVm : IAsyncDisposable
 {
@@ -23,10 +25,13 @@ public sealed partial class QemuVm : IAsyncDisposable
     private Task<CommandResult>? process;
     private QmpClient? qmp;
     private SerialConsole? console;
+    private GuestChannel? channel;
 
     private readonly string? consoleLog;
+    /// <summary>This VM's validation key (<see cref="GuestChannel"/>), or null for a VM without the channel.</summary>
+    private readonly string? channelKey;
 
-    private QemuVm(QemuMachine machine, string image, string directory, IReadOnlyDictionary<int, int> forwards, string accelerator, string? consoleLog)
+    private QemuVm(QemuMachine machine, string image, string directory, IReadOnlyDictionary<int, int> forwards, string accelerator, string? consoleLog, bool validationChannel)
     {
         Machine = machine;
         Image = image;
@@ -34,7 +39,10 @@ public sealed partial class QemuVm : IAsyncDisposable
         PortForwards = forwards;
         Accelerator = accelerator;
         this.consoleLog = consoleLog;
+        channelKey = validationChannel ? GuestChannel.CreateKey(Path.Combine(directory, ChannelKeyFile)) : null;
     }
+
+    private const string ChannelKeyFile = "validation-key";
 
     /// <summary>The hardware; a power-on may change its boot order (<see cref="PowerOnAsync(QemuMachine, CancellationToken)"/>).</summary>
     public QemuMachine Machine { get; private set; }
@@ -48,16 +56,20 @@ public sealed partial class QemuVm : IAsyncDisposable
     public string SerialLogPath => consoleLog ?? Path.Combine(Directory, "serial.log");
     public SerialConsole Console => console ?? throw new HarnessException($"VM {Machine.Name} is not running");
     public QmpClient Qmp => qmp ?? throw new HarnessException($"VM {Machine.Name} is not running");
+    /// <summary>The validation channel of the current power cycle, or null when this VM has none.</summary>
+    public GuestChannel? Channel => channel;
 
     /// <summary>When the guest was resumed after its sockets were connected (the boot's time zero).</summary>
     public DateTimeOffset StartedAt { get; private set; }
 
+    /// <param name="validationChannel">give the VM the validation channel (<see cref="GuestChannel"/>); false boots it as a physical machine would be</param>
     public static Task<QemuVm> StartAsync(QemuMachine machine, string imageQcow2, IEnumerable<int>? forwardGuestPorts = null,
-        string accelerator = "tcg", CancellationToken cancellationToken = default)
+        string accelerator = "tcg", bool validationChannel = true, CancellationToken cancellationToken = default)
     {
         var image = Path.GetFullPath(imageQcow2);
         return StartAsync(machine, image, ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image],
-            $"qemu-img could not create an overlay on {image}; is it a qcow2 image?", forwardGuestPorts, accelerator, cancellationToken);
+            $"qemu-img could not create an overlay on {image}; is it a qcow2 image?", forwardGuestPorts, accelerator, cancellationToken,
+            validationChannel: validationChannel);
     }
 
     /// <summary>Starts a machine with an empty disk of <paramref name="diskBytes"/> (a bare-metal machine before its first deploy).</summary>
@@ -66,24 +78,26 @@ public sealed partial class QemuVm : IAsyncDisposable
             null, accelerator, cancellationToken, diskBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
-    /// A machine with an empty disk that is not powered on yet (a server racked but off).
+    /// A machine with an empty disk that is not powered on yet (a server racked but off): a lab
+    /// machine, so without the validation channel, as a physical machine is.
     /// <see cref="PowerOnAsync(CancellationToken)"/> starts it.
     /// </summary>
     /// <param name="consoleLog">where the serial console is logged, appended across power cycles; kept when the VM is disposed</param>
     public static Task<QemuVm> CreateBlankAsync(QemuMachine machine, long diskBytes, string? consoleLog, string accelerator = "tcg", CancellationToken cancellationToken = default) =>
         StartAsync(machine, "(blank disk)", ["create", "-q", "-f", "qcow2"], "qemu-img could not create a blank disk",
-            null, accelerator, cancellationToken, diskBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), powerOn: false, consoleLog);
+            null, accelerator, cancellationToken, diskBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), powerOn: false, consoleLog,
+            validationChannel: false);
 
     private static async Task<QemuVm> StartAsync(QemuMachine machine, string image, string[] createArguments, string createFailure,
         IEnumerable<int>? forwardGuestPorts, string accelerator, CancellationToken cancellationToken, string? size = null, bool powerOn = true,
-        string? consoleLog = null)
+        string? consoleLog = null, bool validationChannel = true)
     {
         Orphans.Reap();
         var forwards = (forwardGuestPorts ?? []).Distinct().ToDictionary(port => port, _ => FreeTcpPort());
         if (forwards.Count > 0 && machine.Network is not NetworkAttachment.UserNetwork)
             throw new ArgumentException("port forwards exist only on user-mode networking; on a tap network reach the guest by its address", nameof(forwardGuestPorts));
         var directory = System.IO.Directory.CreateTempSubdirectory($"{Orphans.Prefix}{Environment.ProcessId}-{machine.Name}-").FullName;
-        var vm = new QemuVm(machine, image, directory, forwards, accelerator, consoleLog is null ? null : Path.GetFullPath(consoleLog));
+        var vm = new QemuVm(machine, image, directory, forwards, accelerator, consoleLog is null ? null : Path.GetFullPath(consoleLog), validationChannel);
         try
         {
             string[] arguments = [.. createArguments, Path.Combine(directory, "overlay.qcow2"), .. size is null ? Array.Empty<string>() : [size]];
@@ -126,8 +140,10 @@ public sealed partial class QemuVm : IAsyncDisposable
             throw new HarnessException($"VM {Machine.Name} is already running");
         var qmpPath = Path.Combine(Directory, "qmp.sock");
         var serialPath = Path.Combine(Directory, "serial.sock");
+        var channelPath = Path.Combine(Directory, "channel.sock");
         File.Delete(qmpPath);
         File.Delete(serialPath);
+        File.Delete(channelPath);
         var network = string.Concat(PortForwards.Select(f => $",hostfwd=tcp:127.0.0.1:{f.Value}-:{f.Key}"));
         var arguments = new List<string>();
         arguments.AddRange(QemuArguments.For(Machine, Path.Combine(Directory, "overlay.qcow2"),
@@ -136,6 +152,8 @@ public sealed partial class QemuVm : IAsyncDisposable
             "-qmp", $"unix:{qmpPath},server=on,wait=off",
             "-chardev", $"socket,id=ser0,path={serialPath},server=on,wait=off,logfile={SerialLogPath},logappend=on",
             "-serial", "chardev:ser0"]);
+        if (channelKey is not null)
+            arguments.AddRange(GuestChannel.QemuArguments(channelPath, Path.Combine(Directory, ChannelKeyFile)));
 
         power = new CancellationTokenSource();
         lock (qemuErrors)
@@ -162,7 +180,7 @@ public sealed partial class QemuVm : IAsyncDisposable
         {
             if (process.IsCompleted)
                 throw new HarnessException($"QEMU exited before it started the machine: {QemuErrors}");
-            return Task.FromResult(File.Exists(qmpPath) && File.Exists(serialPath) ? null : "no sockets yet");
+            return Task.FromResult(File.Exists(qmpPath) && File.Exists(serialPath) && (channelKey is null || File.Exists(channelPath)) ? null : "no sockets yet");
         }, TimeSpan.FromSeconds(20), cancellationToken: cancellationToken);
 
         var previous = console;
@@ -170,8 +188,11 @@ public sealed partial class QemuVm : IAsyncDisposable
             await previous.DisposeAsync();
         if (qmp is not null)
             await qmp.DisposeAsync();
+        if (channel is not null)
+            await channel.DisposeAsync();
         qmp = await QmpClient.ConnectAsync(qmpPath, cancellationToken);
         console = await SerialConsole.ConnectAsync(serialPath, cancellationToken, previous);
+        channel = channelKey is null ? null : await GuestChannel.ConnectAsync(channelPath, channelKey, cancellationToken);
         OnPowerOn();
         await qmp.ExecuteAsync("cont", null, cancellationToken);
         StartedAt = DateTimeOffset.UtcNow;
@@ -269,6 +290,8 @@ public sealed partial class QemuVm : IAsyncDisposable
                 await console.DisposeAsync();
             if (qmp is not null)
                 await qmp.DisposeAsync();
+            if (channel is not null)
+                await channel.DisposeAsync();
         }
         finally
         {

@@ -64,7 +64,7 @@ public static class ValidationRunner
         QemuVm? vm = null;
         try
         {
-            vm = await QemuVm.StartAsync(machine, image, plan.Checks.SelectMany(c => c.GuestPorts), accelerator, cancellationToken);
+            vm = await QemuVm.StartAsync(machine, image, plan.Checks.SelectMany(c => c.GuestPorts), accelerator, cancellationToken: cancellationToken);
             var failed = false;
             foreach (var check in plan.Checks)
             {
