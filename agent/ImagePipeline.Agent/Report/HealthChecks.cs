@@ -85,7 +85,8 @@ public sealed class HealthChecks(string host = "127.0.0.1")
             await process.WaitForExitAsync(ct);
             if (process.ExitCode != 0)
                 return $"exit {process.ExitCode}";
-            return output is not null && !Regex.IsMatch(stdout, output, RegexOptions.None, TimeSpan.FromSeconds(1)) ? $"output does not match '{output}'" : null;
+            // Multiline, as the validation harness reads it: ^ and $ anchor lines of the output.
+            return output is not null && !Regex.IsMatch(stdout, output, RegexOptions.Multiline, TimeSpan.FromSeconds(1)) ? $"output does not match '{output}'" : null;
         }, cancellationToken);
     }
 

@@ -38,6 +38,7 @@ public sealed class HealthChecksTests
               { "http": { "port": "{{port}}", "path": "/", "body": "nginx", "timeout": "1" } },
               { "command": { "run": "uname -s", "output": "^Linux" } },
               { "command": { "run": "exit 3", "timeout": "1" } },
+              { "command": { "run": "printf 'rootfs / rootfs rw\\n/dev/mapper/imagepipeline-root / erofs ro 0 0\\n'", "output": "^/dev/mapper/imagepipeline-root / erofs ro " } },
               { "console": "login: " },
               { "screenshot": "true" }
             ]
@@ -49,6 +50,8 @@ public sealed class HealthChecksTests
         [
             ($"tcp {port}", true), ($"tcp {closed}", false), ($"http :{port}/", true), ($"http :{port}/", false),
             ("command uname -s", true), ("command exit 3", false),
+            // ^ and $ are line anchors, as in the validation harness: the same recipe check passes in both.
+            ($"command printf 'rootfs / rootfs rw\\n/dev/mapper/imagepipeline-root / erofs ro 0 0\\n'", true),
         ]);
         results[3].Detail!.ShouldContain("does not contain 'nginx'");
         results[5].Detail!.ShouldContain("exit 3");
