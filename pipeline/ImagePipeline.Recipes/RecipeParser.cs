@@ -16,7 +16,7 @@ public static partial class RecipeParser
     private static readonly string[] TopLevelFields =
         ["name", "base", "kernel", "packages", "files", "commands", "cmdline", "disk", "boot", "formats", "snapshot", "validate", "rollout"];
     private static readonly string[] FileFields = ["path", "content", "source", "mode"];
-    private static readonly string[] DiskFields = ["size", "root", "esp", "grow", "verity"];
+    private static readonly string[] DiskFields = ["size", "root", "esp", "grow", "verity", "var"];
     private static readonly string[] ValidateFields = ["profiles", "smoke", "checks", "retries", "ready", "timeout"];
 
     /// <summary>The largest recipe read (a recipe is a page of YAML; its big files are <c>source:</c> files beside it).</summary>
@@ -124,10 +124,11 @@ public static partial class RecipeParser
             context.Error(fields["cmdline"], "cmdline must be one line of kernel arguments separated by spaces");
 
         var disk = ReadDisk(fields, context);
-        if (disk is not null && imageBase?.Kind == BaseKind.Busybox && (disk.Root == RootFilesystem.Erofs || disk.Verity))
+        if (disk is not null && imageBase?.Kind == BaseKind.Busybox && (disk.Root == RootFilesystem.Erofs || disk.Verity || disk.VarPartition))
         {
-            // The busybox initramfs mounts ext4 or squashfs and knows nothing of dm-verity.
-            context.Error(fields["disk"], $"{(disk.Verity ? "verity: true" : "root: erofs")} needs a debian base (its initramfs-tools sets up the read-only root); use root: squashfs without verity with busybox");
+            // The busybox initramfs mounts ext4 or squashfs and knows nothing of dm-verity or a /var partition.
+            var asked = disk.Verity ? "verity: true" : disk.Root == RootFilesystem.Erofs ? "root: erofs" : "a var: partition";
+            context.Error(fields["disk"], $"{asked} needs a debian base (its initramfs-tools sets up the read-only root); use root: squashfs without verity or var: with busybox");
         }
         var boot = ReadBoot(fields, context);
         var formats = ReadFormats(fields, context);
@@ -327,12 +328,23 @@ public static partial class RecipeParser
         else if (verity && root == RootFilesystem.Ext4)
             context.Error(verityText!.Node, "verity: true needs a read-only root: set root: squashfs or root: erofs");
 
+        long varSize = 0;
+        var varText = context.Scalar(diskFields, "var", node);
+        if (varText is not null)
+        {
+            varSize = varText.Value == "tmpfs" ? 0 : context.Size(varText, "/var partition size") ?? 0;
+            if (root == RootFilesystem.Ext4)
+                context.Error(varText.Node, "var: needs a read-only root (an ext4 root keeps /var on itself): set root: squashfs or root: erofs, or remove var:");
+            else if (varText.Value != "tmpfs" && varSize < DiskSpec.MinimumVarBytes)
+                context.Error(varText.Node, $"var: is 'tmpfs' (the default: /var starts afresh at every boot) or the size of a /var partition that keeps its data, at least {ByteSize.Format(DiskSpec.MinimumVarBytes)}");
+        }
+
         if (size > DiskSpec.MaximumDiskBytes)
             context.Error(sizeText!.Node, $"disk size {ByteSize.Format(size)} is larger than the {ByteSize.Format(DiskSpec.MaximumDiskBytes)} this builder writes; choose a smaller size and set 'grow: true' to fill the target disk at deploy");
-        else if (size < esp + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)
-            context.Error(sizeText?.Node ?? node, $"disk size {ByteSize.Format(size)} cannot hold the partition table, a {ByteSize.Format(esp)} ESP and a root filesystem; use at least {ByteSize.Format(esp + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)}");
+        else if (size < esp + varSize + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)
+            context.Error(sizeText?.Node ?? node, $"disk size {ByteSize.Format(size)} cannot hold the partition table, a {ByteSize.Format(esp)} ESP{(varSize > 0 ? $", a {ByteSize.Format(varSize)} /var" : "")} and a root filesystem; use at least {ByteSize.Format(esp + varSize + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)}");
 
-        return new DiskSpec(size, root, esp, grow, verity);
+        return new DiskSpec(size, root, esp, grow, verity, varSize);
     }
 
     private static List<BootMode> ReadBoot(Dictionary<string, YamlNode> fields, Context context)

@@ -188,6 +188,20 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Fact]
+    public void Var_is_a_tmpfs_overlay_or_a_partition_of_its_own_under_a_read_only_root()
+    {
+        var partition = RecipeParser.Load(Write("name: t\nbase: debian:bookworm\ndisk: { root: squashfs, var: 256MiB }\n")).Disk;
+        (partition.VarPartition, partition.VarSizeBytes).ShouldBe((true, 256L << 20));
+        RecipeParser.Load(Write("name: t\nbase: debian:bookworm\ndisk: { root: erofs, var: tmpfs }\n")).Disk.VarPartition.ShouldBeFalse();
+        RecipeParser.Load(Write("name: t\nbase: debian:bookworm\ndisk: { root: erofs }\n")).Disk.VarPartition.ShouldBeFalse();
+
+        LintErrors("name: t\nbase: debian:bookworm\ndisk: { var: 256MiB }\n").ShouldHaveSingleItem().Message.ShouldContain("var: needs a read-only root");
+        LintErrors("name: t\nbase: debian:bookworm\ndisk: { root: squashfs, var: 1MiB }\n").ShouldHaveSingleItem().Message.ShouldContain("at least 16MiB");
+        LintErrors("name: t\nbase: busybox\ndisk: { root: squashfs, var: 64MiB }\n").ShouldHaveSingleItem().Message.ShouldContain("a var: partition needs a debian base");
+        LintErrors("name: t\nbase: debian:bookworm\ndisk: { size: 200MiB, root: squashfs, var: 100MiB }\n").ShouldHaveSingleItem().Message.ShouldContain("a 100MiB /var");
+    }
+
+    [Fact]
     public void Every_error_is_reported_in_one_round()
     {
         var errors = LintErrors("name: Web\nbase: fedora\nboot: [efi]\ncolour: blue\n");

@@ -47,6 +47,13 @@ public static class BootLoaders
         return $"root={VerityDevice} rootfstype={fsType} ro {VerityRootHashArgument}={rootHash} imagepipeline.verity.data=PARTUUID={rootPartition:D} imagepipeline.verity.hash=PARTUUID={verityPartition:D}";
     }
 
+    /// <summary>The command line's argument naming a read-only root's /var partition, which the initramfs mounts in place of the /var overlay.</summary>
+    public const string VarPartitionArgument = "imagepipeline.var";
+
+    /// <summary><see cref="RootArguments"/>, with the /var partition when the disk has one.</summary>
+    public static string RootArguments(Recipe recipe, Guid rootPartition, Guid? verityPartition, string? rootHash, Guid? varPartition) =>
+        RootArguments(recipe, rootPartition, verityPartition, rootHash) + (varPartition is { } var ? $" {VarPartitionArgument}=PARTUUID={var:D}" : "");
+
     public static string SystemdBootLoaderConf(string entry) =>
         $"default {entry}.conf\ntimeout 0\neditor no\nconsole-mode keep\n";
 

@@ -18,6 +18,8 @@ public sealed record GptPartition(
     public static readonly Guid LinuxRootX86X64 = new("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709");
     /// <summary>The Discoverable Partitions Specification's root verity (hash tree) partition for x86-64.</summary>
     public static readonly Guid LinuxRootVerityX86X64 = new("2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5");
+    /// <summary>The Discoverable Partitions Specification's variable data (/var) partition.</summary>
+    public static readonly Guid LinuxVariableData = new("4D21B016-B534-45C2-A9FB-5C16E091FD2D");
 
     public long SectorCount => LastLba - FirstLba + 1;
 }

@@ -10,7 +10,8 @@ namespace ImagePipeline.Builder.Stages;
 
 /// <summary>
 /// Stage 3: filesystems and the GPT disk. The ESP (FAT32: kernel, initrd, systemd-boot, SYSLINUX)
-/// and the root filesystem (ext4, squashfs or erofs; with verity, its hash tree) are made as separate files with UUIDs derived from
+/// and the root filesystem (ext4, squashfs or erofs; with verity, its hash tree; with a /var
+/// partition, an ext4 of the image's /var) are made as separate files with UUIDs derived from
 /// this stage's digest, laid into a sparse raw disk at the offsets sfdisk chose, and the result is
 /// read back with our own GPT reader. Same inputs, same bytes.
 /// </summary>
@@ -28,7 +29,7 @@ public static class DiskStage
             .Add("name", recipe.Name)
             .Add("size", recipe.Disk.SizeBytes.ToString(CultureInfo.InvariantCulture))
             .Add("esp", recipe.Disk.EspSizeBytes.ToString(CultureInfo.InvariantCulture))
-            .Add("root", recipe.Disk.Root.ToString() + (recipe.Disk.Verity ? "+verity" : ""))
+            .Add("root", recipe.Disk.Root.ToString() + (recipe.Disk.Verity ? "+verity" : "") + (recipe.Disk.VarPartition ? $"+var={recipe.Disk.VarSizeBytes}" : ""))
             .Add("boot", string.Join(',', recipe.Boot))
             .Add("cmdline", recipe.Cmdline)
             .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));
@@ -60,13 +61,18 @@ public static class DiskStage
         var rootGuid = DigestBuilder.DeriveGuid(digest, "root-partition");
         var verityGuid = DigestBuilder.DeriveGuid(digest, "root-verity-partition");
         var rootFsUuid = DigestBuilder.DeriveGuid(digest, "root-filesystem");
+        var varGuid = DigestBuilder.DeriveGuid(digest, "var-partition");
+        var varFsUuid = DigestBuilder.DeriveGuid(digest, "var-filesystem");
         var espVolumeId = Convert.ToHexString(DigestBuilder.DeriveGuid(digest, "esp-volume").ToByteArray(), 0, 4);
 
         long espStart = DiskSpec.MiB / SectorSize;
         var espSectors = recipe.Disk.EspSizeBytes / SectorSize;
         var rootStart = espStart + espSectors;
         var totalSectors = recipe.Disk.SizeBytes / SectorSize;
-        var rootSectors = totalSectors - rootStart - DiskSpec.MiB / SectorSize;
+        // /var, when it has a partition, is last: MiB-aligned, taken from the root's share.
+        var varSectors = (recipe.Disk.VarSizeBytes + DiskSpec.MiB - 1) / DiskSpec.MiB * (DiskSpec.MiB / SectorSize);
+        var rootSectors = totalSectors - rootStart - DiskSpec.MiB / SectorSize - varSectors;
+        var varStart = rootStart + rootSectors;
 
         var rawPath = Path.Combine(dir, ArtifactStoreLayout.RawDisk);
         // The filesystems are made in memory when it has room: mkfs and debugfs fsync their image
@@ -75,6 +81,7 @@ public static class DiskStage
         var espImage = Path.Combine(scratch, "esp.img");
         var rootImage = Path.Combine(scratch, "root.img");
         var hashImage = Path.Combine(scratch, "root-verity.img");
+        var varImage = Path.Combine(scratch, "var.img");
         // The root filesystem is read through a read-only overlay of the cached layers.
         var tree = Path.Combine(scratch, "root");
         try
@@ -85,27 +92,32 @@ public static class DiskStage
             {
                 RootFilesystem.Squashfs => MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize),
                 RootFilesystem.Erofs => MakeErofsAsync(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid),
-                _ => MakeExt4Async(context, tree, layers, rootImage, rootSectors * SectorSize, rootFsUuid),
+                _ => MakeExt4Async(context, tree, layers, rootImage, rootSectors * SectorSize, rootFsUuid, "root", "disk.size"),
             };
+            // The image's /var, as the first content of a /var that keeps what the machine writes.
+            Task MakeVarAsync() => recipe.Disk.VarPartition
+                ? MakeExt4Async(context, Path.Combine(tree, "var"), layers, varImage, varSectors * SectorSize, varFsUuid, "var", "disk.var")
+                : Task.CompletedTask;
+            Guid? varPartition = recipe.Disk.VarPartition ? varGuid : null;
             VerityHashTree? verity = null;
             long veritySectors = 0;
             string commandLine;
             if (!recipe.Disk.Verity)
             {
                 // The two filesystems are independent: make them side by side.
-                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid), recipe.Cmdline);
-                await Task.WhenAll(MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine), MakeRootAsync());
+                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, null, null, varPartition), recipe.Cmdline);
+                await Task.WhenAll(MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine), MakeRootAsync(), MakeVarAsync());
             }
             else
             {
                 // The root's hash goes into the command line on the ESP: root, hash tree, then ESP.
-                await MakeRootAsync();
+                await Task.WhenAll(MakeRootAsync(), MakeVarAsync());
                 verity = await VerityHashTree.FormatAsync(context, Name, rootImage, hashImage, digest);
                 veritySectors = (new FileInfo(hashImage).Length + DiskSpec.MiB - 1) / DiskSpec.MiB * (DiskSpec.MiB / SectorSize);
                 rootSectors -= veritySectors;
                 if (new FileInfo(rootImage).Length > rootSectors * SectorSize)
                     throw new Tools.BuildStepException(Name, "veritysetup", $"the {fsType} root and its verity hash tree do not fit the disk; raise disk.size in the recipe", "");
-                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, verityGuid, verity.RootHash), recipe.Cmdline);
+                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, verityGuid, verity.RootHash, varPartition), recipe.Cmdline);
                 await MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine);
             }
 
@@ -114,6 +126,7 @@ public static class DiskStage
 
             var bootable = recipe.Boot.Contains(BootMode.Bios) ? ", attrs=\"LegacyBIOSBootable\"" : "";
             var verityLine = verity is null ? "" : $"start={rootStart + rootSectors}, size={veritySectors}, type={GptPartition.LinuxRootVerityX86X64:D}, uuid={verityGuid:D}, name=\"root-verity\"\n";
+            var varLine = !recipe.Disk.VarPartition ? "" : $"start={varStart}, size={varSectors}, type={GptPartition.LinuxVariableData:D}, uuid={varGuid:D}, name=\"var\"\n";
             var script = $"""
                 label: gpt
                 label-id: {diskGuid:D}
@@ -123,7 +136,7 @@ public static class DiskStage
 
                 start={espStart}, size={espSectors}, type={GptPartition.EfiSystem:D}, uuid={espGuid:D}, name="ESP"{bootable}
                 start={rootStart}, size={rootSectors}, type={GptPartition.LinuxRootX86X64:D}, uuid={rootGuid:D}, name="root"
-                {verityLine}
+                {verityLine}{varLine}
                 """;
             await context.Tools.RunAsync(Name, "sfdisk", ["--no-reread", "--no-tell-kernel", "--wipe", "never", rawPath], context.CancellationToken, standardInput: script);
 
@@ -131,6 +144,8 @@ public static class DiskStage
             SparseCopy.Into(rootImage, rawPath, rootStart * SectorSize);
             if (verity is not null)
                 SparseCopy.Into(hashImage, rawPath, (rootStart + rootSectors) * SectorSize);
+            if (recipe.Disk.VarPartition)
+                SparseCopy.Into(varImage, rawPath, varStart * SectorSize);
             if (recipe.Boot.Contains(BootMode.Bios))
                 WriteMbrBootCode(rawPath);
 
@@ -142,6 +157,8 @@ public static class DiskStage
             ];
             if (verity is not null)
                 partitions.Add(DiskLayout.Describe(table.Partitions[2], SectorSize, "verity", verity.Uuid.ToString("D")));
+            if (recipe.Disk.VarPartition)
+                partitions.Add(DiskLayout.Describe(table.Partitions[partitions.Count], SectorSize, "ext4", varFsUuid.ToString("D")));
             var layout = new DiskLayout(diskGuid, kernelVersion, commandLine, partitions) { VerityRootHash = verity?.RootHash };
             await File.WriteAllTextAsync(Path.Combine(dir, LayoutFile), JsonSerializer.Serialize(layout, ManifestJson.Options), context.CancellationToken);
         }
@@ -153,6 +170,7 @@ public static class DiskStage
             File.Delete(espImage);
             File.Delete(rootImage);
             File.Delete(hashImage);
+            File.Delete(varImage);
             if (scratch != dir)
                 Directory.Delete(scratch, recursive: true);
         }
@@ -244,7 +262,10 @@ public static class DiskStage
         }
     }
 
-    private static async Task MakeExt4Async(BuildContext context, string tree, IReadOnlyList<string> layers, string image, long bytes, Guid uuid)
+    /// <param name="tree">what the file system holds: the root tree, or its /var</param>
+    /// <param name="layers">the cached layers under the tree, whose timestamps are set back first</param>
+    /// <param name="sizeField">the recipe field that makes the partition larger, for the error when it is too small</param>
+    private static async Task MakeExt4Async(BuildContext context, string tree, IReadOnlyList<string> layers, string image, long bytes, Guid uuid, string label, string sizeField)
     {
         await using (var file = new FileStream(image, FileMode.CreateNew, FileAccess.Write))
             file.SetLength(bytes);
@@ -256,15 +277,18 @@ public static class DiskStage
         try
         {
             await context.Tools.RunAsync(Name, "mkfs.ext4",
-                ["-q", "-F", "-L", "root", "-U", uuid.ToString("D"), "-d", tree,
+                ["-q", "-F", "-L", label, "-U", uuid.ToString("D"), "-d", tree,
                  "-E", $"hash_seed={uuid:D},root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,nodiscard", image],
                 context.CancellationToken, context.ReproducibleEnvironment());
         }
         catch (Tools.BuildStepException e) when (e.OutputTail.Contains("Could not allocate", StringComparison.Ordinal) || e.OutputTail.Contains("No space", StringComparison.Ordinal))
         {
             var used = await DirectorySizeAsync(context, tree);
-            throw new Tools.BuildStepException(Name, e.Command,
-                $"the root filesystem ({Recipes.ByteSize.Format(used)} of files) does not fit the {Recipes.ByteSize.Format(bytes)} root partition; raise disk.size in the recipe to at least {Recipes.ByteSize.Format((used * 13 / 10 / DiskSpec.MiB + 1) * DiskSpec.MiB + context.Recipe.Disk.EspSizeBytes + DiskSpec.PartitionTableOverheadBytes)}",
+            var needed = (used * 13 / 10 / DiskSpec.MiB + 1) * DiskSpec.MiB;
+            var disk = context.Recipe.Disk;
+            throw new Tools.BuildStepException(Name, e.Command, label == "var"
+                ? $"the image's /var ({Recipes.ByteSize.Format(used)} of files) does not fit the {Recipes.ByteSize.Format(bytes)} /var partition; raise {sizeField} in the recipe to at least {Recipes.ByteSize.Format(needed)}"
+                : $"the root filesystem ({Recipes.ByteSize.Format(used)} of files) does not fit the {Recipes.ByteSize.Format(bytes)} root partition; raise {sizeField} in the recipe to at least {Recipes.ByteSize.Format(needed + disk.EspSizeBytes + disk.VarSizeBytes + DiskSpec.PartitionTableOverheadBytes)}",
                 e.OutputTail);
         }
 

@@ -8,7 +8,8 @@ namespace ImagePipeline.Builder.Stages;
 /// initramfs (initramfs-tools, the image's own) learns to mount it. The root stays read-only;
 /// <see cref="WritableDirectories"/> get a writable overlay on tmpfs in the initramfs, before
 /// systemd starts, so what a running system writes (machine id, logs, network state, host keys
-/// made at run time) works and is gone at the next boot. /tmp is a tmpfs. With verity, a
+/// made at run time) works and is gone at the next boot — /var excepted when the disk gives it a
+/// partition of its own (disk.var), which the same script mounts instead. /tmp is a tmpfs. With verity, a
 /// local-top script opens the root through dm-verity with the root hash from the kernel command
 /// line. The initramfs is rebuilt last in the rootfs stage, after the recipe's commands.
 /// </summary>
@@ -32,8 +33,7 @@ public static class ReadOnlyRoot
         var writable = WritableDirectories.Where(d => Directory.Exists(Path.Combine(tree, d)) && new DirectoryInfo(Path.Combine(tree, d)).LinkTarget is null).ToList();
         var lines = string.Join('\n', writable.Select(d => $"{d} {Mode(Path.Combine(tree, d))}"));
         var state = EmbeddedFiles.Read("Stages/readonly-root-state")
-            .Replace("@WRITABLE@", lines, StringComparison.Ordinal)
-            .Replace("@LIST@", string.Join(' ', writable.Select(d => "/" + d)), StringComparison.Ordinal);
+            .Replace("@WRITABLE@", lines, StringComparison.Ordinal);
         RootfsStage.WriteFile(tree, StateScript, state, 0b111_101_101);
 
         var modulesPath = Path.Combine(tree, ModulesFile);

@@ -5,8 +5,8 @@ using ImagePipeline.Recipes;
 namespace ImagePipeline.Builder.Tests.ReadOnlyRoots;
 
 /// <summary>
-/// Two Debian images with read-only roots, built once for the class: a squashfs root, and an
-/// erofs root under dm-verity, built side by side after the base they share (cryptsetup-bin is
+/// Two Debian images with read-only roots, built once for the class: a squashfs root with /var on
+/// a partition of its own, and an erofs root under dm-verity with /var on tmpfs, built side by side after the base they share (cryptsetup-bin is
 /// asked for in both). Both are built with <c>--verify-reproducible</c> (the disk made twice, the
 /// second time bypassing the cache: mksquashfs, mkfs.erofs and veritysetup give the same bytes).
 /// Root stays locked, as Debian leaves it: the harness runs commands through the report agent's
@@ -30,7 +30,7 @@ public sealed class DebianReadOnlyImages : IAsyncLifetime
         base: debian:bookworm
         kernel: linux-image-cloud-amd64
         packages: [cryptsetup-bin]
-        disk: { size: 1GiB, root: {{root}}, verity: {{(verity ? "true" : "false")}} }
+        disk: { size: 1GiB, root: {{root}}, verity: {{(verity ? "true" : "false")}}, var: {{(verity ? "tmpfs" : "256MiB")}} }
         boot: [uefi, bios]
         {{(verity ? VerityChecks : "")}}
         """, $"ro-{root}.yaml");
@@ -45,6 +45,7 @@ public sealed class DebianReadOnlyImages : IAsyncLifetime
             - command: { run: "touch /usr/probe 2>&1 || true", output: 'Read-only file system' }
             - command: { run: "cat /proc/mounts", output: '^/dev/mapper/imagepipeline-root / erofs ro[, ]' }
             - command: { run: "cat /proc/mounts", output: '^imagepipeline-etc /etc overlay rw,.*upperdir=/run/imagepipeline/state/etc' }
+            - command: { run: "cat /proc/mounts", output: '^imagepipeline-var /var overlay rw,' }
             - command: { run: "dmsetup status imagepipeline-root", output: ' verity V' }
             - console: 'root is verity-protected: yes; every block verified'
         """;

@@ -23,8 +23,11 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
         images.ErofsObserver.Messages.ShouldContain(m => m.StartsWith("disk.raw identical on rebuild", StringComparison.Ordinal));
 
         var squashfs = images.Squashfs.Manifest;
-        squashfs.Partitions.Select(p => p.Filesystem).ShouldBe(["vfat", "squashfs"]);
+        squashfs.Partitions.Select(p => (p.Name, p.Filesystem)).ShouldBe([("ESP", "vfat"), ("root", "squashfs"), ("var", "ext4")]);
+        squashfs.Partitions[2].Type.ShouldBe(GptPartition.LinuxVariableData);
+        squashfs.Partitions[2].Size.ShouldBe(256L << 20);
         squashfs.Kernel.CommandLine.ShouldContain("rootfstype=squashfs ro ");
+        squashfs.Kernel.CommandLine.ShouldContain($"imagepipeline.var=PARTUUID={squashfs.Partitions[2].Uuid:D}");
         squashfs.Disk.VerityRootHash.ShouldBeNull();
 
         var erofs = images.Erofs.Manifest;
@@ -34,14 +37,16 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
         erofs.Kernel.CommandLine.ShouldContain($"imagepipeline.verity={erofs.Disk.VerityRootHash} ");
         erofs.Kernel.CommandLine.ShouldContain($"imagepipeline.verity.data=PARTUUID={erofs.Partitions[1].Uuid:D}");
         erofs.Kernel.CommandLine.ShouldContain($"imagepipeline.verity.hash=PARTUUID={erofs.Partitions[2].Uuid:D}");
+        erofs.Kernel.CommandLine.ShouldNotContain("imagepipeline.var=");
     }
 
     // Firmware changes only the boot loader, the root type only the initramfs: squashfs boots under
     // SeaBIOS here, erofs under OVMF through the validation harness below and under SeaBIOS in the
     // flipped-byte test. The overlays are one script for both roots; one reboot shows what a boot
-    // wrote is gone. Root cannot log in: every command goes through the validation channel.
+    // wrote to /etc is gone and what it wrote to the /var partition is kept. Root cannot log in:
+    // every command goes through the validation channel.
     [Fact]
-    public async Task The_root_is_read_only_and_what_a_boot_writes_to_etc_is_gone_at_the_next()
+    public async Task The_root_is_read_only_what_a_boot_writes_to_etc_is_gone_at_the_next_and_the_var_partition_keeps_its_writes()
     {
         var machine = QemuMachine.Create("bios-virtio").WithFirmware(Firmware.Bios);
         await using var vm = await QemuVm.StartAsync(machine, Path.Combine(images.Squashfs.Directory, "disk.qcow2"), cancellationToken: Ct);
@@ -55,8 +60,10 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
         var mounts = await vm.SucceedAsync("cat /proc/mounts", cancellationToken: Ct);
         mounts.ShouldMatch(@"(?m)^\S+ / squashfs ro[, ]");
         mounts.ShouldMatch(@"(?m)^imagepipeline-etc /etc overlay rw,.*upperdir=/run/imagepipeline/state/etc");
+        mounts.ShouldMatch(@"(?m)^/dev/vda3 /var ext4 rw[, ]");
+        vm.Console.Text.ShouldContain("/var on its own partition, kept across boots");
         (await vm.SucceedAsync("systemctl --failed --no-legend --plain", cancellationToken: Ct)).Trim().ShouldBeEmpty();
-        await vm.SucceedAsync("echo changed > /etc/probe && sync", cancellationToken: Ct);
+        await vm.SucceedAsync("echo changed > /etc/probe && echo kept > /var/probe && sync", cancellationToken: Ct);
         await vm.WaitForConsoleTextAsync(new Regex("root is verity-protected: no"), BootTimeout, cancellationToken: Ct);
 
         // The guest reboots; QEMU (-no-reboot) exits and powers on again on the same disk.
@@ -66,6 +73,7 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
         await vm.PowerOnAsync(Ct);
         await vm.WaitForConsoleTextAsync(login, BootTimeout, since, cancellationToken: Ct);
         await vm.SucceedAsync("test ! -e /etc/probe", cancellationToken: Ct);
+        (await vm.SucceedAsync("cat /var/probe", cancellationToken: Ct)).ShouldBe("kept\n");
     }
 
     [Fact]
@@ -78,7 +86,7 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
         var profile = report.Profiles.ShouldHaveSingleItem();
         profile.Profile.ShouldBe("uefi-virtio");
         profile.Checks.ShouldAllBe(c => c.Outcome == CheckResult.Pass, string.Join("\n", profile.Checks.Select(c => $"{c.Check}: {c.Outcome} {c.Reason}")));
-        profile.Checks.Count(c => c.Check.StartsWith("command", StringComparison.Ordinal)).ShouldBe(5);
+        profile.Checks.Count(c => c.Check.StartsWith("command", StringComparison.Ordinal)).ShouldBe(6);
         var console = await File.ReadAllTextAsync(Path.Combine(images.Erofs.Directory, ValidationRunner.ReportDirectory, "uefi-virtio.serial.log"), Ct);
         console.ShouldContain("validation channel open on /dev/vport");
     }
