@@ -12,9 +12,9 @@ public static class DiskChunker
     private const int ReadSize = 4 * 1024 * 1024;
 
     /// <param name="regionStarts">where regions start (partition starts and ends), in any order; 0 and the end are implied</param>
-    /// <param name="onChunk">called for each chunk in order, with its bytes (valid only during the call)</param>
+    /// <param name="onChunk">called for each chunk in order, with its bytes (valid until the returned task completes)</param>
     public static async Task<IReadOnlyList<Chunk>> ChunkAsync(Stream disk, long length, IEnumerable<long> regionStarts,
-        Action<Chunk, ReadOnlyMemory<byte>>? onChunk, CancellationToken cancellationToken)
+        Func<Chunk, ReadOnlyMemory<byte>, ValueTask>? onChunk, CancellationToken cancellationToken)
     {
         var cuts = regionStarts.Where(s => s > 0 && s < length).Append(length).Distinct().Order().ToList();
         var chunks = new List<Chunk>();
@@ -54,7 +54,8 @@ public static class DiskChunker
                 var bytes = buffer.AsMemory(consumed, size);
                 var chunk = new Chunk(position, size, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)));
                 chunks.Add(chunk);
-                onChunk?.Invoke(chunk, bytes);
+                if (onChunk is not null)
+                    await onChunk(chunk, bytes);
                 consumed += size;
                 position += size;
             }

@@ -22,6 +22,17 @@ public static class ArtifactStoreLayout
     public const string VhdDisk = "disk.vhd";
     /// <summary>The signature over the image id, attached by the pipeline server when a promotion is approved.</summary>
     public const string Signature = "disk.raw.sig";
+    /// <summary>The disk's chunk index (ImagePipeline.Chunks.ChunkIndex): each chunk's length and SHA-256, in order.</summary>
+    public const string ChunkIndex = "chunks.idx";
+
+    /// <summary>
+    /// The chunk store under a data directory, shared by every image: <c>DATA/artifacts/chunks/</c>,
+    /// one zstd file per distinct chunk, named by the SHA-256 of its uncompressed bytes.
+    /// </summary>
+    public static string ChunkStore(string dataDirectory) => Path.Combine(dataDirectory, "artifacts", "chunks");
+
+    /// <summary>One chunk's file in a chunk store (fanned out by the digest's first byte).</summary>
+    public static string ChunkPath(string chunkStore, string sha256) => Path.Combine(chunkStore, sha256[..2], sha256 + ".zst");
 
     /// <summary>The store's root under a data directory.</summary>
     public static string Root(string dataDirectory) => Path.Combine(dataDirectory, "artifacts", "sha256");

@@ -19,6 +19,8 @@ public sealed class BuildContext
     public CancellationToken CancellationToken { get; init; }
     /// <summary>The agent binary to install for health reports, or null.</summary>
     public string? ReportAgent { get; init; }
+    /// <summary>Where the disk's chunks go (<see cref="ArtifactStore.ArtifactStoreLayout.ChunkStore"/>).</summary>
+    public required string ChunkStore { get; init; }
 
     public Task<string> RunAsync(string stage, string program, params string[] arguments) =>
         Tools.RunAsync(stage, program, arguments, CancellationToken);

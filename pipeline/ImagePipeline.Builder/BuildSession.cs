@@ -32,6 +32,7 @@ public sealed class BuildSession : IDisposable
             Observer = observer,
             SourceDateEpoch = options.SourceDateEpoch,
             ReportAgent = options.ReportAgent,
+            ChunkStore = ArtifactStore.ArtifactStoreLayout.ChunkStore(data),
             BaseDay = started.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             CancellationToken = cancellationToken,
         };

@@ -22,7 +22,7 @@ public sealed class ExportTests(TinyImage tiny)
         var built = await new ImageBuilder(tiny.Options with { OutputDirectory = output }, new RecordingObserver()).BuildAsync(exporting, TestContext.Current.CancellationToken);
 
         built.Manifest.ImageId.ShouldBe(tiny.Result.Manifest.ImageId, "exports do not change the disk");
-        built.Manifest.Artifacts.Select(a => a.Name).ShouldBe(["disk.raw", "disk.raw.zst", "disk.qcow2", "disk.vhdx", "disk.vmdk", "disk.vhd"]);
+        built.Manifest.Artifacts.Select(a => a.Name).ShouldBe(["disk.raw", "disk.raw.zst", "disk.qcow2", "chunks.idx", "disk.vhdx", "disk.vmdk", "disk.vhd"]);
         foreach (var artifact in built.Manifest.Artifacts)
         {
             await using var stream = File.OpenRead(Path.Combine(output, artifact.Name));

@@ -21,7 +21,7 @@ public sealed class OutputDirectoryTests(TinyImage tiny) : IDisposable
 
         result.Directory.ShouldBe(output);
         result.Manifest.ImageId.ShouldBe(tiny.Result.Manifest.ImageId);
-        Directory.GetFiles(output).Select(Path.GetFileName).Order().ShouldBe(["build.log", "disk.qcow2", "disk.raw", "disk.raw.zst", "manifest.json"]);
+        Directory.GetFiles(output).Select(Path.GetFileName).Order().ShouldBe(["build.log", "chunks.idx", "disk.qcow2", "disk.raw", "disk.raw.zst", "manifest.json"]);
         Directory.GetFileSystemEntries(parent.FullName).Select(Path.GetFileName).ShouldBe(["out"], "no staging or old directory is left beside the output");
     }
 }

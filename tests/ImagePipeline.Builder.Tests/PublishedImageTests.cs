@@ -17,7 +17,7 @@ public sealed class PublishedImageTests(TinyImage tiny)
         foreach (var name in new[] { "disk.raw", "disk.raw.zst", "disk.qcow2", "manifest.json", "build.log" })
             File.Exists(Path.Combine(tiny.Result.Directory, name)).ShouldBeTrue(name);
 
-        manifest.Artifacts.Select(a => a.Name).ShouldBe(["disk.raw", "disk.raw.zst", "disk.qcow2"]);
+        manifest.Artifacts.Select(a => a.Name).ShouldBe(["disk.raw", "disk.raw.zst", "disk.qcow2", "chunks.idx"]);
         foreach (var artifact in manifest.Artifacts)
         {
             using var stream = File.OpenRead(Path.Combine(tiny.Result.Directory, artifact.Name));
@@ -38,7 +38,7 @@ public sealed class PublishedImageTests(TinyImage tiny)
 
         directory.ShouldBe(tiny.Result.Directory);
         disk.ShouldBe(new StoredDisk(manifest.Disk.Size, manifest.Disk.GrowRoot));
-        manifest.Artifacts.Select(a => a.Name).ShouldBe([ArtifactStoreLayout.RawDisk, ArtifactStoreLayout.CompressedDisk, ArtifactStoreLayout.Qcow2Disk]);
+        manifest.Artifacts.Select(a => a.Name).ShouldBe([ArtifactStoreLayout.RawDisk, ArtifactStoreLayout.CompressedDisk, ArtifactStoreLayout.Qcow2Disk, ArtifactStoreLayout.ChunkIndex]);
     }
 
     [Fact]

@@ -6,13 +6,14 @@ namespace ImagePipeline.Builder.Stages;
 
 /// <summary>
 /// Stage 4: the formats published beside the raw disk — zstd for transfer to the agent, qcow2 for
-/// QEMU overlays, and the exports the recipe lists (<see cref="ExportFormat"/>: vhdx, vmdk, vhd) —
+/// QEMU overlays, the chunk index (its new chunks added to the data directory's chunk store: what a
+/// delta deploy fetches), and the exports the recipe lists (<see cref="ExportFormat"/>: vhdx, vmdk, vhd) —
 /// each hashed for the manifest. The conversions and the hash of the raw disk only read
 /// <c>disk.raw</c>, so they run side by side.
 /// </summary>
 public static class FormatsStage
 {
-    /// <returns>disk.raw, disk.raw.zst and disk.qcow2 with size and SHA-256, in that order, then the recipe's exports in its order.</returns>
+    /// <returns>disk.raw, disk.raw.zst, disk.qcow2 and chunks.idx with size and SHA-256, in that order, then the recipe's exports in its order.</returns>
     public static async Task<IReadOnlyList<ArtifactEntry>> RunAsync(BuildContext context, string cachedRaw, string staging)
     {
         var raw = Path.Combine(staging, ArtifactStoreLayout.RawDisk);
@@ -43,10 +44,18 @@ public static class FormatsStage
             Describe(ArtifactStoreLayout.RawDisk, () => Task.CompletedTask),
             Describe(ArtifactStoreLayout.CompressedDisk, () => context.RunAsync("formats", "zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ArtifactStoreLayout.CompressedDisk))),
             Describe(ArtifactStoreLayout.Qcow2Disk, () => ConvertToQcow2Async(context, raw, Path.Combine(staging, ArtifactStoreLayout.Qcow2Disk))),
+            Describe(ArtifactStoreLayout.ChunkIndex, () => WriteChunksAsync(context, raw, Path.Combine(staging, ArtifactStoreLayout.ChunkIndex))),
             .. context.Recipe.Formats.Select(format => Describe(FileName(format),
                 () => context.Tools.RunAsync("formats", "qemu-img", ["convert", "-q", "-f", "raw", .. ConvertOptions(format), raw, Path.Combine(staging, FileName(format))],
                     context.CancellationToken))),
         ]);
+    }
+
+    private static async Task WriteChunksAsync(BuildContext context, string raw, string index)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (written, added) = await Artifacts.ChunkStoreWriter.WriteAsync(raw, context.ChunkStore, index, context.CancellationToken);
+        context.Log.Line($"chunks: {written.Chunks.Count} ({written.Chunks.Select(c => c.Sha256).Distinct(StringComparer.Ordinal).Count()} distinct, {added} new to the store) in {watch.Elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>The export's file name in the image's directory.</summary>
