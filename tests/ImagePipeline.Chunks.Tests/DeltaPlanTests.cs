@@ -8,14 +8,6 @@ public sealed class DeltaPlanTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static byte[] Pseudorandom(int length, int seed)
-    {
-        var bytes = new byte[length];
-        for (var block = 0; block * 32 < length; block++)
-            SHA256.HashData(BitConverter.GetBytes(((long)seed << 32) | (uint)block)).AsSpan(0, Math.Min(32, length - block * 32)).CopyTo(bytes.AsSpan(block * 32));
-        return bytes;
-    }
-
     private static async Task<ChunkIndex> IndexAsync(byte[] disk, params long[] regions) =>
         new(disk.Length, await DiskChunker.ChunkAsync(new MemoryStream(disk), disk.Length, regions, null, Ct));
 
@@ -25,7 +17,7 @@ public sealed class DeltaPlanTests
     [Fact]
     public async Task The_same_image_on_the_disk_needs_nothing_written_or_fetched()
     {
-        var disk = Pseudorandom(4 << 20, seed: 1);
+        var disk = TestBytes.Pseudorandom(4 << 20, seed: 1);
 
         var plan = await PlanAsync(await IndexAsync(disk, 1 << 20), disk, 1 << 20);
 
@@ -36,8 +28,8 @@ public sealed class DeltaPlanTests
     [Fact]
     public async Task A_small_change_is_fetched_and_what_shifted_behind_an_insertion_is_moved_not_fetched()
     {
-        var old = Pseudorandom(6 << 20, seed: 2);
-        var changed = old[..(2 << 20)].Concat(Pseudorandom(3000, seed: 3)).Concat(old[(2 << 20)..((6 << 20) - 3000)]).ToArray();
+        var old = TestBytes.Pseudorandom(6 << 20, seed: 2);
+        var changed = old[..(2 << 20)].Concat(TestBytes.Pseudorandom(3000, seed: 3)).Concat(old[(2 << 20)..((6 << 20) - 3000)]).ToArray();
 
         var plan = await PlanAsync(await IndexAsync(changed), old);
 
@@ -53,10 +45,10 @@ public sealed class DeltaPlanTests
     public async Task A_blank_disk_fetches_everything_and_each_repeated_chunk_once()
     {
         var image = new byte[2 << 20];
-        Pseudorandom(300_000, seed: 4).CopyTo(image, 0);
+        TestBytes.Pseudorandom(300_000, seed: 4).CopyTo(image, 0);
         var index = await IndexAsync(image);
 
-        var plan = await PlanAsync(index, Pseudorandom(2 << 20, seed: 5));
+        var plan = await PlanAsync(index, TestBytes.Pseudorandom(2 << 20, seed: 5));
 
         plan.Steps.ShouldAllBe(s => s.Source == ChunkSource.Fetch);
         plan.ToFetch.Count.ShouldBe(index.Chunks.Select(c => c.Sha256).Distinct().Count());

@@ -8,26 +8,13 @@ public sealed class DiskChunkerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Bytes that look random but are the same on every run: SHA-256 in counter mode.</summary>
-    private static byte[] Pseudorandom(int length, int seed)
-    {
-        var bytes = new byte[length];
-        for (var block = 0; block * 32 < length; block++)
-        {
-            var digest = SHA256.HashData(BitConverter.GetBytes(((long)seed << 32) | (uint)block));
-            digest.AsSpan(0, Math.Min(32, length - block * 32)).CopyTo(bytes.AsSpan(block * 32));
-        }
-
-        return bytes;
-    }
-
     private static Task<IReadOnlyList<Chunk>> ChunkAsync(byte[] disk, params long[] regionStarts) =>
         DiskChunker.ChunkAsync(new MemoryStream(disk), disk.Length, regionStarts, null, Ct);
 
     [Fact]
     public async Task Chunks_cover_the_disk_in_order_within_the_size_bounds_and_average_near_64_KiB()
     {
-        var disk = Pseudorandom(16 << 20, seed: 1);
+        var disk = TestBytes.Pseudorandom(16 << 20, seed: 1);
 
         var chunks = await ChunkAsync(disk);
 
@@ -42,8 +29,8 @@ public sealed class DiskChunkerTests
     [Fact]
     public async Task Bytes_inserted_in_the_middle_change_only_the_chunks_around_them()
     {
-        var before = Pseudorandom(8 << 20, seed: 2);
-        var after = before[..(3 << 20)].Concat(Pseudorandom(1000, seed: 3)).Concat(before[(3 << 20)..]).ToArray();
+        var before = TestBytes.Pseudorandom(8 << 20, seed: 2);
+        var after = before[..(3 << 20)].Concat(TestBytes.Pseudorandom(1000, seed: 3)).Concat(before[(3 << 20)..]).ToArray();
 
         var old = new ChunkIndex(before.Length, await ChunkAsync(before));
         var changed = new ChunkIndex(after.Length, await ChunkAsync(after));
@@ -56,9 +43,9 @@ public sealed class DiskChunkerTests
     [Fact]
     public async Task A_partition_start_is_always_a_boundary_so_one_partition_never_moves_anothers_chunks()
     {
-        var disk = Pseudorandom(4 << 20, seed: 4);
+        var disk = TestBytes.Pseudorandom(4 << 20, seed: 4);
         var other = (byte[])disk.Clone();
-        Pseudorandom(5000, seed: 5).CopyTo(other, 100_000); // a change in the first partition only
+        TestBytes.Pseudorandom(5000, seed: 5).CopyTo(other, 100_000); // a change in the first partition only
 
         var chunks = await ChunkAsync(disk, 1 << 20, 3 << 20);
         var otherChunks = await ChunkAsync(other, 1 << 20, 3 << 20);
@@ -84,7 +71,7 @@ public sealed class DiskChunkerTests
     public async Task The_boundaries_never_change_between_versions()
     {
         // Every chunk id in every store depends on the gear table and the masks: pinned here.
-        var chunks = await ChunkAsync(Pseudorandom(2 << 20, seed: 6));
+        var chunks = await ChunkAsync(TestBytes.Pseudorandom(2 << 20, seed: 6));
 
         var lengths = string.Join(',', chunks.Select(c => c.Length));
         Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(lengths)))[..16].ShouldBe("e06f6b9353ca1799");
