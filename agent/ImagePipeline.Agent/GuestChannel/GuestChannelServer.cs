@@ -15,7 +15,7 @@ public sealed class GuestChannelServer(Stream port, string? key, Action<string> 
     /// <summary>Longest request line accepted (a command plus the envelope).</summary>
     private const int MaxLineBytes = 256 * 1024;
 
-    public Func<string, TimeSpan, CancellationToken, Task<(int ExitCode, string Output, bool TimedOut)>> Run { get; init; } = GuestCommandRunner.RunAsync;
+    public Func<string, TimeSpan, CancellationToken, Task<(int ExitCode, string Output, bool TimedOut)>> Run { get; init; } = Shell.ShellCommand.RunAsync;
 
     /// <summary>Serves until the stream ends (the host side closed) or <paramref name="cancellationToken"/> fires.</summary>
     public async Task ServeAsync(CancellationToken cancellationToken)

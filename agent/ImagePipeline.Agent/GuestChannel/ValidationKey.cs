@@ -14,17 +14,16 @@ public static class ValidationKey
 {
     public const string FirmwareDirectory = "/sys/firmware/qemu_fw_cfg";
 
-    public static string KeyPath(string firmwareDirectory = FirmwareDirectory) =>
-        Path.Combine(firmwareDirectory, "by_name", GuestChannelProtocol.KeyFirmwareName, "raw");
+    private static readonly string KeyPath = Path.Combine(FirmwareDirectory, "by_name", GuestChannelProtocol.KeyFirmwareName, "raw");
 
     /// <returns>the key, or null when the firmware has none (not started by the validation harness)</returns>
-    public static string? Read(string firmwareDirectory = FirmwareDirectory)
+    public static string? Read()
     {
-        if (firmwareDirectory == FirmwareDirectory && !Directory.Exists(firmwareDirectory))
+        if (!Directory.Exists(FirmwareDirectory))
             LoadModule();
         try
         {
-            var key = File.ReadAllText(KeyPath(firmwareDirectory)).Trim();
+            var key = File.ReadAllText(KeyPath).Trim();
             return key.Length >= 32 ? key : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -17,6 +17,8 @@ public sealed class HealthChecks(string host = "127.0.0.1")
 {
     public const string DefaultPath = "/etc/imagepipeline/health-checks.json";
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>One try of a check; a command still running then is killed.</summary>
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
 
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -80,13 +82,14 @@ public sealed class HealthChecks(string host = "127.0.0.1")
         var output = value.ValueKind == JsonValueKind.Object ? Get(value, "output") : null;
         return await UntilAsync($"command {run}", Seconds(value.ValueKind == JsonValueKind.Object ? Get(value, "timeout") : null), async ct =>
         {
-            using var process = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", run]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var stdout = await process.StandardOutput.ReadToEndAsync(ct);
-            await process.WaitForExitAsync(ct);
-            if (process.ExitCode != 0)
-                return $"exit {process.ExitCode}";
+            // The validation channel's runner: stderr with stdout, as the harness matches it, and a hung command killed.
+            var (exitCode, text, timedOut) = await Shell.ShellCommand.RunAsync(run, AttemptTimeout, ct);
+            if (timedOut)
+                return $"did not finish within {AttemptTimeout.TotalSeconds:0} s";
+            if (exitCode != 0)
+                return $"exit {exitCode}";
             // Multiline, as the validation harness reads it: ^ and $ anchor lines of the output.
-            return output is not null && !Regex.IsMatch(stdout, output, RegexOptions.Multiline, TimeSpan.FromSeconds(1)) ? $"output does not match '{output}'" : null;
+            return output is not null && !Regex.IsMatch(text, output, RegexOptions.Multiline, TimeSpan.FromSeconds(1)) ? $"output does not match '{output}'" : null;
         }, cancellationToken);
     }
 
@@ -100,7 +103,7 @@ public sealed class HealthChecks(string host = "127.0.0.1")
             try
             {
                 using var each = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                each.CancelAfter(TimeSpan.FromSeconds(10));
+                each.CancelAfter(AttemptTimeout + TimeSpan.FromSeconds(5));
                 reason = await attempt(each.Token) ?? "";
                 if (reason.Length == 0)
                     return new HealthCheckResult(name, true, $"passed after {watch.Elapsed.TotalSeconds:0.0} s");

@@ -2,15 +2,16 @@ using System.Diagnostics;
 using System.Text;
 using ImagePipeline.Agent.Protocol;
 
-namespace ImagePipeline.Agent.GuestChannel;
+namespace ImagePipeline.Agent.Shell;
 
 /// <summary>
-/// Runs one command of the validation channel: <c>/bin/sh -c</c> as the agent's user (root), with
+/// Runs one shell command for the agent — a request on the validation channel, a recipe's
+/// <c>command:</c> health check: <c>/bin/sh -c</c> as the agent's user (root), with
 /// stderr joined to stdout in the order written, stdin closed, and the whole process tree killed
 /// at the timeout. Output beyond <see cref="GuestChannelProtocol.MaxOutputBytes"/> is read and
 /// dropped, so a chatty command neither blocks nor fills the agent's memory.
 /// </summary>
-public static class GuestCommandRunner
+public static class ShellCommand
 {
     public static async Task<(int ExitCode, string Output, bool TimedOut)> RunAsync(string command, TimeSpan timeout, CancellationToken cancellationToken)
     {
