@@ -34,25 +34,23 @@ public static class BootLoaders
     /// device with the partitions and the root hash the initramfs opens it with
     /// (Stages/ReadOnlyRoot.cs).
     /// </summary>
-    public static string RootArguments(Recipe recipe, Guid rootPartition, Guid? verityPartition = null, string? rootHash = null)
+    /// <param name="varPartition">a read-only root's /var partition (disk.var), which the initramfs mounts in place of the /var overlay</param>
+    public static string RootArguments(Recipe recipe, Guid rootPartition, Guid? verityPartition = null, string? rootHash = null, Guid? varPartition = null)
     {
         var disk = recipe.Disk;
         var fsType = disk.Root.ToString().ToLowerInvariant();
+        var var = varPartition is { } partition ? $" {VarPartitionArgument}=PARTUUID={partition:D}" : "";
         if (!disk.ReadOnlyRoot || recipe.Base.Kind == BaseKind.Busybox)
             return $"root=PARTUUID={rootPartition:D} rootfstype={fsType} rw";
         if (!disk.Verity)
-            return $"root=PARTUUID={rootPartition:D} rootfstype={fsType} ro";
+            return $"root=PARTUUID={rootPartition:D} rootfstype={fsType} ro{var}";
         if (verityPartition is null || rootHash is null)
             throw new ArgumentException("a verity root needs its hash partition and root hash", nameof(rootHash));
-        return $"root={VerityDevice} rootfstype={fsType} ro {VerityRootHashArgument}={rootHash} imagepipeline.verity.data=PARTUUID={rootPartition:D} imagepipeline.verity.hash=PARTUUID={verityPartition:D}";
+        return $"root={VerityDevice} rootfstype={fsType} ro {VerityRootHashArgument}={rootHash} imagepipeline.verity.data=PARTUUID={rootPartition:D} imagepipeline.verity.hash=PARTUUID={verityPartition:D}{var}";
     }
 
-    /// <summary>The command line's argument naming a read-only root's /var partition, which the initramfs mounts in place of the /var overlay.</summary>
+    /// <summary>The command line's argument naming the /var partition.</summary>
     public const string VarPartitionArgument = "imagepipeline.var";
-
-    /// <summary><see cref="RootArguments"/>, with the /var partition when the disk has one.</summary>
-    public static string RootArguments(Recipe recipe, Guid rootPartition, Guid? verityPartition, string? rootHash, Guid? varPartition) =>
-        RootArguments(recipe, rootPartition, verityPartition, rootHash) + (varPartition is { } var ? $" {VarPartitionArgument}=PARTUUID={var:D}" : "");
 
     public static string SystemdBootLoaderConf(string entry) =>
         $"default {entry}.conf\ntimeout 0\neditor no\nconsole-mode keep\n";

@@ -105,7 +105,7 @@ public static class DiskStage
             if (!recipe.Disk.Verity)
             {
                 // The two filesystems are independent: make them side by side.
-                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, null, null, varPartition), recipe.Cmdline);
+                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, varPartition: varPartition), recipe.Cmdline);
                 await Task.WhenAll(MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine), MakeRootAsync(), MakeVarAsync());
             }
             else

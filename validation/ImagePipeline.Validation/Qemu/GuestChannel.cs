@@ -47,9 +47,11 @@ public sealed class GuestChannel : IAsyncDisposable
     public static string CreateKey(string keyFile)
     {
         var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        using (File.Create(keyFile, 1, FileOptions.None))
-            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(keyFile, key);
+        using var file = new FileStream(keyFile, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(Encoding.ASCII.GetBytes(key));
         return key;
     }
 
