@@ -67,8 +67,7 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
         await vm.WaitForConsoleTextAsync(new Regex("root is verity-protected: no"), BootTimeout, cancellationToken: Ct);
 
         // The guest reboots; QEMU (-no-reboot) exits and powers on again on the same disk.
-        await vm.SucceedAsync("systemctl --no-block reboot", cancellationToken: Ct);
-        await vm.WaitForExitAsync(Ct);
+        await vm.RebootAsync(cancellationToken: Ct);
         var since = vm.Console.Position;
         await vm.PowerOnAsync(Ct);
         await vm.WaitForConsoleTextAsync(login, BootTimeout, since, cancellationToken: Ct);

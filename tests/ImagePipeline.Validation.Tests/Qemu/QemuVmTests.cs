@@ -57,6 +57,25 @@ public sealed class QemuVmTests(TestImages images)
         (await vm.SucceedAsync("cat /root/marker", cancellationToken: Ct)).ShouldBe("written-before-the-cut\n");
     }
 
+    // The shell that would answer `reboot` goes down with the machine: the reboot is what is waited
+    // for, and a command that powers the machine off instead is told apart from it.
+    [Fact]
+    public async Task A_reboot_from_inside_ends_QEMU_as_a_reset_and_a_power_off_is_not_taken_for_one()
+    {
+        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+
+        await vm.RebootAsync("reboot -f", TimeSpan.FromSeconds(60), Ct);
+        vm.IsRunning.ShouldBeFalse();
+        vm.LastShutdownReason.ShouldBe("guest-reset");
+
+        var since = vm.Console.Position;
+        await vm.PowerOnAsync(Ct);
+        await vm.WaitForConsoleTextAsync(LoginPrompt, since: since, cancellationToken: Ct);
+        var powerOff = await Should.ThrowAsync<CheckFailedException>(() => vm.RebootAsync("poweroff -f", TimeSpan.FromSeconds(60), Ct));
+        powerOff.Message.ShouldContain("stopped (guest-shutdown) instead of rebooting");
+    }
+
     [Fact]
     public async Task Pulling_the_cable_takes_the_link_down_until_it_is_plugged_back()
     {

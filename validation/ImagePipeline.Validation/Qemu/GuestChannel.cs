@@ -26,6 +26,7 @@ public sealed class GuestChannel : IAsyncDisposable
     private readonly Task readLoop;
     private long serial;
     private volatile GuestChannelHello? hello;
+    private volatile bool closed;
 
     private GuestChannel(Socket socket, string key)
     {
@@ -59,7 +60,7 @@ public sealed class GuestChannel : IAsyncDisposable
         new(await UnixSocket.ConnectAsync(socketPath, "the validation channel", cancellationToken), key);
 
     /// <summary>The guest's agent has opened the port and holds this boot's key: commands can run.</summary>
-    public bool IsOpen => hello is { HasKey: true };
+    public bool IsOpen => hello is { HasKey: true } && !closed;
 
     /// <summary>The agent opened the port but its firmware gave it no key (it refuses every request).</summary>
     public bool OpenWithoutKey => hello is { HasKey: false };
@@ -75,6 +76,8 @@ public sealed class GuestChannel : IAsyncDisposable
         pending[id] = answer;
         try
         {
+            if (closed)
+                throw new CheckFailedException($"the validation channel is closed (the machine powered off or rebooted); `{command}` was not sent");
             var seconds = (int)Math.Ceiling(timeout.TotalSeconds);
             var line = JsonSerializer.Serialize(new GuestCommandRequest(id, key, command, seconds), ProtocolJson.Default.GuestCommandRequest) + "\n";
             try
@@ -133,6 +136,13 @@ public sealed class GuestChannel : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
+        }
+        finally
+        {
+            // QEMU closes its end when it exits: a command the guest never answered will not be answered.
+            closed = true;
+            foreach (var (_, waiting) in pending)
+                waiting.TrySetException(new CheckFailedException("the validation channel closed before the guest answered (the machine powered off or rebooted)"));
         }
     }
 

@@ -158,6 +158,35 @@ public sealed partial class QemuVm
         return code != 0 ? output : throw new CheckFailedException($"`{command}` exited 0, expected a failure; output:\n{output}");
     }
 
+    /// <summary>
+    /// Reboots the guest from inside with <paramref name="command"/> and waits until QEMU has
+    /// exited (it runs with -no-reboot), a reset and not a power-off. The command's answer is not
+    /// waited for: the reboot may stop the agent or the shell before it can answer.
+    /// <see cref="PowerOnAsync(CancellationToken)"/> boots the same disk again.
+    /// </summary>
+    public async Task RebootAsync(string command = "systemctl reboot", TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var limit = timeout ?? Retry.DefaultTimeout;
+        var exited = WaitForExitAsync(cancellationToken);
+        var asked = ExecuteAsync(command, limit, cancellationToken);
+        if (await Task.WhenAny(asked, exited) == asked && asked.IsCompletedSuccessfully && asked.Result.ExitCode != 0)
+            throw new CheckFailedException($"`{command}` exited {asked.Result.ExitCode} instead of rebooting {Machine.Name}; output:\n{asked.Result.Output}");
+        try
+        {
+            await exited.WaitAsync(limit, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            var why = asked.Exception?.InnerException is { } failed ? $" ({failed.Message})" : "";
+            throw new CheckFailedException($"{Machine.Name} was still running {limit.TotalSeconds:0} s after `{command}`{why}; last console lines:\n" + string.Join('\n', Console.LastLines(30)));
+        }
+
+        // The command's own ending (an answer, or the channel or console closing under it) no longer matters.
+        _ = asked.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        if (LastShutdownReason is { } reason && reason != "guest-reset")
+            throw new CheckFailedException($"{Machine.Name} stopped ({reason}) instead of rebooting after `{command}`");
+    }
+
     public async Task<string> WaitUntilSucceedsAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var output = "";
