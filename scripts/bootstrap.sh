@@ -15,6 +15,8 @@ packages=(
   qemu-system-x86 ovmf ipxe-qemu iproute2
   # boot service: iPXE binaries it serves; real clients and peers its tests and benchmarks use
   ipxe busybox udhcpc tftp-hpa tftpd-hpa nginx-light curl
+  # delta deploys: casync is the peer `imagepipe bench delta` measures the agent against
+  casync
   # pipeline server: recipe sources are git repositories; PostgreSQL tests and bench jobs run a
   # local PostgreSQL image (scripts/postgres-image.sh) in Docker
   git tar docker.io

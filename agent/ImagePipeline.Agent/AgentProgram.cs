@@ -1,12 +1,15 @@
+using ImagePipeline.Agent.Delta;
 using ImagePipeline.Agent.Disks;
+using ImagePipeline.Agent.Protocol;
 using ImagePipeline.Agent.Transport;
 using ImagePipeline.Agent.Writing;
 
 namespace ImagePipeline.Agent;
 
 /// <summary>
-/// <c>imagepipe-agent write --url URL --size N --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key PEM | --allow-unsigned] [--verify]</c>:
-/// the write path alone, for benchmarks and operators. (<c>deploy</c>, <c>report</c> and <c>guest-channel</c> modes follow.)
+/// <c>imagepipe-agent write --url URL --size N --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key PEM | --allow-unsigned] [--verify]
+/// [--token T] [--delta-index URL --delta-index-sha256 HEX --chunks URL [--delta-index-signature B64]]</c>:
+/// the write path alone, for benchmarks and operators; with the delta options, only the chunks the target lacks are fetched. (<c>deploy</c>, <c>report</c> and <c>guest-channel</c> modes follow.)
 /// Exit 0 written, 1 refused (the first MiB untouched), 2 usage.
 /// </summary>
 public static class AgentProgram
@@ -40,7 +43,7 @@ public static class AgentProgram
 
         if (args is not ["write", ..])
         {
-            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | report | guest-channel | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify]");
+            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | report | guest-channel | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify] [--token T] [--delta-index URL --delta-index-sha256 HEX --chunks URL [--delta-index-signature B64]]");
             return 2;
         }
 
@@ -66,12 +69,31 @@ public static class AgentProgram
         };
         var request = new WriteRequest(new Uri(url), options.GetValueOrDefault("encoding", "zstd"), size, sha, options.GetValueOrDefault("signature"));
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var authorization = options.TryGetValue("token", out var token) ? new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token) : null;
+        DeltaSource? delta = null;
+        if (options.TryGetValue("delta-index", out var indexUrl))
+        {
+            if (!options.TryGetValue("delta-index-sha256", out var indexSha256) || !options.TryGetValue("chunks", out var chunksUrl))
+            {
+                Console.Error.WriteLine("write: --delta-index needs --delta-index-sha256 and --chunks");
+                return 2;
+            }
+
+            delta = new DeltaSource(indexUrl, indexSha256, options.GetValueOrDefault("delta-index-signature"), chunksUrl);
+        }
+
         try
         {
             using var target = BlockDevice.Open(targetPath, size);
-            var result = await new ImageWriter(new HttpImageTransport(http), writeOptions, TimeProvider.System)
-                .WriteAsync(request, target, p => Console.Error.WriteLine($"{p.Phase} {p.BytesDone >> 20}/{p.BytesTotal >> 20} MiB {p.BytesPerSecond / 1e6:0} MB/s"), null, cancel.Token);
-            Console.WriteLine($"written {result.SizeBytes} bytes to {targetPath} in {result.Elapsed.TotalSeconds:0.00} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes, direct I/O {(target.UsesDirectIo ? "on" : "off")})");
+            void Progress(WriteProgress p) => Console.Error.WriteLine($"{p.Phase} {p.BytesDone >> 20}/{p.BytesTotal >> 20} MiB {p.BytesPerSecond / 1e6:0} MB/s");
+            var result = delta is null ? null
+                : await new DeltaWriter(new HttpChunkTransport(http, authorization), writeOptions, TimeProvider.System)
+                    .TryWriteAsync(request, delta, target, Progress, null, line => Console.Error.WriteLine(line), cancel.Token);
+            result ??= await new ImageWriter(new HttpImageTransport(http, authorization), writeOptions, TimeProvider.System)
+                .WriteAsync(request, target, Progress, null, cancel.Token);
+            Console.WriteLine($"written {result.SizeBytes} bytes to {targetPath} in {result.Elapsed.TotalSeconds:0.00} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, "
+                + $"{result.Method}, fetched {result.BytesFetched} bytes{(result.Method == "delta" ? $" in {result.ChunksFetched} chunks, {result.ChunksReused} chunks already there" : "")}, "
+                + $"{result.Resumes} resumes, direct I/O {(target.UsesDirectIo ? "on" : "off")})");
             return 0;
         }
         catch (DeployRefusedException e)

@@ -24,6 +24,8 @@ public static class ArtifactStoreLayout
     public const string Signature = "disk.raw.sig";
     /// <summary>The disk's chunk index (ImagePipeline.Chunks.ChunkIndex): each chunk's length and SHA-256, in order.</summary>
     public const string ChunkIndex = "chunks.idx";
+    /// <summary>The promotion's signature over the chunk index (ChunkIndexStatement), attached with <see cref="Signature"/>.</summary>
+    public const string ChunkIndexSignature = "chunks.idx.sig";
 
     /// <summary>
     /// The chunk store under a data directory, shared by every image: <c>DATA/artifacts/chunks/</c>,
@@ -50,6 +52,21 @@ public static class ArtifactStoreLayout
         using var document = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
         var disk = document.RootElement.GetProperty("disk");
         return new StoredDisk(disk.GetProperty("size").GetInt64(), disk.TryGetProperty("growRoot", out var grow) && grow.GetBoolean());
+    }
+
+    /// <summary>The SHA-256 the manifest records for one of the image's files (<c>artifacts[].sha256</c>), or null when it lists no such file.</summary>
+    public static string? ReadArtifactSha256(string manifestPath, string fileName)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+        if (!document.RootElement.TryGetProperty("artifacts", out var artifacts) || artifacts.ValueKind != JsonValueKind.Array)
+            return null;
+        foreach (var artifact in artifacts.EnumerateArray())
+        {
+            if (artifact.TryGetProperty("name", out var name) && name.GetString() == fileName && artifact.TryGetProperty("sha256", out var sha))
+                return sha.GetString();
+        }
+
+        return null;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using ImagePipeline.Agent.Delta;
 using ImagePipeline.Agent.Disks;
 using ImagePipeline.Agent.Hardware;
 using ImagePipeline.Agent.Protocol;
@@ -76,20 +77,33 @@ public static partial class DeployCommand
             // For the report agent in the new image: where to report, as whom, and which image it is.
             var config = new AgentConfig(cmdline.Server.ToString(), cmdline.Token, cmdline.Mac ?? "", assignment.ImageId);
             int? grown = null;
-            var result = await new ImageWriter(new HttpImageTransport(http, new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cmdline.Token)), options, TimeProvider.System)
-                .WriteAsync(request, target, p => Report(client, p, cancellationToken), (head, disk) =>
-                {
-                    if (assignment.GrowRoot)
-                        grown = GptGrower.Grow(head, disk);
-                    AgentConfigBlock.Write(head, config);
-                }, cancellationToken);
+            HeadFinisher finish = (head, disk) =>
+            {
+                if (assignment.GrowRoot)
+                    grown = GptGrower.Grow(head, disk);
+                AgentConfigBlock.Write(head, config);
+            };
+            var authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cmdline.Token);
+            // A disk that holds an image already (the one being replaced) is a seed: only the chunks it lacks are fetched.
+            var result = assignment.Delta is { } delta
+                ? await new DeltaWriter(new HttpChunkTransport(http, authorization), options, TimeProvider.System)
+                    .TryWriteAsync(request, delta, target, p => Report(client, p, cancellationToken), finish, Say, cancellationToken)
+                : null;
+            result ??= await new ImageWriter(new HttpImageTransport(http, authorization), options, TimeProvider.System)
+                .WriteAsync(request, target, p => Report(client, p, cancellationToken), finish, cancellationToken);
             if (grown is { } partition)
                 Say($"partition {partition} grown to the end of {device}");
             target.RereadPartitionTable();
-            Say($"written in {result.Elapsed.TotalSeconds:0.0} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.Resumes} resumes)");
+            Say(result.Method == "delta"
+                ? $"written in {result.Elapsed.TotalSeconds:0.0} s by delta: {result.ChunksFetched} chunks fetched ({result.BytesFetched / 1048576.0:0.0} MiB), {result.ChunksReused} already on the disk"
+                : $"written in {result.Elapsed.TotalSeconds:0.0} s ({result.SizeBytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s, {result.BytesFetched / 1048576.0:0.0} MiB fetched, {result.Resumes} resumes)");
             await RetryAsync(async () =>
             {
-                await client.ResultAsync(new DeployResult { ImageId = assignment.ImageId, Succeeded = true, TargetDisk = device, Seconds = watch.Elapsed.TotalSeconds }, cancellationToken);
+                await client.ResultAsync(new DeployResult
+                {
+                    ImageId = assignment.ImageId, Succeeded = true, TargetDisk = device, Seconds = watch.Elapsed.TotalSeconds,
+                    Method = result.Method, BytesFetched = result.BytesFetched,
+                }, cancellationToken);
                 return 0;
             }, cancellationToken);
             Say("reported; rebooting into the new image");

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ImagePipeline.Agent.Protocol;
 
 namespace ImagePipeline.Agent.Signing;
 
@@ -9,7 +10,14 @@ namespace ImagePipeline.Agent.Signing;
 /// </summary>
 public static class ImageSignature
 {
-    public static bool Verify(string sha256Hex, string signatureBase64, string publicKeyPem)
+    public static bool Verify(string sha256Hex, string signatureBase64, string publicKeyPem) =>
+        VerifyDigest(Convert.FromHexString(sha256Hex), signatureBase64, publicKeyPem);
+
+    /// <summary>The promotion's signature over a chunk index (<see cref="ChunkIndexStatement"/>) whose SHA-256 is <paramref name="indexSha256Hex"/>.</summary>
+    public static bool VerifyChunkIndex(string indexSha256Hex, string signatureBase64, string publicKeyPem) =>
+        VerifyDigest(ChunkIndexStatement.Digest(indexSha256Hex), signatureBase64, publicKeyPem);
+
+    private static bool VerifyDigest(byte[] digest, string signatureBase64, string publicKeyPem)
     {
         byte[] signature;
         try
@@ -23,8 +31,10 @@ public static class ImageSignature
 
         using var key = ECDsa.Create();
         key.ImportFromPem(publicKeyPem);
-        return key.VerifyHash(Convert.FromHexString(sha256Hex), signature);
+        return key.VerifyHash(digest, signature);
     }
 
     public static string Sign(string sha256Hex, ECDsa privateKey) => Convert.ToBase64String(privateKey.SignHash(Convert.FromHexString(sha256Hex)));
+
+    public static string SignChunkIndex(string indexSha256Hex, ECDsa privateKey) => Convert.ToBase64String(privateKey.SignHash(ChunkIndexStatement.Digest(indexSha256Hex)));
 }

@@ -27,11 +27,11 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
     /// <param name="finish">the deployer's edits of the verified image's first MiB before it is written; null for none</param>
     public async Task<WriteResult> WriteAsync(WriteRequest request, IBlockDevice target, Action<WriteProgress>? progress, HeadFinisher? finish, CancellationToken cancellationToken)
     {
-        Check(request, target);
+        WriteGuards.Check(request, target);
         // The signature covers the SHA-256 the boot service announced: checked before a byte is fetched or
         // written, so an image this environment must not write leaves the whole disk as it was. The stream
         // must then hash to exactly that digest.
-        CheckSignature(request);
+        WriteGuards.CheckSignature(request, options);
         var watch = Stopwatch.StartNew();
         await using var download = new ResumingStream(transport, request.Url, options.Resume, clock, options.Link);
         await using var decoded = request.Encoding == "zstd" ? new DecompressionStream(download, leaveOpen: true) : (Stream)download;
@@ -77,66 +77,14 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
             if (digest != request.Sha256)
                 throw new DeployRefusedException($"SHA-256 of the written image is {digest}, expected {request.Sha256}: the stream is corrupt or is another image");
 
-            // Only now does the disk become bootable: all else is durable first (the image's body, checked
-            // against the signed hash with the head as the image has it; then what the deployer adds), then the head.
-            target.Flush();
-            if (options.VerifyAfterWrite)
-                VerifyReadBack(request, target, head);
-            Finish(finish, head, target);
-            target.Write(0, head);
-            target.Flush();
-            if (options.VerifyAfterWrite)
-                VerifyHead(target, head);
-            return new WriteResult(request.SizeBytes, written + head.Length, download.Resumes, watch.Elapsed);
+            WriteGuards.MakeBootable(request, target, head, finish, options);
+            return new WriteResult(request.SizeBytes, written + head.Length, download.Resumes, watch.Elapsed) { BytesFetched = download.Position };
         }
         finally
         {
             foreach (var buffer in buffers)
                 ((IDisposable)buffer).Dispose();
         }
-    }
-
-    private static void Check(WriteRequest request, IBlockDevice target)
-    {
-        if (request.Encoding is not ("zstd" or "raw"))
-            throw new DeployRefusedException($"image encoding '{request.Encoding}' is not supported; the boot service serves zstd or raw");
-        if (request.SizeBytes <= 0)
-            throw new DeployRefusedException($"image size {request.SizeBytes} is not a size");
-        if (request.SizeBytes > target.Length)
-            throw new DeployRefusedException($"the image is {request.SizeBytes} bytes but {target.Path} holds {target.Length}; choose a larger disk");
-        if (request.Sha256.Length != 64 || !request.Sha256.All(char.IsAsciiHexDigitLower))
-            throw new DeployRefusedException($"'{request.Sha256}' is not a lower-case hex SHA-256");
-    }
-
-    private void CheckSignature(WriteRequest request)
-    {
-        if (request.Signature is null)
-        {
-            if (!options.AllowUnsigned)
-                throw new DeployRefusedException("the image is unsigned; only promoted (signed) images are written here");
-            return;
-        }
-
-        if (options.TrustedPublicKeyPem is null)
-        {
-            // An environment that writes unsigned images writes a signed one it has no key for the same way: unchecked.
-            if (options.AllowUnsigned)
-                return;
-            throw new DeployRefusedException("the image is signed but this deploy environment has no trusted key to check it; rebuild it with --trust-key");
-        }
-
-        bool verified;
-        try
-        {
-            verified = ImageSignature.Verify(request.Sha256, request.Signature, options.TrustedPublicKeyPem);
-        }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
-        {
-            throw new DeployRefusedException($"this deploy environment's trusted key cannot be read ({e.Message}); rebuild it with --trust-key and the server's public key");
-        }
-
-        if (!verified)
-            throw new DeployRefusedException("the image's signature does not verify with the trusted key");
     }
 
     private static async Task<long> ProduceAsync(Stream decoded, ChannelWriter<Chunk> toHash, ChannelWriter<Chunk> toWrite, ChannelReader<AlignedBuffer> free,
@@ -242,49 +190,6 @@ public sealed class ImageWriter(IImageTransport transport, WriteOptions options,
         }
 
         return written;
-    }
-
-    private static void Finish(HeadFinisher? finish, byte[] head, IBlockDevice target)
-    {
-        if (finish is null)
-            return;
-        try
-        {
-            finish(head, target);
-            target.Flush();
-        }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException)
-        {
-            throw new DeployRefusedException($"the image was written and verified, but could not be made ready to boot: {e.Message}", e);
-        }
-    }
-
-    /// <summary>The image's body as the disk reads it back, with its first MiB as the image has it (still in memory), hashes to the signed digest.</summary>
-    private static void VerifyReadBack(WriteRequest request, IBlockDevice target, byte[] head)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(head);
-        var buffer = new byte[ChunkBytes];
-        for (long offset = head.Length; offset < request.SizeBytes;)
-        {
-            var read = target.Read(offset, buffer.AsSpan(0, (int)Math.Min(buffer.Length, request.SizeBytes - offset)));
-            if (read <= 0)
-                throw new DeployRefusedException($"reading {target.Path} back stopped at byte {offset}");
-            hash.AppendData(buffer.AsSpan(0, read));
-            offset += read;
-        }
-
-        var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (digest != request.Sha256)
-            throw new DeployRefusedException($"{target.Path} reads back with SHA-256 {digest}, not {request.Sha256}: the disk does not keep what is written to it");
-    }
-
-    /// <summary>The first MiB, written last, reads back as it was written.</summary>
-    private static void VerifyHead(IBlockDevice target, byte[] head)
-    {
-        var back = new byte[head.Length];
-        if (target.Read(0, back) != back.Length || !back.AsSpan().SequenceEqual(head))
-            throw new DeployRefusedException($"{target.Path} does not read back its first {head.Length >> 10} KiB as written: the disk does not keep what is written to it");
     }
 
     /// <summary>What the decoder or transport threw, as a refusal with the reason.</summary>

@@ -40,6 +40,7 @@ public static class BootServiceExtensions
         services.AddSingleton<BootFilePlanner>();
         services.AddSingleton(new BootFiles([options.FilesDirectory, options.IpxeDirectory]));
         services.AddSingleton<IImageCatalog>(new ArtifactStoreCatalog(options.ArtifactsDirectory));
+        services.AddSingleton(new ChunkStore(options.ChunksDirectory));
         services.AddSingleton(new BootScriptPolicy(options.Discovery, ExtraKernelArguments: options.ExtraKernelArguments, LeasesAddresses: options.Mode == BootMode.Full));
         services.AddSingleton<BootScriptPlanner>();
         services.AddSingleton<DeployProgressBoard>();
@@ -70,6 +71,7 @@ public static class BootServiceExtensions
         var options = app.ServiceProvider.GetRequiredService<BootServiceOptions>();
         app.MapBootScripts();
         app.MapBootFiles(new FileJail(options.ArtifactsDirectory));
+        app.MapChunks();
         app.MapAgentApi();
         var network = app.ServiceProvider.GetRequiredService<BootNetworkService>();
         app.MapInventoryApi(options.AdminToken, network.Snapshot);

@@ -23,6 +23,8 @@ public sealed record BootServiceOptions
     public required string DataDirectory { get; init; }
     /// <summary>The builder's artifact store (data/artifacts/sha256), served under /images/.</summary>
     public required string ArtifactsDirectory { get; init; }
+    /// <summary>The chunk store delta writes fetch from; by default the builder's, beside the artifact store (data/artifacts/chunks).</summary>
+    public string? ChunkStoreDirectory { get; init; }
     /// <summary>iPXE binaries; Debian's package ipxe installs them here.</summary>
     public string IpxeDirectory { get; init; } = Files.BootFiles.DebianIpxeDirectory;
     public bool Discovery { get; init; }
@@ -34,4 +36,5 @@ public sealed record BootServiceOptions
 
     public string DatabasePath => Path.Combine(DataDirectory, "bootsvc.db");
     public string FilesDirectory => Path.Combine(DataDirectory, "files");
+    public string ChunksDirectory => ChunkStoreDirectory ?? Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ArtifactsDirectory)))!, "chunks");
 }

@@ -1,4 +1,5 @@
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.BootService.Dhcp;
 using ImagePipeline.BootService.Images;
@@ -57,6 +58,9 @@ public static class AgentApi
             Target = new TargetDiskRule(),
             GrowRoot = image.GrowRoot,
             VerifyAfterWrite = false,
+            Delta = image.ChunkIndex is { } index
+                ? new DeltaSource($"{endpoints.HttpBase}/images/{image.Id}/{ArtifactStoreLayout.ChunkIndex}", index.Sha256, index.Signature, $"{endpoints.HttpBase}/images/{image.Id}/chunks")
+                : null,
         }));
     }
 
@@ -80,7 +84,7 @@ public static class AgentApi
         if (result.Succeeded && result.ImageId == machine.DesiredImage)
         {
             await inventory.TransitionAsync(machine.Mac, MachineState.Booting,
-                $"wrote {result.ImageId} to {result.TargetDisk ?? "its disk"} in {result.Seconds:0.0} s; rebooting into it",
+                $"wrote {result.ImageId} to {result.TargetDisk ?? "its disk"} in {result.Seconds:0.0} s{Moved(result)}; rebooting into it",
                 m => m with { CurrentImage = result.ImageId, DeployAttempts = 0, LastError = null }, cancellationToken);
         }
         else
@@ -113,6 +117,14 @@ public static class AgentApi
         machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
         return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons));
     }
+
+    /// <summary>How the image got there: the whole stream, or a delta and what it fetched.</summary>
+    private static string Moved(DeployResult result) => result switch
+    {
+        { Method: "delta", BytesFetched: { } fetched } => $", delta: {fetched / 1048576.0:0.0} MiB fetched",
+        { Method: "full", BytesFetched: { } fetched } => $", full image: {fetched / 1048576.0:0.0} MiB fetched",
+        _ => "",
+    };
 
     /// <summary>The machine whose token the call carries, when it comes from the address the token was issued to.</summary>
     internal static async Task<MachineRecord?> AuthenticateAsync(HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)

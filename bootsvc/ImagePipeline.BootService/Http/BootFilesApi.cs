@@ -10,7 +10,8 @@ namespace ImagePipeline.BootService.Http;
 
 /// <summary>
 /// Boot files (<c>/files/...</c>: iPXE, deploy kernel and initramfs, which anything that
-/// netboots takes without credentials) and images (<c>/images/ID/disk.raw.zst</c>) with Range and
+/// netboots takes without credentials) and images (<c>/images/ID/disk.raw.zst</c>, and the
+/// chunk index <c>/images/ID/chunks.idx</c> delta writes start from) with Range and
 /// ETag, so an agent resumes a download where it broke off. Both go through a
 /// <see cref="FileJail"/>: nothing outside their roots is served.
 /// <para>
@@ -32,6 +33,19 @@ public static class BootFilesApi
 
     private static async Task<IResult> ServeImageAsync(string id, string file, HttpContext http, IMachineInventory inventory, FileJail images, CancellationToken cancellationToken)
     {
+        if (await AuthorizeImageAsync(id, http, inventory, cancellationToken) is { } refused)
+            return refused;
+        if (file is not (ArtifactStoreLayout.CompressedDisk or ArtifactStoreLayout.ChunkIndex))
+            return TypedResults.Problem($"only {ArtifactStoreLayout.CompressedDisk} and {ArtifactStoreLayout.ChunkIndex} of an image are served", statusCode: StatusCodes.Status404NotFound);
+        return Serve(images.Resolve($"{id}/{file}"));
+    }
+
+    /// <summary>
+    /// Null when the call carries the token of a machine told to deploy image <paramref name="id"/>
+    /// (from the machine's own address); else the refusal to answer with.
+    /// </summary>
+    internal static async Task<IResult?> AuthorizeImageAsync(string id, HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken)
+    {
         if (await AgentApi.AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
@@ -39,15 +53,13 @@ public static class BootFilesApi
                 statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        if (file != ArtifactStoreLayout.CompressedDisk)
-            return TypedResults.Problem($"only {ArtifactStoreLayout.CompressedDisk} of an image is served", statusCode: StatusCodes.Status404NotFound);
         if (!machine.NeedsDeploy || machine.DesiredImage != id)
         {
             return TypedResults.Problem($"machine {machine.Mac} is not told to deploy image {id} (desired: {machine.DesiredImage ?? "none"}); its token opens only its own desired image",
                 statusCode: StatusCodes.Status403Forbidden);
         }
 
-        return Serve(images.Resolve($"{id}/{file}"));
+        return null;
     }
 
     private static IResult Serve(FileLookup lookup)

@@ -4,8 +4,9 @@ namespace ImagePipeline.BootService.Images;
 
 /// <summary>
 /// Images in the builder's content-addressed store (<see cref="ArtifactStoreLayout"/>), with the
-/// disk facts the boot path needs from each manifest, and the signature a promotion attached,
-/// which the agent checks against the key in its deploy environment.
+/// disk facts the boot path needs from each manifest, the signatures a promotion attached (the
+/// image's and its chunk index's), which the agent checks against the key in its deploy
+/// environment, and the chunk index delta writes start from.
 /// </summary>
 public sealed class ArtifactStoreCatalog(string root) : IImageCatalog
 {
@@ -20,7 +21,21 @@ public sealed class ArtifactStoreCatalog(string root) : IImageCatalog
         if (!File.Exists(manifest) || !File.Exists(Path.Combine(directory, ArtifactStoreLayout.CompressedDisk)))
             return null;
         var disk = ArtifactStoreLayout.ReadDisk(manifest);
-        var signature = Path.Combine(directory, ArtifactStoreLayout.Signature);
-        return new BootImage(imageId, disk.Size, disk.GrowRoot, $"{imageId}/{ArtifactStoreLayout.CompressedDisk}", File.Exists(signature) ? File.ReadAllText(signature).Trim() : null);
+        return new BootImage(imageId, disk.Size, disk.GrowRoot, $"{imageId}/{ArtifactStoreLayout.CompressedDisk}",
+            ReadSignature(directory, ArtifactStoreLayout.Signature), FindChunkIndex(directory, manifest));
+    }
+
+    private static StoredChunkIndex? FindChunkIndex(string directory, string manifest)
+    {
+        var file = Path.Combine(directory, ArtifactStoreLayout.ChunkIndex);
+        if (!File.Exists(file) || ArtifactStoreLayout.ReadArtifactSha256(manifest, ArtifactStoreLayout.ChunkIndex) is not { } sha256)
+            return null;
+        return new StoredChunkIndex(file, sha256, ReadSignature(directory, ArtifactStoreLayout.ChunkIndexSignature));
+    }
+
+    private static string? ReadSignature(string directory, string name)
+    {
+        var path = Path.Combine(directory, name);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
     }
 }

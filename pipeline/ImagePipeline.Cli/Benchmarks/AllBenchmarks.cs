@@ -11,7 +11,7 @@ namespace ImagePipeline.Cli.Benchmarks;
 /// </summary>
 public static class AllBenchmarks
 {
-    public static readonly string[] Names = ["build", "validate", "tftp", "http", "bootstorm", "write", "jobs", "fleet", "rollout", "emergency", "seed"];
+    public static readonly string[] Names = ["build", "validate", "tftp", "http", "bootstorm", "write", "delta", "jobs", "fleet", "rollout", "emergency", "seed"];
 
     public static async Task<int> RunAsync(string? dataDirectory, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ public static class AllBenchmarks
             var rows = new List<string>();
             var inTable = false;
             var watch = Stopwatch.StartNew();
-            string[] extra = name is "validate" or "fleet" or "emergency" or "seed" && dataDirectory is not null ? ["--data", dataDirectory] : [];
+            string[] extra = name is "validate" or "delta" or "fleet" or "emergency" or "seed" && dataDirectory is not null ? ["--data", dataDirectory] : [];
             var result = await CliWrap.Cli.Wrap(launcher.Program).WithArguments([.. launcher.Arguments, "bench", name, .. extra])
                 .WithStandardOutputPipe(PipeTarget.ToDelegate(line =>
                 {

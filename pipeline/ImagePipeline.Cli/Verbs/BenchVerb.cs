@@ -47,16 +47,20 @@ public static class BenchVerb
         var emergencyData = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         emergency.Options.Add(emergencyData);
         emergency.SetAction(async (parse, cancellationToken) => await Benchmarks.EmergencyBenchmark.RunAsync(DataDirectory.Resolve(parse.GetValue(emergencyData)), cancellationToken));
+        var delta = new Command("delta", "A one-package update of debian-web onto a disk holding the previous build: bytes moved and apply time of the agent's delta write, against the whole image, the zstd stream and casync (make + extract --seed over HTTP). Goals: at most 10% of the image moved, apply no slower than casync.");
+        var deltaData = new Option<string?>("--data") { Description = "data directory whose cache the two builds use (default ./data or $IMAGEPIPE_DATA)" };
+        delta.Options.Add(deltaData);
+        delta.SetAction(async (parse, cancellationToken) => await Benchmarks.DeltaBenchmark.RunAsync(DataDirectory.Resolve(parse.GetValue(deltaData)), cancellationToken));
         var all = new Command("all", "Every benchmark above, one after the other, then one table: metric, ours, peer or limit, ratio, goal.");
         var seed = new Command("seed", "The seed's claim: one lab machine from power-on to debian-web healthy, by image and by deploy-time install (partition, the same package set from a local mirror, the same configuration, boot loader); each phase, bytes over the network, the ratio. Goal: the image at least 5x faster.");
         var seedData = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         seed.Options.Add(seedData);
         seed.SetAction(async (parse, cancellationToken) => await Benchmarks.SeedBenchmark.RunAsync(DataDirectory.Resolve(parse.GetValue(seedData)), cancellationToken));
 
-        var allData = new Option<string?>("--data") { Description = "data directory for the validate, fleet, emergency and seed benchmarks (default ./data or $IMAGEPIPE_DATA)" };
+        var allData = new Option<string?>("--data") { Description = "data directory for the validate, delta, fleet, emergency and seed benchmarks (default ./data or $IMAGEPIPE_DATA)" };
         all.Options.Add(allData);
         all.SetAction(async (parse, cancellationToken) => await Benchmarks.AllBenchmarks.RunAsync(parse.GetValue(allData), cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, jobs, fleet, rollout, emergency, seed, all };
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, delta, jobs, fleet, rollout, emergency, seed, all };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)

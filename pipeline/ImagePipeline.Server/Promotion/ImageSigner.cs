@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ImagePipeline.Agent.Protocol;
 using ImagePipeline.ArtifactStore;
 
 namespace ImagePipeline.Server.Promotion;
@@ -45,19 +46,39 @@ public sealed class ImageSigner : IDisposable
 
     public string Sign(string imageId) => Convert.ToBase64String(key.SignHash(Convert.FromHexString(imageId)));
 
+    /// <summary>The signature over the image's chunk index (<see cref="ChunkIndexStatement"/>), when the image is in this store with one; else null.</summary>
+    public string? SignChunkIndex(string dataDirectory, string imageId)
+    {
+        var manifest = Path.Combine(ArtifactStoreLayout.ImageDirectory(ArtifactStoreLayout.Root(dataDirectory), imageId), ArtifactStoreLayout.Manifest);
+        if (!File.Exists(manifest) || ArtifactStoreLayout.ReadArtifactSha256(manifest, ArtifactStoreLayout.ChunkIndex) is not { } indexSha256)
+            return null;
+        return Convert.ToBase64String(key.SignHash(ChunkIndexStatement.Digest(indexSha256)));
+    }
+
     /// <summary>Whether the image's artifacts are in this server's store (so a signature can be attached beside them).</summary>
     public static bool IsInStore(string dataDirectory, string imageId) => Directory.Exists(ArtifactStoreLayout.ImageDirectory(ArtifactStoreLayout.Root(dataDirectory), imageId));
 
-    /// <summary>Writes the signature beside the image's files (temporary file, then rename): false when the image is not in this store.</summary>
-    public static bool Attach(string dataDirectory, string imageId, string signature)
+    /// <summary>
+    /// Writes the signatures beside the image's files (each a temporary file, then rename; the
+    /// index's first, so a reader that finds the image's signature finds the index's too): false
+    /// when the image is not in this store.
+    /// </summary>
+    public static bool Attach(string dataDirectory, string imageId, string signature, string? chunkIndexSignature = null)
     {
         if (!IsInStore(dataDirectory, imageId))
             return false;
         var directory = ArtifactStoreLayout.ImageDirectory(ArtifactStoreLayout.Root(dataDirectory), imageId);
-        var temporary = Path.Combine(directory, $".{ArtifactStoreLayout.Signature}.{Environment.ProcessId}.tmp");
-        File.WriteAllText(temporary, signature + "\n");
-        File.Move(temporary, Path.Combine(directory, ArtifactStoreLayout.Signature), overwrite: true);
+        if (chunkIndexSignature is not null)
+            Replace(directory, ArtifactStoreLayout.ChunkIndexSignature, chunkIndexSignature);
+        Replace(directory, ArtifactStoreLayout.Signature, signature);
         return true;
+    }
+
+    private static void Replace(string directory, string name, string content)
+    {
+        var temporary = Path.Combine(directory, $".{name}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temporary, content + "\n");
+        File.Move(temporary, Path.Combine(directory, name), overwrite: true);
     }
 
     private static void Create(string path)

@@ -118,7 +118,7 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
         await db.SaveChangesAsync(cancellationToken);
         // Attached once the approval is saved: a decision that loses a race leaves no signature beside an unapproved image.
         if (promotion.State == PromotionState.Approved && image.Signature is { } signature)
-            ImageSigner.Attach(options.DataDirectory, image.ImageId, signature);
+            ImageSigner.Attach(options.DataDirectory, image.ImageId, signature, signer.SignChunkIndex(options.DataDirectory, image.ImageId));
         return promotion;
     }
 

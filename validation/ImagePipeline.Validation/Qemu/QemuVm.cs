@@ -53,6 +53,8 @@ public sealed partial class QemuVm : IAsyncDisposable
     /// <summary>Guest TCP port → host port on 127.0.0.1 (user-mode networking host forwards).</summary>
     public IReadOnlyDictionary<int, int> PortForwards { get; }
     /// <summary>Everything the serial console printed, across power cycles: in <see cref="Directory"/> unless the creator asked to keep it elsewhere (a lab keeps consoles after the VM is gone).</summary>
+    /// <summary>The machine's disk: a qcow2 overlay (on the image, or blank), read it while the machine is off.</summary>
+    public string DiskPath => Path.Combine(Directory, "overlay.qcow2");
     public string SerialLogPath => consoleLog ?? Path.Combine(Directory, "serial.log");
     public SerialConsole Console => console ?? throw new HarnessException($"VM {Machine.Name} is not running");
     public QmpClient Qmp => qmp ?? throw new HarnessException($"VM {Machine.Name} is not running");
@@ -146,7 +148,7 @@ public sealed partial class QemuVm : IAsyncDisposable
         File.Delete(channelPath);
         var network = string.Concat(PortForwards.Select(f => $",hostfwd=tcp:127.0.0.1:{f.Value}-:{f.Key}"));
         var arguments = new List<string>();
-        arguments.AddRange(QemuArguments.For(Machine, Path.Combine(Directory, "overlay.qcow2"),
+        arguments.AddRange(QemuArguments.For(Machine, DiskPath,
             Machine.Firmware == Firmware.Uefi ? Path.Combine(Directory, "OVMF_VARS.fd") : null, Accelerator, network));
         arguments.AddRange(["-S", "-monitor", "none",
             "-qmp", $"unix:{qmpPath},server=on,wait=off",
