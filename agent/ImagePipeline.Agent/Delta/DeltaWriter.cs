@@ -14,8 +14,9 @@ namespace ImagePipeline.Agent.Delta;
 /// image's chunk index (trusted as far as the image is: its SHA-256 from the manifest, and the
 /// promotion's signature over it when images are signed here) names every chunk by its SHA-256;
 /// the disk is cut at its own partitions with the builder's chunker (<see cref="DeltaPlan"/>);
-/// chunks already in place cost nothing, chunks elsewhere on the disk are read (and hashed again)
-/// before anything is written, and the rest are fetched from the boot service in batches, each
+/// chunks already in place cost nothing, chunks elsewhere on the disk are copied (and hashed again)
+/// in an order that never writes over a source still to be read (<see cref="MovedChunkWriter"/>),
+/// and the rest are fetched from the boot service in batches, each
 /// chunk checked against its digest before it is written — a chunk that arrives damaged is asked
 /// for again. The first MiB is written last, after the deployer's edits, as for a whole image
 /// (<see cref="ImageWriter"/>). Where a delta cannot help — a disk without a partition table, an
@@ -24,8 +25,6 @@ namespace ImagePipeline.Agent.Delta;
 /// </summary>
 public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options, TimeProvider clock)
 {
-    /// <summary>Chunks found elsewhere on the disk are held in memory until written; beyond this they are fetched instead.</summary>
-    public const long MovedBytesHeld = 256L << 20;
     /// <summary>A delta that would fetch more than this share of the image's bytes is not worth its round trips.</summary>
     public const double MostFetchedShare = 0.5;
     private const int BatchBytes = 16 << 20;
@@ -62,11 +61,13 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
         if (target.Read(0, head) != head.Length)
             throw new DeployRefusedException($"{target.Path} could not be read at its first {head.Length >> 10} KiB");
         var sink = new HeadHoldingSink(target, head);
-        var (moved, fetchSteps) = ReadMoved(plan, target);
-        foreach (var step in plan.Steps.Where(s => s.Source == ChunkSource.Moved && moved.ContainsKey(s.Chunk.Sha256)))
-            sink.Write(step.Chunk.Offset, moved[step.Chunk.Sha256]);
+        // Copies on the disk first: every fetched chunk goes where no copy still has to read.
+        var mover = new MovedChunkWriter(target, sink.Write, head.Length);
+        var fetchSteps = mover.Write(plan.Steps.Where(s => s.Source == ChunkSource.Moved).ToList());
+        if (mover.Held > 0 || fetchSteps.Count > 0)
+            say($"moving chunks on the disk: {mover.Held} held in memory to break cycles (peak {mover.PeakHeldBytes / 1048576.0:0.0} MiB), {fetchSteps.Count} to fetch instead");
+        fetchSteps.AddRange(plan.Steps.Where(s => s.Source == ChunkSource.Fetch));
         var reused = plan.Steps.Count - fetchSteps.Count;
-        moved.Clear();
 
         var (fetchedBytes, fetchedChunks) = await FetchAsync(source, fetchSteps, sink, watch, progress, say, cancellationToken);
 
@@ -124,40 +125,6 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
         }
 
         return index;
-    }
-
-    /// <summary>
-    /// Reads every chunk the plan finds elsewhere on the disk before anything is written (a write
-    /// may cover where it is now), each hashed again. What does not fit <see cref="MovedBytesHeld"/>,
-    /// or no longer hashes right, is fetched instead.
-    /// </summary>
-    /// <returns>the moved chunks' bytes by digest, and every step whose chunk is to be fetched</returns>
-    private static (Dictionary<string, byte[]> Moved, List<DeltaStep> Fetch) ReadMoved(DeltaPlan plan, IBlockDevice target)
-    {
-        var moved = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        var fetch = new List<DeltaStep>();
-        long held = 0;
-        foreach (var step in plan.Steps)
-        {
-            if (step.Source == ChunkSource.Fetch)
-            {
-                fetch.Add(step);
-                continue;
-            }
-
-            if (step.Source != ChunkSource.Moved || moved.ContainsKey(step.Chunk.Sha256))
-                continue;
-            var bytes = held + step.Chunk.Length <= MovedBytesHeld ? new byte[step.Chunk.Length] : null;
-            if (bytes is not null && target.Read(step.SeedOffset, bytes) == bytes.Length && Convert.ToHexStringLower(SHA256.HashData(bytes)) == step.Chunk.Sha256)
-            {
-                moved[step.Chunk.Sha256] = bytes;
-                held += bytes.Length;
-            }
-        }
-
-        // A moved chunk that could not be held is fetched at every place it goes.
-        fetch.AddRange(plan.Steps.Where(s => s.Source == ChunkSource.Moved && !moved.ContainsKey(s.Chunk.Sha256)));
-        return (moved, fetch);
     }
 
     /// <summary>

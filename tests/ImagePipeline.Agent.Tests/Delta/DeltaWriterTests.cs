@@ -30,9 +30,9 @@ public sealed class DeltaWriterTests
         public HashSet<string> Missing => Next.Chunks.Select(c => c.Sha256).Except(Previous.Chunks.Select(c => c.Sha256), StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
     }
 
-    private static async Task<Setup> SetUpAsync(bool blankDisk = false)
+    private static async Task<Setup> SetUpAsync(bool blankDisk = false, bool swapped = false)
     {
-        var images = await DeltaImages.CreateAsync(Ct);
+        var images = await DeltaImages.CreateAsync(Ct, swapped);
         var (previous, _) = await DeltaImages.ChunkAsync(images.Previous, Ct);
         var (next, store) = await DeltaImages.ChunkAsync(images.Next, Ct);
         var indexBytes = next.ToBytes();
@@ -72,6 +72,23 @@ public sealed class DeltaWriterTests
         // The inserted bytes shifted the rest of the root: found elsewhere on the disk, not fetched.
         setup.Next.Chunks.Count(c => !setup.Missing.Contains(c.Sha256) && setup.Previous.Chunks.All(p => p.Offset != c.Offset || p.Sha256 != c.Sha256)).ShouldBeGreaterThan(3);
         setup.Disk.Writes.Last().Offset.ShouldBe(0, "the first MiB is written last");
+    }
+
+    // Each MiB's copy would write over the other's source: the cycle is broken by holding a source
+    // in memory, not by fetching what the disk already has.
+    [Fact]
+    public async Task Chunks_that_traded_places_on_the_disk_are_copied_not_fetched()
+    {
+        var setup = await SetUpAsync(swapped: true);
+        var said = new List<string>();
+
+        var result = (await WriteAsync(setup, said: said)).ShouldNotBeNull();
+
+        ShouldHoldTheNextImage(setup);
+        setup.Transport.Asked.ToHashSet(StringComparer.Ordinal).SetEquals(setup.Missing).ShouldBeTrue("only the chunks across the two seams are new");
+        setup.Missing.Count.ShouldBeLessThan(8);
+        result.ChunksReused.ShouldBeGreaterThan(20);
+        said.ShouldContain(line => line.Contains("held in memory to break cycles", StringComparison.Ordinal) && line.Contains(", 0 to fetch instead", StringComparison.Ordinal));
     }
 
     [Fact]

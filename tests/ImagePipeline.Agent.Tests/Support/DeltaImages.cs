@@ -8,7 +8,8 @@ namespace ImagePipeline.Agent.Tests.Support;
 /// <summary>
 /// Two builds of one small GPT disk (sfdisk's table, an "ESP" and a "root" of random bytes): the
 /// second changes 40 KiB in the first partition and inserts 5,000 bytes into the second, which
-/// shifts everything after them in that partition — a changed file, and a file that grew.
+/// shifts everything after them in that partition — a changed file, and a file that grew. Or,
+/// <c>swapped</c>, the second has two MiB of the root trade places: copies that wait on each other.
 /// </summary>
 internal sealed class DeltaImages
 {
@@ -27,7 +28,7 @@ internal sealed class DeltaImages
     public byte[] Next { get; }
     public string NextSha256 { get; }
 
-    public static async Task<DeltaImages> CreateAsync(CancellationToken cancellationToken)
+    public static async Task<DeltaImages> CreateAsync(CancellationToken cancellationToken, bool swapped = false)
     {
         var path = Path.GetTempFileName();
         try
@@ -42,6 +43,14 @@ internal sealed class DeltaImages
             random.NextBytes(previous.AsSpan((int)RootStart, (int)(RootEnd - RootStart)));
 
             var next = (byte[])previous.Clone();
+            if (swapped)
+            {
+                var first = (int)RootStart + (1 << 20);
+                previous.AsSpan(first, 1 << 20).CopyTo(next.AsSpan(first + (1 << 20)));
+                previous.AsSpan(first + (1 << 20), 1 << 20).CopyTo(next.AsSpan(first));
+                return new DeltaImages(previous, next);
+            }
+
             random.NextBytes(next.AsSpan((3 << 20) / 2, 40 * 1024));
             var insertAt = (int)RootStart + (1 << 20);
             var inserted = new byte[5000];
