@@ -39,8 +39,15 @@ public static class BootServiceExtensions
         services.AddSingleton(new BootEndpoints(network.ServerAddress, options.HttpPort));
         services.AddSingleton<BootFilePlanner>();
         services.AddSingleton(new BootFiles([options.FilesDirectory, options.IpxeDirectory]));
-        services.AddSingleton<IImageCatalog>(new ArtifactStoreCatalog(options.ArtifactsDirectory));
+        services.AddSingleton<IImageCatalog>(new ArtifactStoreCatalog(options.ArtifactsDirectory, streamOnDemand: options.Upstream is not null));
         services.AddSingleton(new ChunkStore(options.ChunksDirectory));
+        if (options.Upstream is { } upstream)
+        {
+            if (options.UpstreamToken is not { Length: > 0 } upstreamToken)
+                throw new InvalidOperationException($"--upstream {upstream} needs an operator's API token of that server (--upstream-token-file or IMAGEPIPE_UPSTREAM_TOKEN)");
+            services.AddSingleton(SiteCache.Create(upstream, upstreamToken, options.ArtifactsDirectory, options.ChunksDirectory));
+        }
+
         services.AddSingleton(new BootScriptPolicy(options.Discovery, ExtraKernelArguments: options.ExtraKernelArguments, LeasesAddresses: options.Mode == BootMode.Full));
         services.AddSingleton<BootScriptPlanner>();
         services.AddSingleton<DeployProgressBoard>();
@@ -74,7 +81,8 @@ public static class BootServiceExtensions
         app.MapChunks();
         app.MapAgentApi();
         var network = app.ServiceProvider.GetRequiredService<BootNetworkService>();
-        app.MapInventoryApi(options.AdminToken, network.Snapshot);
+        var cache = app.ServiceProvider.GetService<SiteCache>();
+        app.MapInventoryApi(options.AdminToken, () => network.Snapshot() with { SiteCache = cache?.Statistics });
         return app;
     }
 }

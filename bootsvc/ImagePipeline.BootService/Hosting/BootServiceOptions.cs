@@ -25,6 +25,10 @@ public sealed record BootServiceOptions
     public required string ArtifactsDirectory { get; init; }
     /// <summary>The chunk store delta writes fetch from; by default the builder's, beside the artifact store (data/artifacts/chunks).</summary>
     public string? ChunkStoreDirectory { get; init; }
+    /// <summary>A site's boot service: the pipeline server whose artifact store it pulls what it lacks from (its site cache), with <see cref="UpstreamToken"/>.</summary>
+    public Uri? Upstream { get; init; }
+    /// <summary>An operator's API token on <see cref="Upstream"/>.</summary>
+    public string? UpstreamToken { get; init; }
     /// <summary>iPXE binaries; Debian's package ipxe installs them here.</summary>
     public string IpxeDirectory { get; init; } = Files.BootFiles.DebianIpxeDirectory;
     public bool Discovery { get; init; }

@@ -28,7 +28,7 @@ public static class AgentApi
         return app;
     }
 
-    private static async Task<Results<Ok<RegisterResponse>, UnauthorizedHttpResult>> RegisterAsync(RegisterRequest request, HttpContext http,
+    private static async Task<Results<Ok<RegisterResponse>, UnauthorizedHttpResult, ProblemHttpResult>> RegisterAsync(RegisterRequest request, HttpContext http,
         IMachineInventory inventory, IImageCatalog images, BootEndpoints endpoints, CancellationToken cancellationToken)
     {
         if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
@@ -39,6 +39,19 @@ public static class AgentApi
             m => m with { Facts = request.Facts, Firmware = request.Facts.Firmware }, cancellationToken);
         if (!machine.NeedsDeploy)
             return TypedResults.Ok(new RegisterResponse(machine.Id, null));
+        // A site's boot service pulls the image's manifest, index and signatures the first time a machine needs them.
+        if (http.RequestServices.GetService(typeof(SiteCache)) is SiteCache cache)
+        {
+            try
+            {
+                await cache.EnsureImageAsync(machine.DesiredImage!, cancellationToken);
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidDataException or IOException)
+            {
+                // The agent asks again: a WAN outage delays the deployment, it does not fail the machine.
+                return TypedResults.Problem($"this site's cache could not pull image {machine.DesiredImage} from the pipeline server: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        }
         var image = images.Find(machine.DesiredImage!);
         if (image is null)
         {

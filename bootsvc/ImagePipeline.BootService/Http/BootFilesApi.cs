@@ -37,6 +37,24 @@ public static class BootFilesApi
             return refused;
         if (file is not (ArtifactStoreLayout.CompressedDisk or ArtifactStoreLayout.ChunkIndex))
             return TypedResults.Problem($"only {ArtifactStoreLayout.CompressedDisk} and {ArtifactStoreLayout.ChunkIndex} of an image are served", statusCode: StatusCodes.Status404NotFound);
+        if (http.RequestServices.GetService(typeof(SiteCache)) is SiteCache cache)
+        {
+            bool here;
+            try
+            {
+                here = file == ArtifactStoreLayout.CompressedDisk
+                    ? await cache.EnsureStreamAsync(id, cancellationToken)
+                    : await cache.EnsureImageAsync(id, cancellationToken);
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidDataException or IOException)
+            {
+                return TypedResults.Problem($"this site's cache could not pull {file} of image {id} from the pipeline server: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
+            }
+
+            if (!here)
+                return TypedResults.Problem($"image {id} has no {file} here or on the pipeline server", statusCode: StatusCodes.Status404NotFound);
+        }
+
         return Serve(images.Resolve($"{id}/{file}"));
     }
 

@@ -46,11 +46,26 @@ public static partial class ChunksApi
             return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status500InternalServerError);
         }
 
+        if (digests.Values.FirstOrDefault(d => !named.Contains(d)) is { } foreign)
+            return TypedResults.Problem($"chunk {foreign} is not in image {id}'s index", statusCode: StatusCodes.Status400BadRequest);
+        if (http.RequestServices.GetService(typeof(SiteCache)) is SiteCache cache)
+        {
+            // A site's boot service pulls what it lacks, a few chunks at a time over the WAN; each once however many machines ask.
+            try
+            {
+                await Parallel.ForEachAsync(digests.Values.Where(d => store.Find(d) is null).Distinct(StringComparer.Ordinal),
+                    new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+                    async (digest, token) => await cache.EnsureChunkAsync(digest, token));
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidDataException)
+            {
+                return TypedResults.Problem($"this site's cache could not pull a chunk of image {id} from the pipeline server: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
+            }
+        }
+
         var files = new List<FileInfo>(digests.Values.Count);
         foreach (var digest in digests.Values)
         {
-            if (!named.Contains(digest))
-                return TypedResults.Problem($"chunk {digest} is not in image {id}'s index", statusCode: StatusCodes.Status400BadRequest);
             if (store.Find(digest) is not { } file)
                 return TypedResults.Problem($"the chunk store {store.Directory} lacks chunk {digest} of image {id}; rebuild the image to restore it", statusCode: StatusCodes.Status500InternalServerError);
             files.Add(file);

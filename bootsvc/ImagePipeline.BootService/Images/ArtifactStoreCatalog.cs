@@ -8,7 +8,8 @@ namespace ImagePipeline.BootService.Images;
 /// image's and its chunk index's), which the agent checks against the key in its deploy
 /// environment, and the chunk index delta writes start from.
 /// </summary>
-public sealed class ArtifactStoreCatalog(string root) : IImageCatalog
+/// <param name="streamOnDemand">a site's cache (<see cref="SiteCache"/>): the stream is pulled when a machine first asks for it, so an image is known by its manifest alone</param>
+public sealed class ArtifactStoreCatalog(string root, bool streamOnDemand = false) : IImageCatalog
 {
     public string Root => root;
 
@@ -18,7 +19,7 @@ public sealed class ArtifactStoreCatalog(string root) : IImageCatalog
             return null;
         var directory = ArtifactStoreLayout.ImageDirectory(root, imageId);
         var manifest = Path.Combine(directory, ArtifactStoreLayout.Manifest);
-        if (!File.Exists(manifest) || !File.Exists(Path.Combine(directory, ArtifactStoreLayout.CompressedDisk)))
+        if (!File.Exists(manifest) || (!streamOnDemand && !File.Exists(Path.Combine(directory, ArtifactStoreLayout.CompressedDisk))))
             return null;
         var disk = ArtifactStoreLayout.ReadDisk(manifest);
         return new BootImage(imageId, disk.Size, disk.GrowRoot, $"{imageId}/{ArtifactStoreLayout.CompressedDisk}",

@@ -30,18 +30,22 @@ public static class BootsvcVerb
         var adminToken = new SecretOption("admin-token", "the token of the operator API (/api/v1: machines, events, desired images)", "IMAGEPIPE_ADMIN_TOKEN");
         var kernelArgs = new Option<string?>("--kernel-args") { Description = "extra kernel command-line arguments for the deploy environment" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
+        var upstream = new Option<string?>("--upstream") { Description = "a site's boot service: the pipeline server (URL) whose artifact store it pulls images and chunks from, once each, into its own (--artifacts, DATA/artifacts/chunks)" };
+        var upstreamToken = new SecretOption("upstream-token", "an operator's API token on the --upstream server", "IMAGEPIPE_UPSTREAM_TOKEN");
         var artifacts = new Option<string?>("--artifacts") { Description = "the artifact store images are served from (default DATA/artifacts/sha256); a lab shares the store of the data directory it was made from" };
         var command = new Command("bootsvc", "Run the boot service: DHCP (full or proxy), TFTP, HTTP iPXE scripts and the agent API.")
         {
             iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken.File, adminToken.Refused, kernelArgs, data, artifacts,
+            upstream, upstreamToken.File, upstreamToken.Refused,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             BootServiceOptions options;
             var (token, tokenProblem) = adminToken.Read(parse);
-            if (tokenProblem is not null)
+            var (siteToken, siteTokenProblem) = upstreamToken.Read(parse);
+            if ((tokenProblem ?? siteTokenProblem) is { } problem)
             {
-                Console.Error.WriteLine($"bootsvc: {tokenProblem}");
+                Console.Error.WriteLine($"bootsvc: {problem}");
                 return ExitCodes.InvalidInput;
             }
 
@@ -70,6 +74,11 @@ public static class BootsvcVerb
                     ExtraKernelArguments = parse.GetValue(kernelArgs) ?? "",
                     DataDirectory = Path.Combine(dataDirectory, "bootsvc"),
                     ArtifactsDirectory = Path.GetFullPath(parse.GetValue(artifacts) ?? ArtifactStoreLayout.Root(dataDirectory)),
+                    Upstream = parse.GetValue(upstream) is { } url
+                        ? Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var site) && site.Scheme is "http" or "https" ? site
+                            : throw new FormatException($"--upstream '{url}' is not an http(s) URL of the pipeline server")
+                        : null,
+                    UpstreamToken = siteToken,
                 };
             }
             catch (FormatException e)

@@ -6,6 +6,7 @@ using ImagePipeline.Agent.Protocol;
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Tests.Support;
 using ImagePipeline.Chunks;
+using ImagePipeline.Tests.Chunks;
 
 namespace ImagePipeline.BootService.Tests.Http;
 
@@ -23,18 +24,7 @@ public sealed class ChunksApiTests
     /// <summary>Gives the service's test image a chunk index and its chunks in the store, as the builder would; the disk's chunks in order.</summary>
     private static async Task<(ChunkIndex Index, byte[] Disk, byte[] IndexBytes)> ChunkTheImageAsync(InProcessBootService service)
     {
-        var disk = new byte[768 * 1024];
-        new Random(7).NextBytes(disk);
-        var store = Path.Combine(Path.GetDirectoryName(service.ArtifactsDirectory)!, "chunks");
-        using var compressor = new ZstdSharp.Compressor(3);
-        var chunks = await DiskChunker.ChunkAsync(new MemoryStream(disk), disk.Length, [], (chunk, bytes) =>
-        {
-            var path = ArtifactStoreLayout.ChunkPath(store, chunk.Sha256);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(path, compressor.Wrap(bytes.Span).ToArray());
-            return ValueTask.CompletedTask;
-        }, Ct);
-        var index = new ChunkIndex(disk.Length, chunks);
+        var (disk, index) = await ChunkedDisk.StoreAsync(768 * 1024, 7, Path.Combine(Path.GetDirectoryName(service.ArtifactsDirectory)!, "chunks"), Ct);
         var indexBytes = index.ToBytes();
         var directory = Path.Combine(service.ArtifactsDirectory, InProcessBootService.ImageId);
         await File.WriteAllBytesAsync(Path.Combine(directory, ArtifactStoreLayout.ChunkIndex), indexBytes, Ct);

@@ -39,6 +39,7 @@ public sealed class EndpointAccessTests
         ["HEAD /files/{**path}"] = Caller.Anyone,
         ["GET /images/{id}/{file}"] = Caller.Agent,
         ["HEAD /images/{id}/{file}"] = Caller.Agent,
+        ["POST /images/{id}/chunks"] = Caller.Agent,
         ["POST /agent/v1/register"] = Caller.Agent,
         ["POST /agent/v1/progress"] = Caller.Agent,
         ["POST /agent/v1/result"] = Caller.Agent,
@@ -113,6 +114,7 @@ public sealed class EndpointAccessTests
         "/agent/v1/health" => JsonSerializer.Serialize(new HealthReport { ImageId = InProcessBootService.ImageId, Kernel = "6.1", BootSeconds = 1, FailedUnits = [], Checks = [] },
             ProtocolJson.Default.HealthReport),
         "/api/v1/machines/{mac}/desired-image" => $$"""{"imageId":"{{InProcessBootService.ImageId}}"}""",
+        "/images/{id}/chunks" => new string('0', 32),
         _ => throw new InvalidOperationException($"no body for {pattern}"),
     };
 

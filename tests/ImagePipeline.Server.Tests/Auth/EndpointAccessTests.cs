@@ -41,6 +41,8 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/images/"] = Read,
         ["GET /api/v1/images/{id}"] = Read,
         ["GET /api/v1/audit"] = Read,
+        ["GET /api/v1/artifacts/images/{id}/{file}"] = [Roles.Operator, Roles.Admin],
+        ["GET /api/v1/artifacts/chunks/{sha256}"] = [Roles.Operator, Roles.Admin],
         ["GET /api/v1/account/"] = Read,
         ["POST /api/v1/account/password"] = Read,
         ["POST /api/v1/tokens"] = Read,
@@ -214,7 +216,8 @@ public sealed class EndpointAccessTests
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
         var path = pattern.Replace("{id:long}", "999999", StringComparison.Ordinal).Replace("{**path}", "", StringComparison.Ordinal)
             .Replace("{documentName}", "v1", StringComparison.Ordinal).Replace("{name}", "none", StringComparison.Ordinal)
-            .Replace("{id}", "none", StringComparison.Ordinal).Replace("{source}", "none", StringComparison.Ordinal).Replace("{file}", "none", StringComparison.Ordinal);
+            .Replace("{id}", "none", StringComparison.Ordinal).Replace("{source}", "none", StringComparison.Ordinal).Replace("{file}", "none", StringComparison.Ordinal)
+            .Replace("{sha256}", "none", StringComparison.Ordinal);
         using var request = new HttpRequestMessage(new HttpMethod(method == "ANY" ? "GET" : method), path);
         if (method is "POST" or "PUT")
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json");

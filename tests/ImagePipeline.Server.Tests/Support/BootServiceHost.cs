@@ -12,7 +12,8 @@ namespace ImagePipeline.Server.Tests.Support;
 /// serving the server's artifact store; it can be stopped and started again on the same port and
 /// inventory, as a site's boot service that goes away and comes back.
 /// </summary>
-internal sealed class BootServiceHost(int port, string data, string artifacts) : IAsyncDisposable
+/// <param name="upstream">a site's boot service: the pipeline server it pulls from, and an operator's token there</param>
+internal sealed class BootServiceHost(int port, string data, string artifacts, (Uri Server, string Token)? upstream = null) : IAsyncDisposable
 {
     public const string AdminToken = "bootsvc-admin-token";
 
@@ -20,9 +21,9 @@ internal sealed class BootServiceHost(int port, string data, string artifacts) :
 
     public Uri Url => new($"http://127.0.0.1:{port}/");
 
-    public static async Task<BootServiceHost> StartAsync(int port, string data, string artifacts)
+    public static async Task<BootServiceHost> StartAsync(int port, string data, string artifacts, (Uri Server, string Token)? upstream = null)
     {
-        var host = new BootServiceHost(port, data, artifacts);
+        var host = new BootServiceHost(port, data, artifacts, upstream);
         await host.StartAsync();
         return host;
     }
@@ -35,7 +36,7 @@ internal sealed class BootServiceHost(int port, string data, string artifacts) :
         builder.Services.AddBootService(new BootServiceOptions
         {
             Mode = BootMode.HttpOnly, ServerAddress = IPAddress.Loopback, HttpPort = port, AdminToken = AdminToken,
-            DataDirectory = data, ArtifactsDirectory = artifacts,
+            DataDirectory = data, ArtifactsDirectory = artifacts, Upstream = upstream?.Server, UpstreamToken = upstream?.Token,
         });
         app = builder.Build();
         app.MapBootService();

@@ -126,7 +126,8 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         }, cancellationToken);
     }
 
-    private static HardwareFacts Facts(string mac) => new()
+    /// <summary>A simulated machine's hardware facts, as its agent registers them.</summary>
+    public static HardwareFacts Facts(string mac) => new()
     {
         Firmware = "bios", Cpu = new CpuFacts("simulated", 2), MemoryBytes = 2L << 30,
         Disks = [new DiskFacts { Name = "vda", SizeBytes = 8L << 30 }], Nics = [new NicFacts { Name = "eth0", Mac = mac }], Dmi = new DmiFacts("QEMU", "simulated", null),
