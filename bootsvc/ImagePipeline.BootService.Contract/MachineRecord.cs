@@ -26,6 +26,8 @@ public sealed record MachineRecord
     /// <summary>Deploy-environment boots since the desired image last changed or last succeeded.</summary>
     public int DeployAttempts { get; init; }
     public string? LastError { get; init; }
+    /// <summary>How the agent last wrote an image to it and what crossed the network; null before its first write.</summary>
+    public LastDeploy? LastDeploy { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 
@@ -33,3 +35,6 @@ public sealed record MachineRecord
     [JsonIgnore]
     public bool NeedsDeploy => DesiredImage is not null && DesiredImage != CurrentImage;
 }
+
+/// <summary>A machine's last image write: "full" (the whole stream) or "delta" (only the chunks its disk lacked), and the bytes fetched for it.</summary>
+public sealed record LastDeploy(string Method, long BytesFetched);

@@ -98,7 +98,11 @@ public static class AgentApi
         {
             await inventory.TransitionAsync(machine.Mac, MachineState.Booting,
                 $"wrote {result.ImageId} to {result.TargetDisk ?? "its disk"} in {result.Seconds:0.0} s{Moved(result)}; rebooting into it",
-                m => m with { CurrentImage = result.ImageId, DeployAttempts = 0, LastError = null }, cancellationToken);
+                m => m with
+                {
+                    CurrentImage = result.ImageId, DeployAttempts = 0, LastError = null,
+                    LastDeploy = result.Method is { } method ? new LastDeploy(method, result.BytesFetched ?? 0) : null,
+                }, cancellationToken);
         }
         else
         {

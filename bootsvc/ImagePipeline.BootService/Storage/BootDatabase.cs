@@ -9,7 +9,7 @@ namespace ImagePipeline.BootService.Storage;
 /// </summary>
 public sealed class BootDatabase : IAsyncDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     private readonly SqliteConnection connection;
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -51,6 +51,8 @@ public sealed class BootDatabase : IAsyncDisposable
                     last_error TEXT,
                     token_hash TEXT UNIQUE,
                     token_address TEXT,
+                    last_deploy_method TEXT,
+                    last_deploy_bytes INTEGER,
                     created_at TEXT NOT NULL,
                     updated_at TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS machines_address ON machines (address);
@@ -79,11 +81,21 @@ public sealed class BootDatabase : IAsyncDisposable
                 command.CommandText = $"INSERT INTO schema_version VALUES ({SchemaVersion})";
                 await command.ExecuteNonQueryAsync(ct);
             }
-            else if (version is 1L)
+            else
             {
-                // 2: an agent token works only from the address it was issued to.
-                command.CommandText = "ALTER TABLE machines ADD COLUMN token_address TEXT; UPDATE schema_version SET version = 2";
-                await command.ExecuteNonQueryAsync(ct);
+                if (version is 1L)
+                {
+                    // 2: an agent token works only from the address it was issued to.
+                    command.CommandText = "ALTER TABLE machines ADD COLUMN token_address TEXT; UPDATE schema_version SET version = 2";
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+
+                if (version is 1L or 2L)
+                {
+                    // 3: how the last image was written (full or delta) and the bytes fetched for it.
+                    command.CommandText = "ALTER TABLE machines ADD COLUMN last_deploy_method TEXT; ALTER TABLE machines ADD COLUMN last_deploy_bytes INTEGER; UPDATE schema_version SET version = 3";
+                    await command.ExecuteNonQueryAsync(ct);
+                }
             }
 
             return 0;

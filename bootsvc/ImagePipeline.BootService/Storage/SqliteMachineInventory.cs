@@ -20,7 +20,7 @@ namespace ImagePipeline.BootService.Storage;
 /// </summary>
 public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider clock) : IMachineInventory, IBootSightings
 {
-    private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at";
+    private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at, last_deploy_method, last_deploy_bytes";
 
     public Task<MachineRecord?> GetByMacAsync(string mac, CancellationToken cancellationToken) =>
         database.ExecuteAsync((c, ct) => QueryOneAsync(c, "mac = $key", Canonical(mac), ct), cancellationToken);
@@ -162,7 +162,8 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             {
                 command.CommandText = """
                     UPDATE machines SET state = $state, address = $address, firmware = $firmware, desired_image = $desired,
-                        current_image = $current, facts = $facts, deploy_attempts = $attempts, last_error = $error, updated_at = $updated
+                        current_image = $current, facts = $facts, deploy_attempts = $attempts, last_error = $error, updated_at = $updated,
+                        last_deploy_method = $method, last_deploy_bytes = $bytes
                     WHERE id = $id
                     """;
                 command.Parameters.AddWithValue("$id", changed.Id);
@@ -175,6 +176,8 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                 command.Parameters.AddWithValue("$attempts", changed.DeployAttempts);
                 command.Parameters.AddWithValue("$error", (object?)changed.LastError ?? DBNull.Value);
                 command.Parameters.AddWithValue("$updated", Format(changed.UpdatedAt));
+                command.Parameters.AddWithValue("$method", (object?)changed.LastDeploy?.Method ?? DBNull.Value);
+                command.Parameters.AddWithValue("$bytes", (object?)changed.LastDeploy?.BytesFetched ?? DBNull.Value);
                 await command.ExecuteNonQueryAsync(ct);
             }
 
@@ -230,6 +233,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                 LastError = reader.IsDBNull(9) ? null : reader.GetString(9),
                 CreatedAt = Parse(reader.GetString(10)),
                 UpdatedAt = Parse(reader.GetString(11)),
+                LastDeploy = reader.IsDBNull(12) ? null : new LastDeploy(reader.GetString(12), reader.IsDBNull(13) ? 0 : reader.GetInt64(13)),
             });
         }
 

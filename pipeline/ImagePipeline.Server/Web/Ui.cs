@@ -19,6 +19,10 @@ public static class Ui
 
     public static string ShortId(string? id) => id is null ? "—" : AuditEntries.ShortId(id);
 
+    /// <summary>How the agent last wrote the machine's image and the bytes that crossed the network: "delta, 21.9 MiB".</summary>
+    public static string LastWrite(BootService.Contract.LastDeploy? last) =>
+        last is null ? "—" : string.Create(CultureInfo.InvariantCulture, $"{last.Method}, {last.BytesFetched / 1048576.0:0.0} MiB");
+
     public static string Time(DateTime? at) => at is { } t ? t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC" : "—";
 
     public static string Time(DateTimeOffset? at) => Time(at?.UtcDateTime);

@@ -90,4 +90,27 @@ public sealed class SqliteMachineInventoryTests
 
         error.Message.ShouldContain("52:54:00:12:34:56");
     }
+
+    // A boot database written before the last write was recorded (schema 2) is upgraded in place:
+    // its machines kept, the new columns empty until the next write.
+    [Fact]
+    public async Task A_schema_2_database_is_upgraded_keeping_its_machines_and_records_the_next_write()
+    {
+        await using var store = await TemporaryInventory.CreateAsync();
+        await store.Inventory.DiscoverAsync("52:54:00:aa:00:09", Ct);
+        await store.Database.ExecuteAsync(async (c, ct) =>
+        {
+            await using var command = c.CreateCommand();
+            command.CommandText = "ALTER TABLE machines DROP COLUMN last_deploy_method; ALTER TABLE machines DROP COLUMN last_deploy_bytes; UPDATE schema_version SET version = 2";
+            return await command.ExecuteNonQueryAsync(ct);
+        }, Ct);
+
+        await store.ReopenAsync();
+        var kept = (await store.Inventory.GetByMacAsync("52:54:00:aa:00:09", Ct)).ShouldNotBeNull();
+        await store.Inventory.UpdateAsync("52:54:00:aa:00:09", "written", "by delta", m => m with { LastDeploy = new LastDeploy("delta", 22_937_600) }, Ct);
+        await store.ReopenAsync();
+
+        kept.LastDeploy.ShouldBeNull();
+        (await store.Inventory.GetByMacAsync("52:54:00:aa:00:09", Ct))!.LastDeploy.ShouldBe(new LastDeploy("delta", 22_937_600));
+    }
 }

@@ -66,6 +66,7 @@ public sealed class DeltaDeployTests(DeployEnvironmentFixture deploy)
         var events = await service.GetAsync($"/api/v1/machines/{Mac}/events");
         var mebibytes = double.Parse(Regex.Match(events, @"delta: (?<mib>[0-9.]+) MiB fetched").Groups["mib"].Value, System.Globalization.CultureInfo.InvariantCulture);
         (mebibytes * 1048576).ShouldBeLessThan(next.Index.DiskLength / 10.0, "a one-file change moves under a tenth of the image");
+        (await service.GetAsync($"/api/v1/machines/{Mac}")).ShouldContain("\"lastDeploy\":{\"method\":\"delta\"");
 
         // Byte for byte the next build past the first MiB (there the deployer adds the report agent's configuration).
         var disk = Path.Combine(Path.GetTempPath(), $"imagepipe-delta-{Guid.NewGuid():N}.raw");

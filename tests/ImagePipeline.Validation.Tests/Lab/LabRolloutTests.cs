@@ -128,6 +128,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         facts.ShouldContain("healthy");
         facts.ShouldContain("nvme0n1");
         facts.ShouldContain(lab.Fleet["lab-2"].Mac);
+        (await page.Locator("#machine-last-write").TextContentAsync() ?? "").ShouldStartWith("full, ", customMessage: "a blank disk is written whole");
 
         // An image whose health check fails on these machines: the canary fails, the rollout pauses, the others are untouched.
         Step("building the failing image");
