@@ -45,7 +45,9 @@ public static class ChunkStoreWriter
             await using var disk = new FileStream(rawDisk, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
             chunks = await DiskChunker.ChunkAsync(disk, disk.Length, starts, async (chunk, bytes) =>
             {
-                if (seen.Add(chunk.Sha256) && !File.Exists(ArtifactStoreLayout.ChunkPath(chunkStore, chunk.Sha256)))
+                if (!seen.Add(chunk.Sha256))
+                    return;
+                if (!Reused(ArtifactStoreLayout.ChunkPath(chunkStore, chunk.Sha256)))
                     await pending.Writer.WriteAsync((chunk.Sha256, bytes.ToArray()), cancellationToken);
             }, cancellationToken);
         }
@@ -58,5 +60,23 @@ public static class ChunkStoreWriter
         var index = new ChunkIndex(new FileInfo(rawDisk).Length, chunks);
         await File.WriteAllBytesAsync(indexPath, index.ToBytes(), cancellationToken);
         return (index, added);
+    }
+
+    /// <summary>
+    /// A stored chunk this build uses again is marked as just used, so the store's collection
+    /// (<see cref="ChunkStoreCollector"/>) leaves it while this build's image is not yet published.
+    /// </summary>
+    /// <returns>false when the store has no such chunk (or the collection has just taken it): write it</returns>
+    private static bool Reused(string stored)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(stored, DateTime.UtcNow);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 }

@@ -240,18 +240,20 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
     /// Every night: the stage cache loses what no build holds and no build used for a week
     /// (yesterday's bases, replaced emergency bases, layers of old recipe versions), safe beside
     /// running builds on any server sharing the data directory (they hold leases on what they
-    /// use); the artifact store loses images nothing refers to (<see cref="ArtifactCollector"/>).
+    /// use); the artifact store loses images nothing refers to (<see cref="ArtifactCollector"/>), then
+    /// the chunk store the chunks no image left names (<see cref="Builder.Artifacts.ChunkStoreCollector"/>).
     /// </summary>
     public async Task CollectAsync(CancellationToken cancellationToken)
     {
         var cache = Builder.Caching.StageCache.Collect(Path.Combine(options.DataDirectory, "cache"), TimeSpan.FromDays(7));
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var (images, bytes) = await ArtifactCollector.CollectAsync(db, ArtifactStoreLayout.Root(options.DataDirectory), options.ArtifactRetention, Now, cancellationToken);
-        LogCollected(logger, cache.Removed, cache.BytesFreed >> 20, cache.InUse, images, bytes >> 20);
+        var chunks = Builder.Artifacts.ChunkStoreCollector.Collect(ArtifactStoreLayout.Root(options.DataDirectory), ArtifactStoreLayout.ChunkStore(options.DataDirectory), TimeSpan.FromDays(1), Now);
+        LogCollected(logger, cache.Removed, cache.BytesFreed >> 20, cache.InUse, images, bytes >> 20, chunks.Removed, chunks.BytesFreed >> 20);
     }
 
-    [LoggerMessage(1, LogLevel.Information, "server: collected the stage cache ({Entries} entries, {CacheMiB} MiB; {InUse} held by running builds) and {Images} images nothing refers to ({ImageMiB} MiB)")]
-    private static partial void LogCollected(ILogger logger, int entries, long cacheMiB, int inUse, int images, long imageMiB);
+    [LoggerMessage(1, LogLevel.Information, "server: collected the stage cache ({Entries} entries, {CacheMiB} MiB; {InUse} held by running builds), {Images} images nothing refers to ({ImageMiB} MiB) and {Chunks} chunks no image names ({ChunkMiB} MiB)")]
+    private static partial void LogCollected(ILogger logger, int entries, long cacheMiB, int inUse, int images, long imageMiB, int chunks, long chunkMiB);
 
     /// <summary>Every minute: the sources whose poll interval has passed are synced.</summary>
     public async Task PollSourcesAsync(CancellationToken cancellationToken)
