@@ -4,6 +4,7 @@ using System.Text.Json;
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Builder.Caching;
+using ImagePipeline.Builder.Disk;
 using ImagePipeline.Builder.Stages;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
@@ -69,7 +70,7 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
         {
             await Stage("verify-reproducible", async () =>
             {
-                await VerifyReproducibleAsync(context, layers, rootfsPath, rootfsDigest, artifacts);
+                await VerifyReproducibleAsync(context, layers, rootfsPath, rootfsDigest, artifacts, Path.Combine(diskPath, ArtifactStoreLayout.RawDisk));
                 return (staging, false);
             });
         }
@@ -88,7 +89,9 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
     }
 
     /// <param name="published">the first build's artifacts, already hashed by the formats stage</param>
-    private static async Task VerifyReproducibleAsync(BuildContext context, IReadOnlyList<string> layers, string rootfsPath, string rootfsDigest, IReadOnlyList<ArtifactEntry> published)
+    /// <param name="firstRaw">the first build's raw disk</param>
+    private static async Task VerifyReproducibleAsync(BuildContext context, IReadOnlyList<string> layers, string rootfsPath, string rootfsDigest, IReadOnlyList<ArtifactEntry> published,
+        string firstRaw)
     {
         var scratch = Path.Combine(context.Cache.Root, "..", "logs", $"verify-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var keep = false;
@@ -105,8 +108,9 @@ public sealed class ImageBuilder(BuildOptions options, IBuildObserver observer, 
                 if (a != b)
                 {
                     keep = true;
+                    var where = name == ArtifactStoreLayout.RawDisk ? $" Where: {await DiskDifference.DescribeAsync(firstRaw, secondRaw, context.CancellationToken)}." : "";
                     throw new BuildStepException("verify-reproducible", "build the disk twice",
-                        $"{name} differs between two builds of the same input ({a} vs {b}); some step is not deterministic. " +
+                        $"{name} differs between two builds of the same input ({a} vs {b}); some step is not deterministic.{where} " +
                         $"The second build is kept for comparison (cmp -l, diffoscope) in {Path.GetFullPath(second)}", "");
                 }
 
