@@ -147,6 +147,8 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
         var failures = 0;
         var backoff = options.Resume.InitialBackoff;
         var lastReport = TimeSpan.Zero;
+        // One buffer for every fetched chunk: the loop runs once per chunk of a delta, thousands of times.
+        var buffer = new byte[GearChunker.MaximumSize];
         while (next < wanted.Count)
         {
             var batch = Batch(wanted, next);
@@ -158,13 +160,13 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
                 await using var decoded = new DecompressionStream(response.Body, leaveOpen: true);
                 foreach (var chunk in batch)
                 {
-                    var bytes = new byte[chunk.Length];
+                    var bytes = buffer.AsMemory(0, chunk.Length);
                     await decoded.ReadExactlyAsync(bytes, cancellationToken);
-                    var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                    var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
                     if (sha256 != chunk.Sha256)
                         throw new InvalidDataException($"chunk {chunk.Sha256} arrived as bytes with SHA-256 {sha256}");
                     foreach (var offset in places[chunk.Sha256])
-                        sink.Write(offset, bytes);
+                        sink.Write(offset, bytes.Span);
                     next++;
                     done += chunk.Length;
                     if (progress is not null && (watch.Elapsed - lastReport >= TimeSpan.FromSeconds(1) || next == wanted.Count))
