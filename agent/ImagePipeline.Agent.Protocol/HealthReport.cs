@@ -10,6 +10,10 @@ public sealed record HealthReport
     public required IReadOnlyList<HealthCheckResult> Checks { get; init; }
     /// <summary>The root was opened through dm-verity (its check is among <see cref="Checks"/>).</summary>
     public bool RootVerity { get; init; }
+    /// <summary>On a disk with A/B slots: the slot this system booted from.</summary>
+    public string? Slot { get; init; }
+    /// <summary>The image a trial boot of the other slot was to run, when that trial failed and the machine is back on this slot.</summary>
+    public string? FellBackFrom { get; init; }
 }
 
 public sealed record HealthCheckResult(string Name, bool Passed, string? Detail);

@@ -18,4 +18,5 @@ namespace ImagePipeline.Agent.Protocol;
 [JsonSerializable(typeof(GuestChannelHello))]
 [JsonSerializable(typeof(GuestCommandRequest))]
 [JsonSerializable(typeof(GuestCommandReply))]
+[JsonSerializable(typeof(SlotBootSpec))]
 public sealed partial class ProtocolJson : JsonSerializerContext;

@@ -9,7 +9,7 @@ namespace ImagePipeline.Agent;
 /// <summary>
 /// <c>imagepipe-agent write --url URL --size N --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key PEM | --allow-unsigned] [--verify]
 /// [--token T] [--delta-index URL --delta-index-sha256 HEX --chunks URL [--delta-index-signature B64]]</c>:
-/// the write path alone, for benchmarks and operators; with the delta options, only the chunks the target lacks are fetched. (<c>deploy</c>, <c>report</c> and <c>guest-channel</c> modes follow.)
+/// the write path alone, for benchmarks and operators; with the delta options, only the chunks the target lacks are fetched. (<c>deploy</c>, <c>report</c>, <c>update</c> and <c>guest-channel</c> modes follow.)
 /// Exit 0 written, 1 refused (the first MiB untouched), 2 usage.
 /// </summary>
 public static class AgentProgram
@@ -32,6 +32,9 @@ public static class AgentProgram
         if (args is ["report", ..])
             return await Report.ReportCommand.RunAsync(CancellationToken.None);
 
+        if (args is ["update", ..])
+            return await Slots.UpdateCommand.RunAsync(!args.Contains("--no-reboot"), CancellationToken.None);
+
         if (args is ["guest-channel", ..])
             return await GuestChannel.GuestChannelCommand.RunAsync(CancellationToken.None);
 
@@ -43,7 +46,7 @@ public static class AgentProgram
 
         if (args is not ["write", ..])
         {
-            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | report | guest-channel | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify] [--token T] [--delta-index URL --delta-index-sha256 HEX --chunks URL [--delta-index-signature B64]]");
+            Console.Error.WriteLine("usage: imagepipe-agent deploy [--stay-up] | report | update [--no-reboot] | guest-channel | facts | write --url URL --size BYTES --sha256 HEX --target PATH [--encoding zstd|raw] [--signature B64 --trust-key FILE | --allow-unsigned] [--verify] [--token T] [--delta-index URL --delta-index-sha256 HEX --chunks URL [--delta-index-signature B64]]");
             return 2;
         }
 

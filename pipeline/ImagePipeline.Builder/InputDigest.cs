@@ -42,7 +42,7 @@ public static class InputDigest
             .Add("packages", string.Join('\n', recipe.Packages.Order(StringComparer.Ordinal)))
             .Add("commands", string.Join('\0', recipe.Commands))
             .Add("cmdline", recipe.Cmdline)
-            .Add("disk", $"{recipe.Disk.SizeBytes}/{recipe.Disk.EspSizeBytes}/{recipe.Disk.Root}/{recipe.Disk.GrowRoot}{(recipe.Disk.Verity ? "/verity" : "")}{(recipe.Disk.VarPartition ? $"/var={recipe.Disk.VarSizeBytes}" : "")}")
+            .Add("disk", $"{recipe.Disk.SizeBytes}/{recipe.Disk.EspSizeBytes}/{recipe.Disk.Root}/{recipe.Disk.GrowRoot}{(recipe.Disk.Verity ? "/verity" : "")}{(recipe.Disk.VarPartition ? $"/var={recipe.Disk.VarSizeBytes}" : "")}{(recipe.Disk.AbSlots ? "/slots=ab" : "")}")
             .Add("boot", string.Join(',', recipe.Boot))
             .Add("freshness", recipe.Snapshot ?? baseDay)
             .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));

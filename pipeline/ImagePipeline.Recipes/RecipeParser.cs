@@ -16,7 +16,7 @@ public static partial class RecipeParser
     private static readonly string[] TopLevelFields =
         ["name", "base", "kernel", "packages", "files", "commands", "cmdline", "disk", "boot", "formats", "snapshot", "validate", "rollout"];
     private static readonly string[] FileFields = ["path", "content", "source", "mode"];
-    private static readonly string[] DiskFields = ["size", "root", "esp", "grow", "verity", "var"];
+    private static readonly string[] DiskFields = ["size", "root", "esp", "grow", "verity", "var", "slots"];
     private static readonly string[] ValidateFields = ["profiles", "smoke", "checks", "retries", "ready", "timeout"];
 
     /// <summary>The largest recipe read (a recipe is a page of YAML; its big files are <c>source:</c> files beside it).</summary>
@@ -339,12 +339,26 @@ public static partial class RecipeParser
                 context.Error(varText.Node, $"var: is 'tmpfs' (the default: /var starts afresh at every boot) or the size of a /var partition that keeps its data, at least {ByteSize.Format(DiskSpec.MinimumVarBytes)}");
         }
 
+        var slots = false;
+        var slotsText = context.Scalar(diskFields, "slots", node);
+        if (slotsText is not null)
+        {
+            slots = slotsText.Value == "ab";
+            if (slotsText.Value is not ("ab" or "single"))
+                context.Error(slotsText.Node, $"slots: '{slotsText.Value}' is unknown: use 'ab' (two root slots, for in-place updates) or 'single' (the default)");
+            else if (slots && verity)
+                context.Error(slotsText.Node, "slots: ab does not work with verity: true yet (the agent would have to carry a new root hash into the other slot's command line); choose one of them");
+            else if (slots && grow)
+                context.Error(slotsText.Node, "slots: ab cannot grow: true (slot B follows slot A, so neither can grow into a larger disk); remove grow: or slots:");
+        }
+
+        var rootShare = slots ? 2 * DiskSpec.MinimumRootBytes : DiskSpec.MinimumRootBytes;
         if (size > DiskSpec.MaximumDiskBytes)
             context.Error(sizeText!.Node, $"disk size {ByteSize.Format(size)} is larger than the {ByteSize.Format(DiskSpec.MaximumDiskBytes)} this builder writes; choose a smaller size and set 'grow: true' to fill the target disk at deploy");
-        else if (size < esp + varSize + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)
-            context.Error(sizeText?.Node ?? node, $"disk size {ByteSize.Format(size)} cannot hold the partition table, a {ByteSize.Format(esp)} ESP{(varSize > 0 ? $", a {ByteSize.Format(varSize)} /var" : "")} and a root filesystem; use at least {ByteSize.Format(esp + varSize + DiskSpec.PartitionTableOverheadBytes + DiskSpec.MinimumRootBytes)}");
+        else if (size < esp + varSize + DiskSpec.PartitionTableOverheadBytes + rootShare)
+            context.Error(sizeText?.Node ?? node, $"disk size {ByteSize.Format(size)} cannot hold the partition table, a {ByteSize.Format(esp)} ESP{(varSize > 0 ? $", a {ByteSize.Format(varSize)} /var" : "")} and {(slots ? "two root slots" : "a root filesystem")}; use at least {ByteSize.Format(esp + varSize + DiskSpec.PartitionTableOverheadBytes + rootShare)}");
 
-        return new DiskSpec(size, root, esp, grow, verity, varSize);
+        return new DiskSpec(size, root, esp, grow, verity, varSize, slots);
     }
 
     private static List<BootMode> ReadBoot(Dictionary<string, YamlNode> fields, Context context)

@@ -202,6 +202,20 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Fact]
+    public void Ab_slots_are_asked_for_by_name_and_refused_beside_verity_or_grow()
+    {
+        var slotted = RecipeParser.Load(Write("name: t\nbase: busybox\ndisk: { size: 512MiB, slots: ab }\n")).Disk;
+        (slotted.AbSlots, slotted.RootSlots).ShouldBe((true, 2));
+        RecipeParser.Load(Write("name: t\nbase: busybox\ndisk: { slots: single }\n")).Disk.AbSlots.ShouldBeFalse();
+        RecipeParser.Load(Write("name: t\nbase: debian:bookworm\ndisk: { root: squashfs, var: 64MiB, slots: ab }\n")).Disk.AbSlots.ShouldBeTrue();
+
+        LintErrors("name: t\nbase: busybox\ndisk: { slots: abc }\n").ShouldHaveSingleItem().Message.ShouldContain("use 'ab'");
+        LintErrors("name: t\nbase: debian:bookworm\ndisk: { root: erofs, verity: true, slots: ab }\n").ShouldHaveSingleItem().Message.ShouldContain("does not work with verity: true yet");
+        LintErrors("name: t\nbase: busybox\ndisk: { grow: true, slots: ab }\n").ShouldHaveSingleItem().Message.ShouldContain("cannot grow: true");
+        LintErrors("name: t\nbase: busybox\ndisk: { size: 160MiB, esp: 128MiB, slots: ab }\n").ShouldHaveSingleItem().Message.ShouldContain("two root slots");
+    }
+
+    [Fact]
     public void Every_error_is_reported_in_one_round()
     {
         var errors = LintErrors("name: Web\nbase: fedora\nboot: [efi]\ncolour: blue\n");

@@ -69,7 +69,7 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
         fetchSteps.AddRange(plan.Steps.Where(s => s.Source == ChunkSource.Fetch));
         var reused = plan.Steps.Count - fetchSteps.Count;
 
-        var (fetchedBytes, fetchedChunks) = await FetchAsync(source, fetchSteps, sink, watch, progress, say, cancellationToken);
+        var (fetchedBytes, fetchedChunks) = await FetchAsync(source, fetchSteps, sink.Write, watch, progress, say, cancellationToken);
 
         WriteGuards.MakeBootable(request, target, head, finish, options);
         return new WriteResult(request.SizeBytes, sink.Written + head.Length, 0, watch.Elapsed)
@@ -79,7 +79,7 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
     }
 
     /// <summary>The index, if it is the image's: the digest the manifest gave, and the promotion's signature wherever this environment checks signatures.</summary>
-    private async Task<ChunkIndex?> ReadIndexAsync(WriteRequest request, DeltaSource source, Action<string> say, CancellationToken cancellationToken)
+    internal async Task<ChunkIndex?> ReadIndexAsync(WriteRequest request, DeltaSource source, Action<string> say, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -134,7 +134,7 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
     /// digest is asked for again from the first chunk not yet written, with the download's backoff,
     /// until <see cref="ResumePolicy.MaxConsecutiveFailures"/> tries in a row bring nothing.
     /// </summary>
-    private async Task<(long Bytes, int Chunks)> FetchAsync(DeltaSource source, List<DeltaStep> steps, HeadHoldingSink sink, Stopwatch watch,
+    private async Task<(long Bytes, int Chunks)> FetchAsync(DeltaSource source, List<DeltaStep> steps, Action<long, ReadOnlySpan<byte>> write, Stopwatch watch,
         Action<WriteProgress>? progress, Action<string> say, CancellationToken cancellationToken)
     {
         var places = steps.GroupBy(s => s.Chunk.Sha256, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Chunk.Offset).ToList(), StringComparer.Ordinal);
@@ -166,7 +166,7 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
                     if (sha256 != chunk.Sha256)
                         throw new InvalidDataException($"chunk {chunk.Sha256} arrived as bytes with SHA-256 {sha256}");
                     foreach (var offset in places[chunk.Sha256])
-                        sink.Write(offset, bytes.Span);
+                        write(offset, bytes.Span);
                     next++;
                     done += chunk.Length;
                     if (progress is not null && (watch.Elapsed - lastReport >= TimeSpan.FromSeconds(1) || next == wanted.Count))
@@ -197,6 +197,47 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
         }
 
         return (fetched, wanted.Count);
+    }
+
+    /// <summary>The image's bytes in [0, <paramref name="length"/>) — its partition table — from its chunks, each checked against its digest.</summary>
+    internal async Task<byte[]> FetchHeadAsync(DeltaSource source, ChunkIndex index, int length, Action<string> say, CancellationToken cancellationToken)
+    {
+        var head = new byte[length];
+        var steps = index.Chunks.Where(c => c.Offset < length).Select(c => new DeltaStep(c, ChunkSource.Fetch, -1)).ToList();
+        void Write(long offset, ReadOnlySpan<byte> data)
+        {
+            if (offset < length)
+                data[..(int)Math.Min(data.Length, length - offset)].CopyTo(head.AsSpan((int)offset));
+        }
+
+        await FetchAsync(source, steps, Write, Stopwatch.StartNew(), null, say, cancellationToken);
+        return head;
+    }
+
+    /// <summary>
+    /// Puts <paramref name="chunks"/> (at the offsets on <paramref name="disk"/> where they belong)
+    /// onto the disk: those already there cost nothing, those elsewhere on it are copied, the rest
+    /// fetched. The disk is cut at <paramref name="boundaries"/> (its partitions' ends) to find what it holds, up to the last. Nothing is
+    /// held back: the caller writes only where no running system reads (an inactive slot).
+    /// </summary>
+    /// <returns>bytes and chunks fetched, chunks the disk already held</returns>
+    internal async Task<(long BytesFetched, int ChunksFetched, int ChunksReused)> ApplyAsync(IReadOnlyList<Chunk> chunks, DeltaSource source, IBlockDevice disk,
+        IEnumerable<long> boundaries, Action<WriteProgress>? progress, Action<string> say, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        // What lies past the last partition belongs to no image: the seed ends there.
+        var cuts = boundaries.ToList();
+        var seedLength = Math.Min(disk.Length, cuts.Count > 0 ? cuts.Max() : disk.Length);
+        var plan = await DeltaPlan.CreateAsync(new ChunkIndex(disk.Length, chunks), new BlockDeviceStream(disk, seedLength), seedLength, cuts, cancellationToken);
+        say($"the disk already holds {(plan.InPlaceBytes + plan.MovedBytes) / 1048576.0:0.0} MiB of the slot ({plan.InPlaceBytes / 1048576.0:0.0} MiB in place); "
+            + $"{plan.ToFetch.Count} chunks, {plan.FetchBytes / 1048576.0:0.0} MiB, to fetch; compared in {watch.Elapsed.TotalSeconds:0.0} s");
+        void Write(long offset, ReadOnlySpan<byte> data) => disk.Write(offset, data);
+        var mover = new MovedChunkWriter(disk, Write, 0);
+        var fetchSteps = mover.Write(plan.Steps.Where(s => s.Source == ChunkSource.Moved).ToList());
+        fetchSteps.AddRange(plan.Steps.Where(s => s.Source == ChunkSource.Fetch));
+        var (bytes, fetched) = await FetchAsync(source, fetchSteps, Write, watch, progress, say, cancellationToken);
+        disk.Flush();
+        return (bytes, fetched, plan.Steps.Count - fetchSteps.Count);
     }
 
     private static List<Chunk> Batch(List<Chunk> wanted, int from)

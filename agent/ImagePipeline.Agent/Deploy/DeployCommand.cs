@@ -75,7 +75,10 @@ public static partial class DeployCommand
             using var target = BlockDevice.Open(device);
             var request = new WriteRequest(new Uri(assignment.ImageUrl), assignment.Encoding, assignment.SizeBytes, assignment.Sha256, assignment.Signature);
             // For the report agent in the new image: where to report, as whom, and which image it is.
-            var config = new AgentConfig(cmdline.Server.ToString(), cmdline.Token, cmdline.Mac ?? "", assignment.ImageId);
+            var config = new AgentConfig(cmdline.Server.ToString(), cmdline.Token, cmdline.Mac ?? "", assignment.ImageId)
+            {
+                TrustKey = options.TrustedPublicKeyPem, AllowUnsigned = options.AllowUnsigned,
+            };
             int? grown = null;
             HeadFinisher finish = (head, disk) =>
             {

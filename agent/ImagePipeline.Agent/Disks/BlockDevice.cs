@@ -19,6 +19,7 @@ public sealed partial class BlockDevice : IBlockDevice
     private const int OCloexec = 0x80000;
     private const ulong BlkGetSize64 = 0x80081272;
     private const ulong BlkRrPart = 0x125f;
+    private const ulong BlkFlsBuf = 0x1261;
 
     private readonly SafeFileHandle buffered;
     private readonly SafeFileHandle? direct;
@@ -101,6 +102,16 @@ public sealed partial class BlockDevice : IBlockDevice
     }
 
     /// <summary>Asks the kernel to read the partition table again (BLKRRPART), so the new partitions appear.</summary>
+    /// <summary>Drops the device's buffer cache (BLKFLSBUF): a partition read after its disk was written reads what was written.</summary>
+    public static void DropBuffers(string device)
+    {
+        var fd = open(device, 0 | OCloexec, 0);
+        if (fd < 0)
+            return;
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        _ = ioctl(handle, BlkFlsBuf, out _);
+    }
+
     public bool RereadPartitionTable() => IsDevice && ioctl(buffered, BlkRrPart, out _) == 0;
 
     public void Dispose()

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using ImagePipeline.Agent.Deploy;
-using ImagePipeline.Agent.Hardware;
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.Agent.Slots;
 using ImagePipeline.Loops;
 
 namespace ImagePipeline.Agent.Report;
@@ -30,16 +30,40 @@ public static class ReportCommand
             Say("root is verity-protected: no");
         }
 
-        var config = FindConfig();
-        if (config is null)
+        var commandLine = ReadText("/proc/cmdline") ?? "";
+        var system = RunningSystem.Find(commandLine);
+        if (system is null)
         {
             Say("no agent configuration on any disk (not deployed by a boot service): not reporting");
             return 0;
         }
 
+        var slot = system.Slot;
+        if (system.Config.TrialSlot is { } trial && trial != slot && slot is not null)
+        {
+            // A trial of the other slot was armed and this boot is not it: the trial failed and the
+            // boot loaders fell back here. The failed slot leaves the boot loaders now, without the
+            // network; the boot service is told when it answers.
+            var failed = system.Config.ImageIn(trial);
+            Say($"slot {trial} (image {failed}) failed its trial boot: back on slot {slot} (image {system.Config.ImageIn(slot)})");
+            using (var esp = await Mounts.MountAsync(system.EspDevice(), "esp", writable: true, "vfat", cancellationToken))
+                new SlotBootLoaders(esp.Point).Remove(trial, slot);
+            var images = new Dictionary<string, string>(system.Config.SlotImages ?? [], StringComparer.Ordinal);
+            images.Remove(trial);
+            system = system.WithConfig(system.Config with { TrialSlot = null, FellBackFrom = failed, SlotImages = images });
+            Say($"slot {trial} taken out of the boot loaders; slot {slot} stays");
+        }
+
+        var config = system.Config;
+        var fellBackFrom = config.FellBackFrom;
+        if (slot is not null)
+            Say($"running from slot {slot}, image {config.ImageIn(slot)}{(config.TrialSlot == slot ? ", on trial" : "")}");
+
         var report = new HealthReport
         {
-            ImageId = config.ImageId,
+            ImageId = config.ImageIn(slot),
+            Slot = slot,
+            FellBackFrom = fellBackFrom,
             Kernel = ReadText("/proc/sys/kernel/osrelease") ?? "unknown",
             BootSeconds = double.Parse((ReadText("/proc/uptime") ?? "0").Split(' ')[0], CultureInfo.InvariantCulture),
             FailedUnits = await FailedUnitsAsync(cancellationToken),
@@ -64,7 +88,10 @@ public static class ReportCommand
                 var acknowledgement = await client.HealthAsync(report, cancellationToken);
                 pacer.Succeeded();
                 Say($"health reported to {config.Server}: {acknowledgement.State}{(acknowledgement.Reasons.Count == 0 ? "" : ": " + string.Join("; ", acknowledgement.Reasons))}");
-                return acknowledgement.State == "healthy" ? 0 : 1;
+                var healthy = acknowledgement.State == "healthy";
+                if (slot is not null)
+                    await SettleSlotsAsync(system, healthy, cancellationToken);
+                return healthy ? 0 : 1;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested && deadline.Elapsed < TimeSpan.FromMinutes(10))
             {
@@ -73,23 +100,31 @@ public static class ReportCommand
         }
     }
 
-    private static AgentConfig? FindConfig()
+    /// <summary>
+    /// After the report, on a slotted disk: a trial boot that is healthy marks its slot good (both
+    /// boot loaders boot it from now on); one that is not reboots, and the boot loaders take the
+    /// other slot. A fallback the boot service has now heard of is forgotten.
+    /// </summary>
+    private static async Task SettleSlotsAsync(RunningSystem system, bool healthy, CancellationToken cancellationToken)
     {
-        foreach (var disk in new HardwareFactsReader().ReadDisks())
+        var slot = system.Slot!;
+        if (system.Config.FellBackFrom is not null)
+            system = system.WithConfig(system.Config with { FellBackFrom = null });
+        if (system.Config.TrialSlot != slot)
+            return;
+        using (var esp = await Mounts.MountAsync(system.EspDevice(), "esp", writable: true, "vfat", cancellationToken))
         {
-            try
+            if (healthy)
             {
-                using var handle = File.OpenHandle($"/dev/{disk.Name}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                var block = new byte[AgentConfigBlock.Size];
-                if (RandomAccess.Read(handle, block, AgentConfigBlock.Offset) == block.Length && AgentConfigBlock.Parse(block) is { } config)
-                    return config;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
+                new SlotBootLoaders(esp.Point).MarkGood(slot);
+                system.WithConfig(system.Config with { ImageId = system.Config.ImageIn(slot), TrialSlot = null });
+                Say($"slot {slot} marked good: it boots from now on");
+                return;
             }
         }
 
-        return null;
+        Say($"slot {slot} is not healthy on its trial boot: rebooting into slot {SlotBoot.Other(slot)}");
+        await Mounts.RebootAsync(cancellationToken);
     }
 
     private static async Task<IReadOnlyList<string>> FailedUnitsAsync(CancellationToken cancellationToken)

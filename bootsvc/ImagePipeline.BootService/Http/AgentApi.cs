@@ -60,6 +60,11 @@ public static class AgentApi
             return TypedResults.Ok(new RegisterResponse(machine.Id, null));
         }
 
+        // Not netbooted into a deployment (the boot script moves those to deploying): the agent of the
+        // machine's running system asks, to update it in place (A/B slots).
+        if (machine.State != MachineState.Deploying)
+            await inventory.TransitionAsync(machine.Mac, MachineState.Deploying, $"its running system (image {machine.CurrentImage ?? "unknown"}) takes image {image.Id} to update in place", null, cancellationToken);
+
         return TypedResults.Ok(new RegisterResponse(machine.Id, new Assignment
         {
             ImageId = image.Id,
@@ -121,8 +126,17 @@ public static class AgentApi
         if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
             return TypedResults.Unauthorized();
         var reasons = new List<string>();
-        if (report.ImageId != machine.CurrentImage)
+        var current = machine.CurrentImage;
+        if (report.FellBackFrom is { } failed)
+        {
+            // An in-place update's trial boot failed and the machine's boot loaders went back to the slot it ran before.
+            reasons.Add($"image {failed} did not come up healthy on its trial boot; the machine fell back to slot {report.Slot} (image {report.ImageId})");
+            current = report.ImageId;
+        }
+        else if (report.ImageId != machine.CurrentImage)
+        {
             reasons.Add($"booted image {report.ImageId}, but the deployed image is {machine.CurrentImage ?? "none"}");
+        }
         reasons.AddRange(report.FailedUnits.Select(u => $"failed unit {u}"));
         reasons.AddRange(report.Checks.Where(c => !c.Passed).Select(c => $"check {c.Name} failed{(c.Detail is null ? "" : $": {c.Detail}")}"));
         var target = reasons.Count == 0 ? MachineState.Healthy : MachineState.Failed;
@@ -131,7 +145,7 @@ public static class AgentApi
         var detail = reasons.Count == 0
             ? $"image {report.ImageId} healthy: kernel {report.Kernel}, booted in {report.BootSeconds:0.0} s, {report.Checks.Count} checks passed, root verity-protected: {(report.RootVerity ? "yes" : "no")}"
             : string.Join("; ", reasons);
-        machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
+        machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { CurrentImage = current, LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
         return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons));
     }
 

@@ -3,7 +3,7 @@ namespace ImagePipeline.Builder.Agent;
 /// <summary>
 /// What it takes to run the NativeAOT agent outside a .NET installation: the binary, the dynamic
 /// loader and glibc (it links libc and libm), and OpenSSL (.NET's SHA-256 and ECDSA on Linux,
-/// needed by the deploy agent, not by health reports). Taken from this Debian host, which is the
+/// needed by the deploy agent and by in-place updates, not by health reports). Taken from this Debian host, which is the
 /// release the images are built from.
 /// </summary>
 public static class AgentFiles

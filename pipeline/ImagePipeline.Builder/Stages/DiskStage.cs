@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ImagePipeline.Agent.Protocol;
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Boot;
 using ImagePipeline.Builder.Caching;
@@ -29,7 +30,7 @@ public static class DiskStage
             .Add("name", recipe.Name)
             .Add("size", recipe.Disk.SizeBytes.ToString(CultureInfo.InvariantCulture))
             .Add("esp", recipe.Disk.EspSizeBytes.ToString(CultureInfo.InvariantCulture))
-            .Add("root", recipe.Disk.Root.ToString() + (recipe.Disk.Verity ? "+verity" : "") + (recipe.Disk.VarPartition ? $"+var={recipe.Disk.VarSizeBytes}" : ""))
+            .Add("root", recipe.Disk.Root.ToString() + (recipe.Disk.Verity ? "+verity" : "") + (recipe.Disk.VarPartition ? $"+var={recipe.Disk.VarSizeBytes}" : "") + (recipe.Disk.AbSlots ? "+slots=ab" : ""))
             .Add("boot", string.Join(',', recipe.Boot))
             .Add("cmdline", recipe.Cmdline)
             .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));
@@ -59,6 +60,7 @@ public static class DiskStage
         var diskGuid = DigestBuilder.DeriveGuid(digest, "disk");
         var espGuid = DigestBuilder.DeriveGuid(digest, "esp-partition");
         var rootGuid = DigestBuilder.DeriveGuid(digest, "root-partition");
+        var rootBGuid = DigestBuilder.DeriveGuid(digest, "root-b-partition");
         var verityGuid = DigestBuilder.DeriveGuid(digest, "root-verity-partition");
         var rootFsUuid = DigestBuilder.DeriveGuid(digest, "root-filesystem");
         var varGuid = DigestBuilder.DeriveGuid(digest, "var-partition");
@@ -73,6 +75,11 @@ public static class DiskStage
         var varSectors = (recipe.Disk.VarSizeBytes + DiskSpec.MiB - 1) / DiskSpec.MiB * (DiskSpec.MiB / SectorSize);
         var rootSectors = totalSectors - rootStart - DiskSpec.MiB / SectorSize - varSectors;
         var varStart = rootStart + rootSectors;
+        // A/B slots: two MiB-aligned halves of the root's share; the image fills slot A, slot B is empty.
+        var slots = recipe.Disk.AbSlots;
+        if (slots)
+            rootSectors = rootSectors / 2 / (DiskSpec.MiB / SectorSize) * (DiskSpec.MiB / SectorSize);
+        var rootBStart = rootStart + rootSectors;
 
         var rawPath = Path.Combine(dir, ArtifactStoreLayout.RawDisk);
         // The filesystems are made in memory when it has room: mkfs and debugfs fsync their image
@@ -84,8 +91,21 @@ public static class DiskStage
         var varImage = Path.Combine(scratch, "var.img");
         // The root filesystem is read through a read-only overlay of the cached layers.
         var tree = Path.Combine(scratch, "root");
+        var slotLayer = Path.Combine(scratch, "slot-boot");
         try
         {
+            if (slots)
+            {
+                // How to boot this root from either slot goes into the root itself (SlotBoot.SpecPath).
+                var template = SlotCommandLineTemplate(recipe, rootGuid, varGuid);
+                var spec = new SlotBootSpec($"boot/vmlinuz-{kernelVersion}", $"boot/initrd.img-{kernelVersion}", template);
+                var specPath = Path.Combine(slotLayer, SlotBoot.SpecPath);
+                Directory.CreateDirectory(Path.GetDirectoryName(specPath)!);
+                await File.WriteAllTextAsync(specPath, JsonSerializer.Serialize(spec, ProtocolJson.Default.SlotBootSpec) + "\n", context.CancellationToken);
+                await context.Tools.RunAsync(Name, "find", [slotLayer, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+"], context.CancellationToken);
+                layers = [slotLayer, .. layers];
+            }
+
             await Tools.Mounts.OverlayAsync(tree, layers, null, null, context.CancellationToken);
             var fsType = recipe.Disk.Root.ToString().ToLowerInvariant();
             Task MakeRootAsync() => recipe.Disk.Root switch
@@ -105,7 +125,9 @@ public static class DiskStage
             if (!recipe.Disk.Verity)
             {
                 // The two filesystems are independent: make them side by side.
-                commandLine = BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, varPartition: varPartition), recipe.Cmdline);
+                commandLine = slots
+                    ? SlotBoot.CommandLine(SlotCommandLineTemplate(recipe, rootGuid, varGuid), "a", rootGuid, varPartition)
+                    : BootLoaders.KernelCommandLine(BootLoaders.RootArguments(recipe, rootGuid, varPartition: varPartition), recipe.Cmdline);
                 await Task.WhenAll(MakeEspAsync(context, tree, kernelVersion, espImage, espStart, espSectors, espVolumeId, commandLine), MakeRootAsync(), MakeVarAsync());
             }
             else
@@ -127,6 +149,8 @@ public static class DiskStage
             var bootable = recipe.Boot.Contains(BootMode.Bios) ? ", attrs=\"LegacyBIOSBootable\"" : "";
             var verityLine = verity is null ? "" : $"start={rootStart + rootSectors}, size={veritySectors}, type={GptPartition.LinuxRootVerityX86X64:D}, uuid={verityGuid:D}, name=\"root-verity\"\n";
             var varLine = !recipe.Disk.VarPartition ? "" : $"start={varStart}, size={varSectors}, type={GptPartition.LinuxVariableData:D}, uuid={varGuid:D}, name=\"var\"\n";
+            var rootName = slots ? SlotBoot.RootPartition("a") : "root";
+            var slotBLine = !slots ? "" : $"start={rootBStart}, size={rootSectors}, type={GptPartition.LinuxRootX86X64:D}, uuid={rootBGuid:D}, name=\"{SlotBoot.RootPartition("b")}\"\n";
             var script = $"""
                 label: gpt
                 label-id: {diskGuid:D}
@@ -135,8 +159,8 @@ public static class DiskStage
                 sector-size: {SectorSize}
 
                 start={espStart}, size={espSectors}, type={GptPartition.EfiSystem:D}, uuid={espGuid:D}, name="ESP"{bootable}
-                start={rootStart}, size={rootSectors}, type={GptPartition.LinuxRootX86X64:D}, uuid={rootGuid:D}, name="root"
-                {verityLine}{varLine}
+                start={rootStart}, size={rootSectors}, type={GptPartition.LinuxRootX86X64:D}, uuid={rootGuid:D}, name="{rootName}"
+                {slotBLine}{verityLine}{varLine}
                 """;
             await context.Tools.RunAsync(Name, "sfdisk", ["--no-reread", "--no-tell-kernel", "--wipe", "never", rawPath], context.CancellationToken, standardInput: script);
 
@@ -155,6 +179,8 @@ public static class DiskStage
                 DiskLayout.Describe(table.Partitions[0], SectorSize, "vfat", espVolumeId[..4] + "-" + espVolumeId[4..]),
                 DiskLayout.Describe(table.Partitions[1], SectorSize, fsType, fsType is "ext4" or "erofs" ? rootFsUuid.ToString("D") : null),
             ];
+            if (slots)
+                partitions.Add(DiskLayout.Describe(table.Partitions[2], SectorSize, "none", null));
             if (verity is not null)
                 partitions.Add(DiskLayout.Describe(table.Partitions[2], SectorSize, "verity", verity.Uuid.ToString("D")));
             if (recipe.Disk.VarPartition)
@@ -171,9 +197,23 @@ public static class DiskStage
             File.Delete(rootImage);
             File.Delete(hashImage);
             File.Delete(varImage);
+            if (Directory.Exists(slotLayer))
+                Directory.Delete(slotLayer, recursive: true);
             if (scratch != dir)
                 Directory.Delete(scratch, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// A slotted root's command line with the partitions left open (<see cref="SlotBootSpec"/>):
+    /// the agent that puts this root into a slot fills in the machine's partitions.
+    /// </summary>
+    private static string SlotCommandLineTemplate(Recipe recipe, Guid rootPartition, Guid varPartition)
+    {
+        var root = BootLoaders.RootArguments(recipe, rootPartition, varPartition: recipe.Disk.VarPartition ? varPartition : null)
+            .Replace(rootPartition.ToString("D"), SlotBoot.RootPlaceholder, StringComparison.Ordinal)
+            .Replace(varPartition.ToString("D"), SlotBoot.VarPlaceholder, StringComparison.Ordinal);
+        return BootLoaders.KernelCommandLine($"{root} {SlotBoot.SlotArgument}={SlotBoot.SlotPlaceholder}", recipe.Cmdline);
     }
 
     private static string ScratchDirectory(long diskBytes, string fallback)
@@ -219,11 +259,15 @@ public static class DiskStage
         try
         {
             // Confined to the tree: the recipe's commands ran in it and could have left a symlink to a host file in /boot.
-            CopyFromTree(tree, $"boot/vmlinuz-{kernelVersion}", Path.Combine(staging, BootLoaders.Kernel));
+            // A slotted disk keeps each slot's kernel and initrd in the slot's directory, and room for the other slot's.
+            var slots = recipe.Disk.AbSlots;
+            var bootDirectory = slots ? Path.Combine(staging, SlotBoot.EspDirectory("a")) : staging;
+            Directory.CreateDirectory(bootDirectory);
+            CopyFromTree(tree, $"boot/vmlinuz-{kernelVersion}", Path.Combine(bootDirectory, BootLoaders.Kernel));
             if (!File.Exists(Path.Combine(tree, "boot", $"initrd.img-{kernelVersion}")))
                 throw new Tools.BuildStepException(Name, "esp", $"the root filesystem has no /boot/initrd.img-{kernelVersion}; Debian bases need initramfs-tools", "");
-            CopyFromTree(tree, $"boot/initrd.img-{kernelVersion}", Path.Combine(staging, BootLoaders.Initrd));
-            var needed = new DirectoryInfo(staging).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) + 4 * DiskSpec.MiB;
+            CopyFromTree(tree, $"boot/initrd.img-{kernelVersion}", Path.Combine(bootDirectory, BootLoaders.Initrd));
+            var needed = new DirectoryInfo(staging).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) * recipe.Disk.RootSlots + 4 * DiskSpec.MiB;
             if (needed > sectors * SectorSize * 9 / 10)
                 throw new Tools.BuildStepException(Name, "esp", $"kernel and initrd need {Recipes.ByteSize.Format(needed)} but the ESP is {Recipes.ByteSize.Format(sectors * SectorSize)}; raise disk.esp in the recipe", "");
 
@@ -232,12 +276,27 @@ public static class DiskStage
                 Directory.CreateDirectory(Path.Combine(staging, "EFI/BOOT"));
                 Directory.CreateDirectory(Path.Combine(staging, "loader/entries"));
                 File.Copy(BootLoaders.SystemdBootEfi, Path.Combine(staging, "EFI/BOOT/BOOTX64.EFI"));
-                await File.WriteAllTextAsync(Path.Combine(staging, "loader/loader.conf"), BootLoaders.SystemdBootLoaderConf(recipe.Name), context.CancellationToken);
-                await File.WriteAllTextAsync(Path.Combine(staging, $"loader/entries/{recipe.Name}.conf"), BootLoaders.SystemdBootEntry(recipe.Name, commandLine), context.CancellationToken);
+                if (slots)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(staging, "loader/loader.conf"), SlotBoot.LoaderConf, context.CancellationToken);
+                    await File.WriteAllTextAsync(Path.Combine(staging, "loader/entries", SlotBoot.EntryFileName(1, "a")), SlotBoot.Entry(recipe.Name, "a", commandLine), context.CancellationToken);
+                }
+                else
+                {
+                    await File.WriteAllTextAsync(Path.Combine(staging, "loader/loader.conf"), BootLoaders.SystemdBootLoaderConf(recipe.Name), context.CancellationToken);
+                    await File.WriteAllTextAsync(Path.Combine(staging, $"loader/entries/{recipe.Name}.conf"), BootLoaders.SystemdBootEntry(recipe.Name, commandLine), context.CancellationToken);
+                }
             }
 
+            if (slots)
+                await File.WriteAllTextAsync(Path.Combine(bootDirectory, SlotBoot.CommandLineFile), commandLine + "\n", context.CancellationToken);
             if (recipe.Boot.Contains(BootMode.Bios))
-                await File.WriteAllTextAsync(Path.Combine(staging, "syslinux.cfg"), BootLoaders.SyslinuxConfig(commandLine), context.CancellationToken);
+            {
+                var syslinux = slots
+                    ? SlotBoot.SyslinuxConfig("a", new Dictionary<string, string> { ["a"] = commandLine })
+                    : BootLoaders.SyslinuxConfig(commandLine);
+                await File.WriteAllTextAsync(Path.Combine(staging, "syslinux.cfg"), syslinux, context.CancellationToken);
+            }
 
             await context.Tools.RunAsync(Name, "find", [staging, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+"], context.CancellationToken);
 

@@ -161,9 +161,11 @@ public static class RootfsStage
         WriteReportAgentFiles(tree, context.Recipe, await File.ReadAllBytesAsync(agent, context.CancellationToken));
         if (context.Recipe.Base.Kind == BaseKind.Busybox)
         {
-            // A busybox image has no C library of its own.
-            Agent.AgentFiles.CheckPresent(Agent.AgentFiles.Glibc);
-            foreach (var library in Agent.AgentFiles.Glibc)
+            // A busybox image has no C library of its own; with A/B slots its agent also updates the
+            // machine in place, which checks chunks and signatures with OpenSSL (.NET's crypto on Linux).
+            string[] libraries = context.Recipe.Disk.AbSlots ? [.. Agent.AgentFiles.Glibc, .. Agent.AgentFiles.OpenSsl] : [.. Agent.AgentFiles.Glibc];
+            Agent.AgentFiles.CheckPresent(libraries);
+            foreach (var library in libraries)
             {
                 if (!File.Exists(Path.Combine(tree, library.TrimStart('/'))))
                     WriteFile(tree, library.TrimStart('/'), await File.ReadAllBytesAsync(library, context.CancellationToken), 0b111_101_101);

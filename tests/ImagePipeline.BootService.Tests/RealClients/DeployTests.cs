@@ -27,9 +27,7 @@ public sealed class DeployTests(DeployEnvironmentFixture deploy)
     private const string AdminToken = "deploy-test-admin";
     /// <summary>The first MiB: the agent writes it last, with the report agent's configuration added.</summary>
     private const int HeadBytes = 1 << 20;
-    private static readonly Regex Rebooting = new("imagepipeline-agent: reported; rebooting into the new image");
     private static readonly Regex LoginPrompt = new("tiny login: ");
-    private static readonly Regex HealthReported = new("imagepipeline-agent: health reported to .*: healthy");
     private static readonly Regex DeltaWritten = new(@"imagepipeline-agent: written in [0-9.]+ s by delta: (?<fetched>[0-9]+) chunks fetched");
     private static readonly Regex ChunkBatch = new(@"chunks: \S+ image (?<image>[0-9a-f]{64}): (?<count>[0-9]+) chunks");
 
@@ -47,13 +45,13 @@ public sealed class DeployTests(DeployEnvironmentFixture deploy)
             .WithMac(Mac).WithNetworkBoot(NetworkBoot.IpxeRom);
 
         await using var vm = await QemuVm.StartBlankAsync(machine, 1L << 30, cancellationToken: Ct);
-        await vm.WaitForConsoleTextAsync(Rebooting, TimeSpan.FromSeconds(180), cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, TimeSpan.FromSeconds(180), cancellationToken: Ct);
         await vm.WaitForExitAsync(Ct);
         var afterWrite = await service.GetAsync($"/api/v1/machines/{Mac}");
         vm.Console.Text.ShouldContain("holds no partition table", customMessage: "a blank disk gets the whole stream");
         await vm.PowerOnAsync(Ct);
         await vm.WaitForConsoleTextAsync(LoginPrompt, TimeSpan.FromSeconds(120), cancellationToken: Ct);
-        await vm.WaitForConsoleTextAsync(HealthReported, TimeSpan.FromSeconds(120), cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(AgentConsoleLines.HealthReported, TimeSpan.FromSeconds(120), cancellationToken: Ct);
         var healthy = await service.GetAsync($"/api/v1/machines/{Mac}");
 
         afterWrite.ShouldContain("\"state\":\"Booting\"");
@@ -74,7 +72,7 @@ public sealed class DeployTests(DeployEnvironmentFixture deploy)
         var since = vm.Console.Position;
         await vm.PowerOnAsync(Ct);
         var written = await vm.WaitForConsoleTextAsync(DeltaWritten, TimeSpan.FromSeconds(240), since, cancellationToken: Ct);
-        await vm.WaitForConsoleTextAsync(Rebooting, TimeSpan.FromSeconds(60), since, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, TimeSpan.FromSeconds(60), since, cancellationToken: Ct);
         await vm.WaitForExitAsync(Ct);
 
         var served = ChunkBatch.Matches(service.Output).Where(m => m.Groups["image"].Value == next.ImageId).Sum(m => int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture));

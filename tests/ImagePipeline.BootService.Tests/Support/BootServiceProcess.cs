@@ -72,5 +72,13 @@ internal sealed class BootServiceProcess : IAsyncDisposable
         return result.ExitCode == 0 ? result.StandardOutput : throw new HarnessException($"curl PUT {path}: {result.StandardError} {result.StandardOutput}");
     }
 
+    /// <summary>POST JSON to the service from inside the namespace with a bearer token (a machine's, to speak as its agent).</summary>
+    public async Task<string> PostAsync(string path, string json, string token)
+    {
+        var result = await Network.Command("curl", "-sS", "--fail-with-body", "--max-time", "10", "-X", "POST", "-H", "Content-Type: application/json",
+            "-H", $"Authorization: Bearer {token}", "-d", json, $"http://127.0.0.1:8080{path}").ExecuteBufferedAsync();
+        return result.ExitCode == 0 ? result.StandardOutput : throw new HarnessException($"curl POST {path}: {result.StandardError} {result.StandardOutput}");
+    }
+
     public ValueTask DisposeAsync() => instance.DisposeAsync();
 }

@@ -25,12 +25,19 @@ public sealed partial class QemuVm
     private bool loggedIn;
 
     /// <summary>A new boot: the shell of the last one is gone.</summary>
-    private void OnPowerOn() => loggedIn = false;
+    /// <summary>Where this power cycle's console output starts: a panic before it ended an earlier boot, not this one.</summary>
+    private int powerCycleStart;
 
-    /// <summary>Why a wait cannot succeed any more, or null: a panic, or the machine no longer running.</summary>
+    private void OnPowerOn()
+    {
+        loggedIn = false;
+        powerCycleStart = console?.Position ?? 0;
+    }
+
+    /// <summary>Why a wait cannot succeed any more, or null: a panic in this power cycle, or the machine no longer running.</summary>
     private void ThrowIfDead(string what)
     {
-        var text = console?.Text ?? "";
+        var text = console?.TextSince(powerCycleStart) ?? "";
         if (Panic.Match(text) is { Success: true } panic)
         {
             var lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n');
