@@ -20,13 +20,7 @@ public sealed class SlotBootLoadersTests : IDisposable
     [Fact]
     public async Task A_trial_is_armed_in_both_boot_loaders_and_marking_it_good_makes_it_the_default()
     {
-        await BuiltEspAsync();
-        var loaders = new SlotBootLoaders(esp);
-        var kernel = Path.Combine(esp, "new-kernel");
-        await File.WriteAllTextAsync(kernel, "kernel of b", Ct);
-
-        loaders.Install("b", kernel, kernel, "root=PARTUUID=2 imagepipeline.slot=b");
-        loaders.ArmTrial("b", "a", "next");
+        var loaders = await TrialOfBArmedAsync();
 
         Entries().ShouldBe(["imagepipeline-1-a.conf", "imagepipeline-2-b+1.conf"]);
         var config = await File.ReadAllTextAsync(Path.Combine(esp, "syslinux.cfg"), Ct);
@@ -48,12 +42,7 @@ public sealed class SlotBootLoadersTests : IDisposable
     [Fact]
     public async Task A_slot_taken_out_leaves_no_entry_label_file_or_boot_once_behind()
     {
-        await BuiltEspAsync();
-        var loaders = new SlotBootLoaders(esp);
-        var kernel = Path.Combine(esp, "new-kernel");
-        await File.WriteAllTextAsync(kernel, "k", Ct);
-        loaders.Install("b", kernel, kernel, "root=PARTUUID=2 imagepipeline.slot=b");
-        loaders.ArmTrial("b", "a", "next");
+        var loaders = await TrialOfBArmedAsync();
         // systemd-boot counted the try down before booting it; the trial failed.
         File.Move(Path.Combine(esp, "loader/entries/imagepipeline-2-b+1.conf"), Path.Combine(esp, "loader/entries/imagepipeline-2-b+0-1.conf"));
         loaders.UnconfirmedTrial().ShouldBe("b");
@@ -107,6 +96,18 @@ public sealed class SlotBootLoadersTests : IDisposable
     [InlineData("imagepipeline-1-c.conf")]
     [InlineData("imagepipeline-1-a+x.conf")]
     public void Other_entries_are_not_taken_for_a_slot(string name) => SlotBoot.ParseEntryFileName(name).ShouldBeNull();
+
+    /// <summary>Slot B installed (kernel and initrd: "kernel of b") and armed for its trial, slot A the good one.</summary>
+    private async Task<SlotBootLoaders> TrialOfBArmedAsync()
+    {
+        await BuiltEspAsync();
+        var loaders = new SlotBootLoaders(esp);
+        var kernel = Path.Combine(esp, "new-kernel");
+        await File.WriteAllTextAsync(kernel, "kernel of b", Ct);
+        loaders.Install("b", kernel, kernel, "root=PARTUUID=2 imagepipeline.slot=b");
+        loaders.ArmTrial("b", "a", "next");
+        return loaders;
+    }
 
     private List<string> Entries() => [.. Directory.EnumerateFiles(Path.Combine(esp, "loader", "entries")).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
 
