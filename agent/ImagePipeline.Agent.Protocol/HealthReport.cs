@@ -19,4 +19,8 @@ public sealed record HealthReport
 public sealed record HealthCheckResult(string Name, bool Passed, string? Detail);
 
 /// <summary>The machine's state after the report, so the agent can stop retrying.</summary>
-public sealed record HealthAcknowledgement(string State, IReadOnlyList<string> Reasons);
+public sealed record HealthAcknowledgement(string State, IReadOnlyList<string> Reasons)
+{
+    /// <summary>How often the agent of a running image with A/B slots asks for an in-place update; null: it does not ask.</summary>
+    public int? UpdateCheckSeconds { get; init; }
+}

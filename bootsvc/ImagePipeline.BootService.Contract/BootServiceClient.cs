@@ -27,10 +27,11 @@ public sealed class BootServiceClient(HttpClient http, Uri baseUrl, string? admi
     public async Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken) =>
         await GetAsync($"api/v1/machines/{mac}/events", $"the events of {mac}", BootServiceJson.Default.IReadOnlyListMachineEvent, cancellationToken) ?? [];
 
-    public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken)
+    /// <param name="mode">how it gets there (<see cref="DeployModes"/>); null: reimage</param>
+    public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null)
     {
         using var request = Request(HttpMethod.Put, $"api/v1/machines/{mac}/desired-image");
-        request.Content = JsonContent.Create(new DesiredImageRequest(imageId), BootServiceJson.Default.DesiredImageRequest);
+        request.Content = JsonContent.Create(new DesiredImageRequest(imageId, mode), BootServiceJson.Default.DesiredImageRequest);
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureAsync(response, $"setting the desired image of {mac}", cancellationToken);
     }

@@ -28,12 +28,20 @@ public sealed record MachineRecord
     public string? LastError { get; init; }
     /// <summary>How the agent last wrote an image to it and what crossed the network; null before its first write.</summary>
     public LastDeploy? LastDeploy { get; init; }
+    /// <summary>How the desired image is to get there: <see cref="DeployModes.InPlace"/>, or null (reimage).</summary>
+    public string? DesiredMode { get; init; }
+    /// <summary>The A/B slot the machine last reported running from; null for an image without slots.</summary>
+    public string? Slot { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 
     /// <summary>The desired image is set and is not on the disk yet.</summary>
     [JsonIgnore]
     public bool NeedsDeploy => DesiredImage is not null && DesiredImage != CurrentImage;
+
+    /// <summary>The desired image is to be written by the machine's running system, not by a netboot.</summary>
+    [JsonIgnore]
+    public bool UpdatesInPlace => DesiredMode == DeployModes.InPlace && CurrentImage is not null;
 }
 
 /// <summary>A machine's last image write: "full" (the whole stream) or "delta" (only the chunks its disk lacked), and the bytes fetched for it.</summary>

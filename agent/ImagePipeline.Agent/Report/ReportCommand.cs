@@ -91,6 +91,8 @@ public static class ReportCommand
                 var healthy = acknowledgement.State == "healthy";
                 if (slot is not null)
                     await SettleSlotsAsync(system, healthy, cancellationToken);
+                if (healthy && slot is not null && acknowledgement.UpdateCheckSeconds is > 0 and var seconds)
+                    await WatchForUpdatesAsync(TimeSpan.FromSeconds(seconds), commandLine, cancellationToken);
                 return healthy ? 0 : 1;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested && deadline.Elapsed < TimeSpan.FromMinutes(10))
@@ -125,6 +127,33 @@ public static class ReportCommand
 
         Say($"slot {slot} is not healthy on its trial boot: rebooting into slot {SlotBoot.Other(slot)}");
         await Mounts.RebootAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A healthy system with A/B slots stays: every <paramref name="interval"/> it asks the boot
+    /// service for an image to write in place, and when there is one writes it and reboots into its
+    /// trial. An unreachable boot service is a line when the error changes (and a summary every few
+    /// minutes), not a line a round.
+    /// </summary>
+    private static async Task WatchForUpdatesAsync(TimeSpan interval, string commandLine, CancellationToken cancellationToken)
+    {
+        Say($"asking the boot service for in-place updates every {interval.TotalSeconds:0} s");
+        var errors = new RepeatedErrorLog("imagepipeline-agent: in-place update check", Console.WriteLine, TimeProvider.System);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(interval, cancellationToken);
+            try
+            {
+                if (RunningSystem.Find(commandLine) is not { } system)
+                    return;
+                await Slots.UpdateCommand.UpdateAsync(system, reboot: true, quiet: true, cancellationToken);
+                errors.Recovered();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                errors.Failed(e.Message, interval);
+            }
+        }
     }
 
     private static async Task<IReadOnlyList<string>> FailedUnitsAsync(CancellationToken cancellationToken)

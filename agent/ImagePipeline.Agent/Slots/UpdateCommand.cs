@@ -9,9 +9,10 @@ using ImagePipeline.Agent.Writing;
 namespace ImagePipeline.Agent.Slots;
 
 /// <summary>
-/// <c>imagepipe-agent update [--no-reboot]</c>, run inside a running image with A/B slots: ask the
-/// boot service that deployed the machine (the agent configuration on its disk) for the machine's
-/// assignment, as the deploy agent does from the netboot environment; when there is one, write it
+/// <c>imagepipe-agent update [--no-reboot]</c>, run inside a running image with A/B slots (and by
+/// the report agent every so often, <see cref="Report.ReportCommand"/>): ask the boot service that
+/// deployed the machine (the agent configuration on its disk) for an image to write in place — it
+/// has one only when the machine's desired image is set with mode in-place; when there is one, write it
 /// into the inactive slot (<see cref="SlotUpdater"/>), report the write, and reboot into the slot's
 /// trial boot. No netboot, no BMC. Exit 0 updated (or nothing to do), 1 refused (the running slot
 /// and its boot untouched).
@@ -27,14 +28,24 @@ public static class UpdateCommand
             return 1;
         }
 
+        return await UpdateAsync(system, reboot, quiet: false, cancellationToken);
+    }
+
+    /// <param name="quiet">say nothing when there is nothing to do (the report agent asks every so often)</param>
+    public static async Task<int> UpdateAsync(RunningSystem system, bool reboot, bool quiet, CancellationToken cancellationToken)
+    {
         var config = system.Config;
         using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan };
         using var api = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var client = new BootServiceClient(api, new Uri(config.Server), config.Token);
-        var registration = await client.RegisterAsync(new RegisterRequest { AgentVersion = DeployCommand.AgentVersion, Facts = new HardwareFactsReader().Read() }, cancellationToken);
+        var registration = await client.RegisterAsync(new RegisterRequest
+        {
+            AgentVersion = DeployCommand.AgentVersion, Facts = new HardwareFactsReader().Read(), FromRunningSystem = true,
+        }, cancellationToken);
         if (registration.Assignment is not { } assignment)
         {
-            Say($"no new image for this machine: it stays on image {config.ImageIn(system.Slot)}");
+            if (!quiet)
+                Say($"no image to write in place for this machine: it stays on image {config.ImageIn(system.Slot)}");
             return 0;
         }
 

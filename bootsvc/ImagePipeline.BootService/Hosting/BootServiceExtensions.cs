@@ -79,7 +79,7 @@ public static class BootServiceExtensions
         app.MapBootScripts();
         app.MapBootFiles(new FileJail(options.ArtifactsDirectory));
         app.MapChunks();
-        app.MapAgentApi();
+        app.MapAgentApi(options.UpdateCheckInterval);
         var network = app.ServiceProvider.GetRequiredService<BootNetworkService>();
         var cache = app.ServiceProvider.GetService<SiteCache>();
         app.MapInventoryApi(options.AdminToken, () => network.Snapshot() with { SiteCache = cache?.Statistics });

@@ -37,6 +37,8 @@ public sealed record BootServiceOptions
     /// <summary>Send IPv6 router advertisements so iPXE does not wait for IPv6 (on by default in full mode).</summary>
     public bool? RouterAdvertisements { get; init; }
     public string ExtraKernelArguments { get; init; } = "";
+    /// <summary>How often the agent of a healthy machine with A/B slots asks whether to update in place (told in each health acknowledgement).</summary>
+    public TimeSpan UpdateCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     public string DatabasePath => Path.Combine(DataDirectory, "bootsvc.db");
     public string FilesDirectory => Path.Combine(DataDirectory, "files");

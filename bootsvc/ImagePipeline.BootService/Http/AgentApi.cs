@@ -19,12 +19,14 @@ namespace ImagePipeline.BootService.Http;
 /// </summary>
 public static class AgentApi
 {
-    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
+    /// <param name="updateCheckInterval">how often the agent of a running image with A/B slots is to ask for an in-place update</param>
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app, TimeSpan updateCheckInterval)
     {
         app.MapPost(AgentRoutes.Register, RegisterAsync);
         app.MapPost(AgentRoutes.Progress, ProgressAsync);
         app.MapPost(AgentRoutes.Result, ResultAsync);
-        app.MapPost(AgentRoutes.Health, HealthAsync);
+        app.MapPost(AgentRoutes.Health, (HealthReport report, HttpContext http, IMachineInventory inventory, CancellationToken cancellationToken) =>
+            HealthAsync(report, http, inventory, updateCheckInterval, cancellationToken));
         return app;
     }
 
@@ -37,7 +39,9 @@ public static class AgentApi
         machine = await inventory.UpdateAsync(machine.Mac, MachineEventKind.Registered,
             $"agent {request.AgentVersion}: {request.Facts.Firmware}, {request.Facts.Cpu.Cores} cores, {request.Facts.MemoryBytes >> 20} MiB, {request.Facts.Disks.Count} disks, NICs {nics}",
             m => m with { Facts = request.Facts, Firmware = request.Facts.Firmware }, cancellationToken);
-        if (!machine.NeedsDeploy)
+        // A running system gets an image only to write in place, and once per desired image: one that
+        // failed (refused, or fell back from its trial boot) waits for the desired image to be set again.
+        if (!machine.NeedsDeploy || (request.FromRunningSystem && (!machine.UpdatesInPlace || (machine.State == MachineState.Failed && machine.DeployAttempts > 0))))
             return TypedResults.Ok(new RegisterResponse(machine.Id, null));
         // A site's boot service pulls the image's manifest, index and signatures the first time a machine needs them.
         if (http.RequestServices.GetService(typeof(SiteCache)) is SiteCache cache)
@@ -63,7 +67,8 @@ public static class AgentApi
         // Not netbooted into a deployment (the boot script moves those to deploying): the agent of the
         // machine's running system asks, to update it in place (A/B slots).
         if (machine.State != MachineState.Deploying)
-            await inventory.TransitionAsync(machine.Mac, MachineState.Deploying, $"its running system (image {machine.CurrentImage ?? "unknown"}) takes image {image.Id} to update in place", null, cancellationToken);
+            await inventory.TransitionAsync(machine.Mac, MachineState.Deploying, $"its running system (image {machine.CurrentImage ?? "unknown"}) takes image {image.Id} to update in place",
+                m => m with { DeployAttempts = m.DeployAttempts + 1 }, cancellationToken);
 
         return TypedResults.Ok(new RegisterResponse(machine.Id, new Assignment
         {
@@ -121,7 +126,7 @@ public static class AgentApi
     }
 
     private static async Task<Results<Ok<HealthAcknowledgement>, UnauthorizedHttpResult, Conflict<string>>> HealthAsync(HealthReport report, HttpContext http,
-        IMachineInventory inventory, CancellationToken cancellationToken)
+        IMachineInventory inventory, TimeSpan updateCheckInterval, CancellationToken cancellationToken)
     {
         if (await AuthenticateAsync(http, inventory, cancellationToken) is not { } machine)
             return TypedResults.Unauthorized();
@@ -145,8 +150,11 @@ public static class AgentApi
         var detail = reasons.Count == 0
             ? $"image {report.ImageId} healthy: kernel {report.Kernel}, booted in {report.BootSeconds:0.0} s, {report.Checks.Count} checks passed, root verity-protected: {(report.RootVerity ? "yes" : "no")}"
             : string.Join("; ", reasons);
-        machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { CurrentImage = current, LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
-        return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons));
+        machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { CurrentImage = current, Slot = report.Slot, LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
+        return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons)
+        {
+            UpdateCheckSeconds = report.Slot is null ? null : (int)updateCheckInterval.TotalSeconds,
+        });
     }
 
     /// <summary>How the image got there: the whole stream, or a delta and what it fetched.</summary>

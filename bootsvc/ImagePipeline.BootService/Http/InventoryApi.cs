@@ -56,7 +56,9 @@ public static class InventoryApi
             return TypedResults.BadRequest("imageId is required: the image's id (the SHA-256 of its raw disk)");
         if (request.ImageId.Length != 64 || !request.ImageId.All(char.IsAsciiHexDigitLower))
             return TypedResults.BadRequest($"imageId '{IpxeScripts.Printable(request.ImageId)}' is not an image id: 64 lower-case hex digits, the SHA-256 of the raw disk");
+        if (!DeployModes.IsKnown(request.Mode))
+            return TypedResults.BadRequest($"mode '{IpxeScripts.Printable(request.Mode!)}' is unknown: use '{DeployModes.Reimage}' (netboot and write the disk, the default) or '{DeployModes.InPlace}' (the running system writes its other A/B slot)");
         var machine = await inventory.GetByMacAsync(canonical, cancellationToken) ?? await inventory.DiscoverAsync(canonical, cancellationToken);
-        return TypedResults.Ok((await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken)));
+        return TypedResults.Ok((await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken, request.Mode)));
     }
 }

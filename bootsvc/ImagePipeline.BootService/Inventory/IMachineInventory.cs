@@ -28,6 +28,6 @@ public interface IMachineInventory : IMachineLookup
 
     Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken);
 
-    /// <summary>Sets what the machine should run; the next network boot deploys it.</summary>
-    Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken);
+    /// <summary>Sets what the machine should run: the next network boot deploys it, or with <paramref name="mode"/> in-place its running system's agent does.</summary>
+    Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null);
 }

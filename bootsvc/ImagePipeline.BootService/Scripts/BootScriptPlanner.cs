@@ -37,6 +37,10 @@ public sealed class BootScriptPlanner(IMachineInventory inventory, ILeaseStore l
                 : $"image {machine.CurrentImage} is current: booting the local disk");
         }
 
+        // The running system's agent writes the desired image into its other slot: a netboot meanwhile (a reboot, its trial boot) boots the disk.
+        if (machine.UpdatesInPlace)
+            return IpxeScripts.LocalDisk($"image {machine.DesiredImage} is to be written in place by the running system: booting the local disk");
+
         // From here on the script carries a token and a deploy counts: only for the machine itself.
         if (await RefusalAsync(mac, requester, cancellationToken) is { } refusal)
             return IpxeScripts.Refused(refusal);

@@ -9,7 +9,7 @@ namespace ImagePipeline.BootService.Storage;
 /// </summary>
 public sealed class BootDatabase : IAsyncDisposable
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     private readonly SqliteConnection connection;
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -53,6 +53,8 @@ public sealed class BootDatabase : IAsyncDisposable
                     token_address TEXT,
                     last_deploy_method TEXT,
                     last_deploy_bytes INTEGER,
+                    desired_mode TEXT,
+                    slot TEXT,
                     created_at TEXT NOT NULL,
                     updated_at TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS machines_address ON machines (address);
@@ -94,6 +96,13 @@ public sealed class BootDatabase : IAsyncDisposable
                 {
                     // 3: how the last image was written (full or delta) and the bytes fetched for it.
                     command.CommandText = "ALTER TABLE machines ADD COLUMN last_deploy_method TEXT; ALTER TABLE machines ADD COLUMN last_deploy_bytes INTEGER; UPDATE schema_version SET version = 3";
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+
+                if (version is 1L or 2L or 3L)
+                {
+                    // 4: in-place updates: how the desired image gets there, and the A/B slot the machine runs from.
+                    command.CommandText = "ALTER TABLE machines ADD COLUMN desired_mode TEXT; ALTER TABLE machines ADD COLUMN slot TEXT; UPDATE schema_version SET version = 4";
                     await command.ExecuteNonQueryAsync(ct);
                 }
             }

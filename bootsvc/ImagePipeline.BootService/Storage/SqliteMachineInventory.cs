@@ -20,7 +20,7 @@ namespace ImagePipeline.BootService.Storage;
 /// </summary>
 public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider clock) : IMachineInventory, IBootSightings
 {
-    private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at, last_deploy_method, last_deploy_bytes";
+    private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at, last_deploy_method, last_deploy_bytes, desired_mode, slot";
 
     public Task<MachineRecord?> GetByMacAsync(string mac, CancellationToken cancellationToken) =>
         database.ExecuteAsync((c, ct) => QueryOneAsync(c, "mac = $key", Canonical(mac), ct), cancellationToken);
@@ -74,8 +74,9 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
     public Task<MachineRecord> UpdateAsync(string mac, string eventKind, string detail, Func<MachineRecord, MachineRecord> change, CancellationToken cancellationToken) =>
         ChangeAsync(mac, machine => (change(machine) with { State = machine.State }, eventKind, detail), cancellationToken);
 
-    public Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken) =>
-        UpdateAsync(mac, MachineEventKind.DesiredImage, $"desired image set to {imageId}", m => m with { DesiredImage = imageId, DeployAttempts = 0 }, cancellationToken);
+    public Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null) =>
+        UpdateAsync(mac, MachineEventKind.DesiredImage, $"desired image set to {imageId}{(mode == DeployModes.InPlace ? ", in place" : "")}",
+            m => m with { DesiredImage = imageId, DesiredMode = mode == DeployModes.InPlace ? mode : null, DeployAttempts = 0 }, cancellationToken);
 
     public Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken) =>
         RecordAsync(mac, address, firmware, netboot: null, cancellationToken);
@@ -163,7 +164,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                 command.CommandText = """
                     UPDATE machines SET state = $state, address = $address, firmware = $firmware, desired_image = $desired,
                         current_image = $current, facts = $facts, deploy_attempts = $attempts, last_error = $error, updated_at = $updated,
-                        last_deploy_method = $method, last_deploy_bytes = $bytes
+                        last_deploy_method = $method, last_deploy_bytes = $bytes, desired_mode = $mode, slot = $slot
                     WHERE id = $id
                     """;
                 command.Parameters.AddWithValue("$id", changed.Id);
@@ -178,6 +179,8 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                 command.Parameters.AddWithValue("$updated", Format(changed.UpdatedAt));
                 command.Parameters.AddWithValue("$method", (object?)changed.LastDeploy?.Method ?? DBNull.Value);
                 command.Parameters.AddWithValue("$bytes", (object?)changed.LastDeploy?.BytesFetched ?? DBNull.Value);
+                command.Parameters.AddWithValue("$mode", (object?)changed.DesiredMode ?? DBNull.Value);
+                command.Parameters.AddWithValue("$slot", (object?)changed.Slot ?? DBNull.Value);
                 await command.ExecuteNonQueryAsync(ct);
             }
 
@@ -234,6 +237,8 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                 CreatedAt = Parse(reader.GetString(10)),
                 UpdatedAt = Parse(reader.GetString(11)),
                 LastDeploy = reader.IsDBNull(12) ? null : new LastDeploy(reader.GetString(12), reader.IsDBNull(13) ? 0 : reader.GetInt64(13)),
+                DesiredMode = reader.IsDBNull(14) ? null : reader.GetString(14),
+                Slot = reader.IsDBNull(15) ? null : reader.GetString(15),
             });
         }
 

@@ -91,8 +91,8 @@ public sealed class SqliteMachineInventoryTests
         error.Message.ShouldContain("52:54:00:12:34:56");
     }
 
-    // A boot database written before the last write was recorded (schema 2) is upgraded in place:
-    // its machines kept, the new columns empty until the next write.
+    // A boot database written before the last write was recorded (schema 2) is upgraded in place
+    // through schemas 3 and 4 (in-place updates): its machines kept, the new columns empty until the next write.
     [Fact]
     public async Task A_schema_2_database_is_upgraded_keeping_its_machines_and_records_the_next_write()
     {
@@ -101,16 +101,19 @@ public sealed class SqliteMachineInventoryTests
         await store.Database.ExecuteAsync(async (c, ct) =>
         {
             await using var command = c.CreateCommand();
-            command.CommandText = "ALTER TABLE machines DROP COLUMN last_deploy_method; ALTER TABLE machines DROP COLUMN last_deploy_bytes; UPDATE schema_version SET version = 2";
+            command.CommandText = "ALTER TABLE machines DROP COLUMN last_deploy_method; ALTER TABLE machines DROP COLUMN last_deploy_bytes; "
+                + "ALTER TABLE machines DROP COLUMN desired_mode; ALTER TABLE machines DROP COLUMN slot; UPDATE schema_version SET version = 2";
             return await command.ExecuteNonQueryAsync(ct);
         }, Ct);
 
         await store.ReopenAsync();
         var kept = (await store.Inventory.GetByMacAsync("52:54:00:aa:00:09", Ct)).ShouldNotBeNull();
-        await store.Inventory.UpdateAsync("52:54:00:aa:00:09", "written", "by delta", m => m with { LastDeploy = new LastDeploy("delta", 22_937_600) }, Ct);
+        await store.Inventory.UpdateAsync("52:54:00:aa:00:09", "written", "by delta", m => m with { LastDeploy = new LastDeploy("delta", 22_937_600), Slot = "b" }, Ct);
+        await store.Inventory.SetDesiredImageAsync("52:54:00:aa:00:09", new string('e', 64), Ct, DeployModes.InPlace);
         await store.ReopenAsync();
 
-        kept.LastDeploy.ShouldBeNull();
-        (await store.Inventory.GetByMacAsync("52:54:00:aa:00:09", Ct))!.LastDeploy.ShouldBe(new LastDeploy("delta", 22_937_600));
+        (kept.LastDeploy, kept.DesiredMode, kept.Slot).ShouldBe((null, null, null));
+        var upgraded = (await store.Inventory.GetByMacAsync("52:54:00:aa:00:09", Ct))!;
+        (upgraded.LastDeploy, upgraded.DesiredMode, upgraded.Slot).ShouldBe((new LastDeploy("delta", 22_937_600), DeployModes.InPlace, "b"));
     }
 }

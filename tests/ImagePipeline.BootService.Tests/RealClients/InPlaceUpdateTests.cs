@@ -12,10 +12,10 @@ namespace ImagePipeline.BootService.Tests.RealClients;
 
 /// <summary>
 /// In-place A/B updates on a lab machine that netbooted once and got tiny built with
-/// <c>slots: ab</c> from the deploy agent, and boots from its disk since. From
-/// its running system the agent asks the boot service for its assignment, writes the next build
-/// into slot B by delta, and reboots into one trial boot: the new image reports healthy and marks
-/// its slot good. Then an image that panics at boot goes into slot A with the boot service stopped:
+/// <c>slots: ab</c> from the deploy agent, and boots from its disk since. Its desired image is set
+/// with mode in-place: the agent of its running system, asking every few seconds, takes it, writes
+/// the next build into slot B by delta, and reboots into one trial boot: the new image reports
+/// healthy and marks its slot good. Then an image that panics at boot goes into slot A with the boot service stopped:
 /// the trial boot panics, and the firmware's boot loader (SYSLINUX's boot-once on BIOS,
 /// systemd-boot's boot counting on UEFI) takes slot B again by itself, and once the boot service is
 /// back, the machine's report says it fell back and why.
@@ -23,7 +23,7 @@ namespace ImagePipeline.BootService.Tests.RealClients;
 public sealed class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
 {
     private const string AdminToken = "in-place-test-admin";
-    private const string Agent = "LD_LIBRARY_PATH=/lib/x86_64-linux-gnu /usr/lib/imagepipeline/imagepipe-agent";
+    private static readonly Regex WrittenInPlace = new(@"imagepipeline-agent: written in place in [0-9.]+ s: (?<fetched>[0-9]+) chunks fetched");
     private static readonly Regex MarkedGood = new("imagepipeline-agent: slot b marked good");
     private static readonly Regex FailedReport = new("imagepipeline-agent: health reported to .*: failed: image [0-9a-f]{64} did not come up healthy");
     private static readonly Regex FellBack = new(@"imagepipeline-agent: slot a \(image (?<image>[0-9a-f]{64})\) failed its trial boot: back on slot b");
@@ -37,7 +37,7 @@ public sealed class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
     {
         var (first, next, panicking) = await BuildAsync();
         await using var network = await VirtualNetwork.CreateAsync("inplace", Ct);
-        var service = await BootServiceProcess.StartAsync(network, deploy, deploy.DataDirectory, "--admin-token", AdminToken);
+        var service = await StartServiceAsync(network);
         var serviceRunning = true;
         try
         {
@@ -54,13 +54,14 @@ public sealed class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
             await vm.WaitForConsoleTextAsync(AgentConsoleLines.HealthReported, TimeSpan.FromSeconds(120), cancellationToken: Ct);
             (await vm.SucceedAsync("cat /proc/cmdline", cancellationToken: Ct)).ShouldContain("imagepipeline.slot=a");
 
-            // The next build, in place: into slot B by delta, one trial boot, healthy, marked good.
-            await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{next.Id}}"}""", AdminToken);
-            var update = await vm.SucceedAsync($"{Agent} update --no-reboot", TimeSpan.FromSeconds(300), Ct);
-            update.ShouldContain("armed for one trial boot");
-            update.ShouldContain("chunks fetched");
-            await vm.RebootAsync("reboot", TimeSpan.FromSeconds(60), Ct);
+            // The next build, in place: the machine's agent asks on its own, writes slot B by delta, reboots into one trial boot; healthy, marked good.
             var since = vm.Console.Position;
+            await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{next.Id}}","mode":"in-place"}""", AdminToken);
+            var written = await vm.WaitForConsoleTextAsync(WrittenInPlace, TimeSpan.FromSeconds(300), since, cancellationToken: Ct);
+            await vm.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            vm.Console.TextSince(since).ShouldContain("armed for one trial boot");
+            int.Parse(written.Groups["fetched"].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0);
+            since = vm.Console.Position;
             await vm.PowerOnAsync(Ct);
             await vm.WaitForConsoleTextAsync(MarkedGood, TimeSpan.FromSeconds(120), since, cancellationToken: Ct);
             (await vm.SucceedAsync("cat /proc/cmdline", cancellationToken: Ct)).ShouldContain("imagepipeline.slot=b");
@@ -71,11 +72,13 @@ public sealed class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
             (await service.GetAsync($"/api/v1/machines/{mac}/events")).ShouldContain("slot b");
 
             // An image that panics at boot goes into slot A; its trial boot happens with the boot service gone.
-            await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{panicking.Id}}"}""", AdminToken);
-            (await vm.SucceedAsync($"{Agent} update --no-reboot", TimeSpan.FromSeconds(300), Ct)).ShouldContain("slot a holds image");
+            since = vm.Console.Position;
+            await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{panicking.Id}}","mode":"in-place"}""", AdminToken);
+            await vm.WaitForConsoleTextAsync(WrittenInPlace, TimeSpan.FromSeconds(300), since, cancellationToken: Ct);
+            await vm.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            vm.Console.TextSince(since).ShouldContain("slot a holds image");
             await service.DisposeAsync();
             serviceRunning = false;
-            await vm.RebootAsync("reboot", TimeSpan.FromSeconds(60), Ct);
             since = vm.Console.Position;
             await vm.PowerOnAsync(Ct);
             await vm.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
@@ -89,7 +92,7 @@ public sealed class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
 
             // The boot service back: the agent's report, retried all along, says the machine fell back and why.
             since = vm.Console.Position;
-            service = await BootServiceProcess.StartAsync(network, deploy, deploy.DataDirectory, "--admin-token", AdminToken);
+            service = await StartServiceAsync(network);
             serviceRunning = true;
             await vm.WaitForConsoleTextAsync(FailedReport, TimeSpan.FromSeconds(90), since, cancellationToken: Ct);
             var failed = await service.GetAsync($"/api/v1/machines/{mac}");
@@ -103,6 +106,10 @@ public sealed class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
                 await service.DisposeAsync();
         }
     }
+
+    /// <summary>The boot service, telling healthy agents to ask for in-place updates every 2 s (30 by default).</summary>
+    private Task<BootServiceProcess> StartServiceAsync(VirtualNetwork network) =>
+        BootServiceProcess.StartAsync(network, deploy, deploy.DataDirectory, "--admin-token", AdminToken, "--update-check-seconds", "2");
 
     /// <summary>tiny with A/B slots; its next build (the motd changed); and a build whose start crashes the kernel.</summary>
     private async Task<((string Id, string Directory) First, (string Id, string Directory) Next, (string Id, string Directory) Panicking)> BuildAsync()

@@ -61,6 +61,27 @@ public sealed class BootScriptPlannerTests
     }
 
     [Fact]
+    public async Task A_machine_to_be_updated_in_place_boots_its_disk_and_one_without_an_image_still_deploys()
+    {
+        await using var store = await TemporaryInventory.CreateAsync();
+        var planner = new BootScriptPlanner(store.Inventory, new MemoryLeaseStore(), Endpoints, new BootScriptPolicy(Discovery: false));
+        await store.Inventory.DiscoverAsync(Mac, Ct);
+        await store.Inventory.SetDesiredImageAsync(Mac, "image-a", Ct, DeployModes.InPlace);
+        var blank = await planner.ScriptForAsync(Mac, null, Ct);
+        await store.Inventory.TransitionAsync(Mac, MachineState.Booting, "written", m => m with { CurrentImage = "image-a" }, Ct);
+        await store.Inventory.TransitionAsync(Mac, MachineState.Healthy, "healthy", null, Ct);
+
+        await store.Inventory.SetDesiredImageAsync(Mac, "image-b", Ct, DeployModes.InPlace);
+        var inPlace = await planner.ScriptForAsync(Mac, null, Ct);
+        await store.Inventory.SetDesiredImageAsync(Mac, "image-b", Ct);
+        var reimage = await planner.ScriptForAsync(Mac, null, Ct);
+
+        blank.ShouldContain("deploying image image-a", customMessage: "a machine with no image has no running system to update it: it netboots to deploy");
+        inPlace.ShouldContain("image image-b is to be written in place by the running system: booting the local disk");
+        reimage.ShouldContain("deploying image image-b");
+    }
+
+    [Fact]
     public async Task A_machine_whose_deployments_keep_failing_is_held_instead_of_reinstalled_forever()
     {
         await using var store = await TemporaryInventory.CreateAsync();
