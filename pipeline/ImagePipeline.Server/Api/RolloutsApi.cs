@@ -38,10 +38,12 @@ public sealed record RolloutRequest(string? ImageId, RolloutSelector? Selector, 
 }
 
 public sealed record PlanRequest(string? Steps, int? BakeSeconds, int? WaveTimeoutSeconds, int? MaxFailuresPerWave, string? FailureDomain, int? MaxDomainsPerWave,
-    bool? AutoAdvance, bool? RollbackOnFailure)
+    bool? AutoAdvance, bool? RollbackOnFailure, string? Mode = null)
 {
     public RolloutPlan ToPlan(RolloutPlan defaults)
     {
+        if (Mode is not (null or BootService.Contract.DeployModes.Reimage or BootService.Contract.DeployModes.InPlace))
+            throw new FormatException($"mode '{Mode}' is unknown: use '{BootService.Contract.DeployModes.Reimage}' (netboot and write the disk) or '{BootService.Contract.DeployModes.InPlace}' (machines with A/B slots update from their running system)");
         var plan = Steps is null ? defaults : RolloutPlan.FromSteps(Steps, defaults);
         return plan with
         {
@@ -52,6 +54,7 @@ public sealed record PlanRequest(string? Steps, int? BakeSeconds, int? WaveTimeo
             MaxDomainsPerWave = MaxDomainsPerWave ?? plan.MaxDomainsPerWave,
             AutoAdvance = AutoAdvance ?? plan.AutoAdvance,
             RollbackOnFailure = RollbackOnFailure ?? plan.RollbackOnFailure,
+            Mode = Mode ?? plan.Mode,
         };
     }
 }

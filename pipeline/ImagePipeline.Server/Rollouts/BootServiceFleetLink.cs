@@ -17,21 +17,25 @@ public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFacto
         ?? throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
 
     public async Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken) =>
-        await BootService().GetAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError) : null;
+        await BootService().GetAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError, seen.Slot) : null;
 
     public Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken) =>
         DeploymentEnd.ReadAsync(BootService(), machine.Mac, imageId, since, cancellationToken);
 
-    public async Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken)
+    public async Task DeployAsync(Machine machine, string imageId, bool inPlace, CancellationToken cancellationToken)
     {
         try
         {
-            await BootService().SetDesiredImageAsync(machine.Mac, imageId, cancellationToken);
+            await BootService().SetDesiredImageAsync(machine.Mac, imageId, cancellationToken, inPlace ? DeployModes.InPlace : null);
         }
         catch (Exception e) when (BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
         {
             throw new BootServiceUnreachableException(options.BootServiceUrl, e);
         }
+
+        // In place: the machine's agent asks the boot service on its own; nothing to power-cycle.
+        if (inPlace)
+            return;
 
         var credentials = machine.BmcUser is null ? null : new NetworkCredential(machine.BmcUser, bmcPasswords.Open(machine.BmcPassword));
         var redfish = new RedfishClient(clients.CreateClient("redfish"), new Uri(machine.BmcUrl), credentials);

@@ -4,7 +4,12 @@ using ImagePipeline.Server.State;
 namespace ImagePipeline.Server.Rollouts;
 
 /// <summary>What the boot service says about a machine: its state, what it runs, since when, and its last error.</summary>
-public sealed record MachineObservation(MachineState State, string? CurrentImage, DateTimeOffset UpdatedAt, string? LastError);
+/// <param name="Slot">the A/B slot its running system last reported booting from; null when its image has no slots</param>
+public sealed record MachineObservation(MachineState State, string? CurrentImage, DateTimeOffset UpdatedAt, string? LastError, string? Slot = null)
+{
+    /// <summary>A healthy running system on A/B slots, whose agent can write the next image in place.</summary>
+    public bool CanUpdateInPlace => State == MachineState.Healthy && Slot is not null;
+}
 
 /// <summary>How the rollout controller reaches machines: the boot service (desired image, state) and each machine's BMC (power).</summary>
 public interface IFleetLink
@@ -15,6 +20,6 @@ public interface IFleetLink
     /// <summary>How the machine's deployment of <paramref name="imageId"/> begun at <paramref name="since"/> ended (<see cref="DeploymentEnd.Of"/>: the lab follows the same rule), or null while it is on its way.</summary>
     Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken);
 
-    /// <summary>The machine's desired image is set, then its BMC network-boots it once with a power cycle.</summary>
-    Task DeployAsync(Machine machine, string imageId, CancellationToken cancellationToken);
+    /// <summary>The machine's desired image is set; then its BMC network-boots it once with a power cycle, or with <paramref name="inPlace"/> its running system's agent writes it (no power cycle).</summary>
+    Task DeployAsync(Machine machine, string imageId, bool inPlace, CancellationToken cancellationToken);
 }

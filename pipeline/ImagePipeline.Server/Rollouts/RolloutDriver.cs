@@ -54,14 +54,19 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
             // fails this round (BootServiceUnreachableException), and the next one goes on with the
             // machines not started yet, never power-cycling one twice.
             rollout.WaveStartedAt ??= now;
+            var inPlaceMode = plan.Mode == BootService.Contract.DeployModes.InPlace;
             foreach (var target in unstarted)
             {
                 var machine = machines[target.Machine];
                 try
                 {
-                    target.PreviousImage ??= (await fleet.ObserveAsync(machine, cancellationToken))?.CurrentImage;
-                    await fleet.DeployAsync(machine, rollout.ImageId, cancellationToken);
-                    (target.State, target.Since, target.Reason) = (TargetState.Deploying, clock.GetUtcNow().UtcDateTime, null);
+                    var observed = await fleet.ObserveAsync(machine, cancellationToken);
+                    target.PreviousImage ??= observed?.CurrentImage;
+                    // In-place where the machine's running system can (healthy, on A/B slots); a reimage otherwise.
+                    var inPlace = inPlaceMode && observed is { CanUpdateInPlace: true };
+                    await fleet.DeployAsync(machine, rollout.ImageId, inPlace, cancellationToken);
+                    (target.State, target.Since, target.Reason) = (TargetState.Deploying, clock.GetUtcNow().UtcDateTime,
+                        inPlace ? "updating in place" : inPlaceMode ? "reimaged: no healthy running system on A/B slots to update in place" : null);
                 }
                 catch (Exception e) when (e is Redfish.RedfishException or InvalidOperationException
                     || (e is HttpRequestException && !BootServiceUnreachableException.IsUnreachable(e, cancellationToken)))
@@ -82,7 +87,10 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                 await SaveAsync(db, rollout, now, cancellationToken);
             }
 
-            rollout.Reason = $"{name}: {wave.Count} machine(s) power-cycled into the deploy environment";
+            var inPlaceCount = wave.Count(t => t.Reason == "updating in place");
+            rollout.Reason = inPlaceCount == 0
+                ? $"{name}: {wave.Count} machine(s) power-cycled into the deploy environment"
+                : $"{name}: {inPlaceCount} machine(s) updating in place, {wave.Count - inPlaceCount} power-cycled into the deploy environment";
             Audit(db, rollout, "rollout-wave-started", $"{name}: {string.Join(", ", wave.Select(t => t.Machine))}", now);
             await SaveAsync(db, rollout, now, cancellationToken);
             return;

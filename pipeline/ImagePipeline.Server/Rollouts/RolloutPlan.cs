@@ -22,6 +22,12 @@ public sealed record RolloutPlan
     public bool AutoAdvance { get; init; } = true;
     /// <summary>Whether a failed wave rolls the rollout back instead of pausing it.</summary>
     public bool RollbackOnFailure { get; init; }
+    /// <summary>
+    /// How machines get the image: "reimage" (a one-time netboot through the BMC, the deploy agent
+    /// writes the disk) or "in-place" (a machine whose healthy running system has A/B slots writes
+    /// its other slot and boots it on trial, no netboot; any other machine is reimaged).
+    /// </summary>
+    public string Mode { get; init; } = BootService.Contract.DeployModes.Reimage;
 
     /// <summary>The emergency plan: a one-machine canary, a short bake, large waves.</summary>
     public static RolloutPlan Emergency { get; } = new()

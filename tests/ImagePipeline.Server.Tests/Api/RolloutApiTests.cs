@@ -33,6 +33,7 @@ public sealed class RolloutApiTests
         var unknown = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = "feed", selector = new { rack = "r1" } }, Ct);
         var noImage = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { selector = new { rack = "r1" } }, Ct);
         var badPlan = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { rack = "r1" }, plan = new { steps = "1+x" } }, Ct);
+        var badMode = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new { imageId = image, selector = new { rack = "r1" }, plan = new { mode = "live" } }, Ct);
         var rollouts = await server.Http.GetStringAsync("/api/v1/rollouts", Ct);
 
         first.StatusCode.ShouldBe(HttpStatusCode.Created);
@@ -46,6 +47,8 @@ public sealed class RolloutApiTests
         (await noImage.Content.ReadAsStringAsync(Ct)).ShouldContain("imageId is required");
         badPlan.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await badPlan.Content.ReadAsStringAsync(Ct)).ShouldContain("'x' is not a wave size");
+        badMode.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await badMode.Content.ReadAsStringAsync(Ct)).ShouldContain("mode 'live' is unknown: use 'reimage'");
         rollouts.ShouldBe("[]", "nothing was started");
     }
 

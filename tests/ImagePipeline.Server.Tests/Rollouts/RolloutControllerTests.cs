@@ -56,6 +56,57 @@ public sealed class RolloutControllerTests : IDisposable
         fleet.Resets.Keys.Count.ShouldBe(1, "the second wave's machine was never power-cycled with the bad image");
     }
 
+    [Fact]
+    public async Task An_in_place_rollout_updates_the_machine_on_ab_slots_without_a_power_cycle_and_reimages_the_other()
+    {
+        var port = ServerProcess.FreePort();
+        var bootUrl = new Uri($"http://127.0.0.1:{port}/");
+        await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(data.FullName, "artifacts", "sha256"));
+        await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2");
+        fleet.Slotted["web-1"] = true;
+        await using var server = await TestServer.StartAsync(configure: o => o with { DataDirectory = data.FullName, BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        using var approver = await server.ClientAsync(Roles.Approver);
+        await fleet.RegisterAsync(operatorClient, "fra1");
+        var first = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
+        var next = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
+
+        // Both machines get the first image by reimage; then the next one in place where the machine can.
+        await CompletedAsync(server, operatorClient, first, mode: null);
+        var rollout = await CompletedAsync(server, operatorClient, next, mode: "in-place");
+
+        fleet.Resets["web-1"].ShouldBe(1, "the machine on A/B slots was not power-cycled for the in-place update");
+        fleet.InPlaceUpdates["web-1"].ShouldBe(1);
+        fleet.Resets["web-2"].ShouldBe(2, "the machine without slots was reimaged");
+        fleet.InPlaceUpdates.ContainsKey("web-2").ShouldBeFalse();
+        var targets = rollout["targets"]!.AsArray().ToDictionary(t => t!["machine"]!.GetValue<string>(), t => t!["reason"]?.GetValue<string>());
+        targets["web-1"].ShouldBe("updating in place");
+        targets["web-2"]!.ShouldContain("reimaged: no healthy running system on A/B slots");
+        using var bootApi = new HttpClient { BaseAddress = bootService.Url };
+        bootApi.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BootServiceHost.AdminToken);
+        var machine = JsonNode.Parse(await bootApi.GetStringAsync($"api/v1/machines/{fleet.Macs["web-1"]}", Ct))!["machine"]!;
+        (machine["slot"]?.GetValue<string>(), machine["currentImage"]?.GetValue<string>()).ShouldBe(("b", next));
+    }
+
+    /// <summary>A rollout of <paramref name="image"/> over fra1 in two waves without bake time, followed until it completes.</summary>
+    private static async Task<JsonNode> CompletedAsync(TestServer server, HttpClient operatorClient, string image, string? mode)
+    {
+        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
+        {
+            imageId = image, selector = new { site = "fra1" }, plan = new { steps = "1+1", bakeSeconds = 0, waveTimeoutSeconds = 120, mode },
+        }, Ct);
+        started.EnsureSuccessStatusCode();
+        var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+        JsonNode rollout = new JsonObject();
+        await Eventually.WaitAsync($"rollout {id} to complete", async () =>
+        {
+            rollout = await server.GetJsonAsync($"/api/v1/rollouts/{id}");
+            rollout["state"]!.GetValue<string>().ShouldNotBe("paused", rollout.ToJsonString());
+            return rollout["state"]!.GetValue<string>() == "completed";
+        }, 120);
+        return rollout;
+    }
+
     public void Dispose()
     {
         bootData.Delete(recursive: true);

@@ -46,6 +46,12 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     /// <summary>Machines whose new image comes up with a failed unit (their health report says so).</summary>
     public ConcurrentDictionary<string, bool> Unhealthy { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Machines whose images have A/B slots: their report agent says which slot it runs from and, once healthy, asks for in-place updates every second, as the real one does.</summary>
+    public ConcurrentDictionary<string, bool> Slotted { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>In-place updates each machine made, by name.</summary>
+    public ConcurrentDictionary<string, int> InPlaceUpdates { get; } = new(StringComparer.Ordinal);
+
     public static string SystemPath(string name) => $"/redfish/v1/Systems/{name}";
 
     /// <summary>Every machine registered with the pipeline server (POST /api/v1/machines) at <paramref name="site"/>, rack r1, behind this Redfish service.</summary>
@@ -82,7 +88,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
             if (!macs.TryGetValue(id, out var mac))
                 return Results.NotFound();
             fleet.Resets.AddOrUpdate(id, 1, (_, n) => n + 1);
-            fleet.boots[id] = Task.Run(() => fleet.NetbootAsync(mac, fleet.Unhealthy.ContainsKey(id), fleet.stopping.Token));
+            fleet.boots[id] = Task.Run(() => fleet.NetbootAsync(id, mac, fleet.Unhealthy.ContainsKey(id), fleet.stopping.Token));
             return Results.NoContent();
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
@@ -93,7 +99,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     private static partial Regex TokenOnCommandLine();
 
     /// <summary>The power-on: the boot script; if it boots the deploy environment, the agent's deploy; then the disk's boot and its health report.</summary>
-    private async Task NetbootAsync(string mac, bool unhealthy, CancellationToken cancellationToken)
+    private async Task NetbootAsync(string name, string mac, bool unhealthy, CancellationToken cancellationToken)
     {
         var script = await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
         if (TokenOnCommandLine().Match(script) is not { Success: true } token)
@@ -117,13 +123,59 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         }, cancellationToken);
         // The reboot: the boot service now hands the machine to its disk, whose report agent says how it is.
         await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
+        var slotted = Slotted.ContainsKey(name);
+        var healthy = await ReportHealthAsync(agent, assignment.ImageId, slotted ? "a" : null, unhealthy, cancellationToken);
+        if (slotted && healthy)
+            await WatchForUpdatesAsync(name, mac, agent, "a", cancellationToken);
+    }
+
+    private static async Task<bool> ReportHealthAsync(HttpClient agent, string imageId, string? slot, bool unhealthy, CancellationToken cancellationToken) =>
         await UntilAnsweredAsync(async () =>
         {
-            using var response = await agent.PostAsJsonAsync(AgentRoutes.Health, new HealthReport { ImageId = assignment.ImageId, Kernel = "6.1.0-simulated", BootSeconds = 3, FailedUnits = unhealthy ? ["app.service"] : [], Checks = [] },
-                ProtocolJson.Default.HealthReport, cancellationToken);
+            using var response = await agent.PostAsJsonAsync(AgentRoutes.Health, new HealthReport
+            {
+                ImageId = imageId, Kernel = "6.1.0-simulated", BootSeconds = 3, FailedUnits = unhealthy ? ["app.service"] : [], Checks = [], Slot = slot,
+            }, ProtocolJson.Default.HealthReport, cancellationToken);
             response.EnsureSuccessStatusCode();
-            return 0;
+            return (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.HealthAcknowledgement, cancellationToken))!.State == "healthy";
         }, cancellationToken);
+
+    /// <summary>The running system's agent on A/B slots: asks for an image to write in place; writes it into the other slot, reports, "reboots" into it and reports its health from there.</summary>
+    private async Task WatchForUpdatesAsync(string name, string mac, HttpClient agent, string slot, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(1000, cancellationToken);
+            RegisterResponse registration;
+            try
+            {
+                using var response = await agent.PostAsJsonAsync(AgentRoutes.Register, new RegisterRequest { AgentVersion = "1", Facts = Facts(mac), FromRunningSystem = true },
+                    ProtocolJson.Default.RegisterRequest, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                    continue;
+                registration = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.RegisterResponse, cancellationToken))!;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            if (registration.Assignment is not { } assignment)
+                continue;
+            slot = slot == "a" ? "b" : "a";
+            InPlaceUpdates.AddOrUpdate(name, 1, (_, n) => n + 1);
+            await UntilAnsweredAsync(async () =>
+            {
+                using var response = await agent.PostAsJsonAsync(AgentRoutes.Result, new DeployResult
+                {
+                    ImageId = assignment.ImageId, Succeeded = true, TargetDisk = $"/dev/vda slot {slot}", Seconds = 1, Method = "in-place", BytesFetched = 1 << 20,
+                }, ProtocolJson.Default.DeployResult, cancellationToken);
+                response.EnsureSuccessStatusCode();
+                return 0;
+            }, cancellationToken);
+            if (!await ReportHealthAsync(agent, assignment.ImageId, slot, Unhealthy.ContainsKey(name), cancellationToken))
+                return;
+        }
     }
 
     /// <summary>A simulated machine's hardware facts, as its agent registers them.</summary>

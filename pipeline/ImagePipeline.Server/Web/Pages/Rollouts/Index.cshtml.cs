@@ -25,7 +25,7 @@ public sealed class RolloutsModel(RolloutDesk desk) : PipelinePage
 
     [HandlerPolicy(Roles.Policies.Operate)]
     public async Task<IActionResult> OnPostAsync(string? image, string? machines, string? site, string? rack, string? labels, string? steps, int? bakeSeconds,
-        int? waveTimeoutSeconds, int? maxFailuresPerWave, string? failureDomain, int? maxDomainsPerWave, bool autoAdvance, bool rollbackOnFailure, bool emergency)
+        int? waveTimeoutSeconds, int? maxFailuresPerWave, string? failureDomain, int? maxDomainsPerWave, bool autoAdvance, bool rollbackOnFailure, bool emergency, string? mode)
     {
         var selector = new RolloutSelector
         {
@@ -35,8 +35,11 @@ public sealed class RolloutsModel(RolloutDesk desk) : PipelinePage
             Labels = labels?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair => pair.Split('=', 2))
                 .ToDictionary(kv => kv[0], kv => kv.Length == 2 ? kv[1] : ""),
         };
-        var plan = emergency ? null : new PlanRequest(steps, bakeSeconds, waveTimeoutSeconds, maxFailuresPerWave, string.IsNullOrWhiteSpace(failureDomain) ? null : failureDomain.Trim(),
-            maxDomainsPerWave, autoAdvance, rollbackOnFailure);
+        // An emergency takes the emergency plan, in the mode asked for (in place is an emergency patch's fast path).
+        var plan = emergency
+            ? new PlanRequest(null, null, null, null, null, null, null, null, mode)
+            : new PlanRequest(steps, bakeSeconds, waveTimeoutSeconds, maxFailuresPerWave, string.IsNullOrWhiteSpace(failureDomain) ? null : failureDomain.Trim(),
+                maxDomainsPerWave, autoAdvance, rollbackOnFailure, mode);
         return await UnlessRefusedAsync(async () =>
         {
             var rollout = await new RolloutRequest(image, selector, plan, emergency).StartAsync(desk, Actor, HttpContext.RequestAborted);
