@@ -132,11 +132,14 @@ public static class AgentApi
             return TypedResults.Unauthorized();
         var reasons = new List<string>();
         var current = machine.CurrentImage;
+        var attempts = machine.DeployAttempts;
         if (report.FellBackFrom is { } failed)
         {
             // An in-place update's trial boot failed and the machine's boot loaders went back to the slot it ran before.
             reasons.Add($"image {failed} did not come up healthy on its trial boot; the machine fell back to slot {report.Slot} (image {report.ImageId})");
             current = report.ImageId;
+            // A failed attempt: the running system is not given this image again until it is set again.
+            attempts = Math.Max(attempts, 1);
         }
         else if (report.ImageId != machine.CurrentImage)
         {
@@ -150,7 +153,7 @@ public static class AgentApi
         var detail = reasons.Count == 0
             ? $"image {report.ImageId} healthy: kernel {report.Kernel}, booted in {report.BootSeconds:0.0} s, {report.Checks.Count} checks passed, root verity-protected: {(report.RootVerity ? "yes" : "no")}"
             : string.Join("; ", reasons);
-        machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { CurrentImage = current, Slot = report.Slot, LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
+        machine = await inventory.TransitionAsync(machine.Mac, target, detail, m => m with { CurrentImage = current, Slot = report.Slot, DeployAttempts = attempts, LastError = reasons.Count == 0 ? null : detail }, cancellationToken);
         return TypedResults.Ok(new HealthAcknowledgement(machine.State.ToString().ToLowerInvariant(), reasons)
         {
             UpdateCheckSeconds = report.Slot is null ? null : (int)updateCheckInterval.TotalSeconds,

@@ -88,6 +88,42 @@ public sealed class RolloutControllerTests : IDisposable
         (machine["slot"]?.GetValue<string>(), machine["currentImage"]?.GetValue<string>()).ShouldBe(("b", next));
     }
 
+    [Fact]
+    public async Task An_in_place_canary_that_falls_back_to_its_old_slot_pauses_the_rollout_with_the_reason()
+    {
+        var port = ServerProcess.FreePort();
+        var bootUrl = new Uri($"http://127.0.0.1:{port}/");
+        await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(data.FullName, "artifacts", "sha256"));
+        await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2");
+        fleet.Slotted["web-1"] = fleet.Slotted["web-2"] = true;
+        await using var server = await TestServer.StartAsync(configure: o => o with { DataDirectory = data.FullName, BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        using var approver = await server.ClientAsync(Roles.Approver);
+        await fleet.RegisterAsync(operatorClient, "fra1");
+        var first = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
+        var panicking = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
+        await CompletedAsync(server, operatorClient, first, mode: null);
+        fleet.FailsTrial["web-1"] = fleet.FailsTrial["web-2"] = true;
+
+        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
+        {
+            imageId = panicking, selector = new { site = "fra1" }, plan = new { steps = "1+1", bakeSeconds = 0, waveTimeoutSeconds = 120, mode = "in-place" },
+        }, Ct);
+        started.EnsureSuccessStatusCode();
+        var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+        JsonNode rollout = new JsonObject();
+        await Eventually.WaitAsync("the in-place canary's verdict", async () =>
+        {
+            rollout = await server.GetJsonAsync($"/api/v1/rollouts/{id}");
+            return rollout["state"]!.GetValue<string>() == "paused";
+        }, 120);
+
+        rollout["wave"]!.GetValue<int>().ShouldBe(0);
+        rollout["reason"]!.GetValue<string>().ShouldContain($"image {panicking} did not come up healthy on its trial boot; the machine fell back to slot a");
+        fleet.InPlaceUpdates.Values.Sum().ShouldBe(1, "the second wave's machine was never given the image");
+        fleet.Resets.Values.Sum().ShouldBe(2, "only the first rollout's reimages power-cycled machines");
+    }
+
     /// <summary>A rollout of <paramref name="image"/> over fra1 in two waves without bake time, followed until it completes.</summary>
     private static async Task<JsonNode> CompletedAsync(TestServer server, HttpClient operatorClient, string image, string? mode)
     {

@@ -49,6 +49,9 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     /// <summary>Machines whose images have A/B slots: their report agent says which slot it runs from and, once healthy, asks for in-place updates every second, as the real one does.</summary>
     public ConcurrentDictionary<string, bool> Slotted { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Machines on A/B slots whose in-place update's trial boot fails (a panic): they fall back to the slot they ran.</summary>
+    public ConcurrentDictionary<string, bool> FailsTrial { get; } = new(StringComparer.Ordinal);
+
     /// <summary>In-place updates each machine made, by name.</summary>
     public ConcurrentDictionary<string, int> InPlaceUpdates { get; } = new(StringComparer.Ordinal);
 
@@ -126,7 +129,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         var slotted = Slotted.ContainsKey(name);
         var healthy = await ReportHealthAsync(agent, assignment.ImageId, slotted ? "a" : null, unhealthy, cancellationToken);
         if (slotted && healthy)
-            await WatchForUpdatesAsync(name, mac, agent, "a", cancellationToken);
+            await WatchForUpdatesAsync(name, mac, agent, "a", assignment.ImageId, cancellationToken);
     }
 
     private static async Task<bool> ReportHealthAsync(HttpClient agent, string imageId, string? slot, bool unhealthy, CancellationToken cancellationToken) =>
@@ -141,7 +144,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         }, cancellationToken);
 
     /// <summary>The running system's agent on A/B slots: asks for an image to write in place; writes it into the other slot, reports, "reboots" into it and reports its health from there.</summary>
-    private async Task WatchForUpdatesAsync(string name, string mac, HttpClient agent, string slot, CancellationToken cancellationToken)
+    private async Task WatchForUpdatesAsync(string name, string mac, HttpClient agent, string slot, string running, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -162,6 +165,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
 
             if (registration.Assignment is not { } assignment)
                 continue;
+            var previous = (slot, image: running);
             slot = slot == "a" ? "b" : "a";
             InPlaceUpdates.AddOrUpdate(name, 1, (_, n) => n + 1);
             await UntilAnsweredAsync(async () =>
@@ -173,6 +177,24 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
                 response.EnsureSuccessStatusCode();
                 return 0;
             }, cancellationToken);
+            if (FailsTrial.ContainsKey(name))
+            {
+                // The trial boot never comes up: the boot loader takes the old slot, whose agent says so.
+                slot = previous.slot;
+                await UntilAnsweredAsync(async () =>
+                {
+                    using var response = await agent.PostAsJsonAsync(AgentRoutes.Health, new HealthReport
+                    {
+                        ImageId = previous.image, Kernel = "6.1.0-simulated", BootSeconds = 3, FailedUnits = [], Checks = [], Slot = slot, FellBackFrom = assignment.ImageId,
+                    }, ProtocolJson.Default.HealthReport, cancellationToken);
+                    response.EnsureSuccessStatusCode();
+                    return 0;
+                }, cancellationToken);
+                // As the real agent: a report the boot service answers "failed" starts no watch for updates.
+                return;
+            }
+
+            running = assignment.ImageId;
             if (!await ReportHealthAsync(agent, assignment.ImageId, slot, Unhealthy.ContainsKey(name), cancellationToken))
                 return;
         }
