@@ -23,6 +23,8 @@ public static class EmergencyBenchmark
 {
     /// <summary>The package the commit adds: small, its own files only, in every Debian mirror.</summary>
     private const string Package = "xxd";
+    /// <summary>The second patch's package, for the in-place path: as small.</summary>
+    private const string SecondPackage = "dos2unix";
     private const string Source = "bench-emergency";
     private const string Recipe = "bench-tiny";
 
@@ -40,22 +42,39 @@ public static class EmergencyBenchmark
         await CommitAsync(repository, await ChangedAsync("regular change", null, cancellationToken), "a regular change", cancellationToken);
         var baseline = await pipeline.RunAsync(null, null, cancellationToken);
         if (ImageOf(baseline) is not { } production || !await pipeline.ApproveAsync(production, autoApprove: true, emergency: false, cancellationToken))
-            return Failed($"the regular run ended {baseline["state"]}: {baseline["error"]}");
+            return Refused($"the regular run ended {baseline["state"]}: {baseline["error"]}");
         // The machines' registration is set-up, not part of either path.
         regular.Stop();
         await pipeline.RegisterMachinesAsync(cancellationToken);
         regular.Start();
         var regularWaves = new WaveClock(regular);
         if (!Completed(await pipeline.RollOutAsync(production, emergency: false, regularWaves.Look, cancellationToken)))
-            return Failed("the regular rollout did not complete");
+            return Refused("the regular rollout did not complete");
         var regularSeconds = regularWaves.LastHealthy;
 
-        Say($"the emergency: a commit adds the package {Package} to {Recipe} (the tiny example), then an emergency rebuild, approval and rollout");
+        Say($"the emergency, reimaged: a commit adds the package {Package} to {Recipe} (the tiny example), then an emergency rebuild, approval and rollout");
+        if (await EmergencyAsync(pipeline, repository, [Package], inPlace: false, cancellationToken) is not { } reimaged)
+            return ExitCodes.Failed;
+        Say($"the emergency, in place: a commit adds {SecondPackage} too; the same path, with the rollout in mode in-place (the machines run A/B slots)");
+        if (await EmergencyAsync(pipeline, repository, [Package, SecondPackage], inPlace: true, cancellationToken) is not { } inPlace)
+            return ExitCodes.Failed;
+
+        BenchTable.Header();
+        BenchTable.Row("emergency patch, commit → 6 machines healthy", $"{reimaged:0} s", $"{regularSeconds:0} s", regularSeconds / reimaged,
+            "baseline to cut (vs the regular path, same run)");
+        BenchTable.Row("emergency patch in place vs reimaged, commit → 6 healthy", $"{inPlace:0} s", $"{reimaged:0} s", reimaged / inPlace,
+            "≥ 3× (in place vs reimage, same run)");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>An emergency patch adding <paramref name="packages"/>: commit, emergency rebuild, approval, rollout on the emergency plan; its stages printed; seconds from the commit to the last machine healthy, or null (said why).</summary>
+    private static async Task<double?> EmergencyAsync(LabPipeline pipeline, string repository, IReadOnlyList<string> packages, bool inPlace, CancellationToken cancellationToken)
+    {
         var total = Stopwatch.StartNew();
-        await CommitAsync(repository, await ChangedAsync("emergency patch", Package, cancellationToken), $"add {Package} (emergency)", cancellationToken);
+        await CommitAsync(repository, await ChangedAsync("emergency patch", packages, cancellationToken), $"add {string.Join(", ", packages)} (emergency)", cancellationToken);
         var stages = new List<(string Stage, double Seconds)>();
         var entered = new Dictionary<string, double>();
-        var run = await pipeline.RunAsync($"bench: {Package} added to {Recipe}", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
+        var run = await pipeline.RunAsync($"bench: {string.Join(", ", packages)} added to {Recipe}", state => entered.TryAdd(state, total.Elapsed.TotalSeconds), cancellationToken);
         var ended = total.Elapsed.TotalSeconds;
         if (ImageOf(run) is not { } patched || run["state"]!.GetValue<string>() != "candidate")
             return Failed($"the emergency rebuild ended {run["state"]}: {run["error"]}");
@@ -70,23 +89,20 @@ public static class EmergencyBenchmark
 
         var rolling = total.Elapsed.TotalSeconds;
         var waves = new WaveClock(total);
-        var rollout = await pipeline.RollOutAsync(patched, emergency: true, waves.Look, cancellationToken);
+        var rollout = await pipeline.RollOutAsync(patched, emergency: true, waves.Look, cancellationToken, inPlace ? BootService.Contract.DeployModes.InPlace : null);
         if (!Completed(rollout))
-            return Failed($"the emergency rollout ended {rollout["state"]}: {rollout["reason"]}");
+            return Failed($"the emergency rollout{(inPlace ? " in place" : "")} ended {rollout["state"]}: {rollout["reason"]}");
         foreach (var (wave, started, finished, machines) in waves.Waves)
             stages.Add(($"{(wave == 0 ? "canary" : $"wave {wave}")} ({machines} machines)", finished - started));
         var totalSeconds = waves.LastHealthy;
-        stages.Add(("rollout (start → last machine healthy)", totalSeconds - rolling));
+        stages.Add(($"rollout{(inPlace ? " in place" : "")} (start → last machine healthy)", totalSeconds - rolling));
 
         Console.WriteLine();
-        Console.WriteLine($"{"stage",-40} {"seconds",8}");
+        Console.WriteLine($"{(inPlace ? "stage (in place)" : "stage (reimaged)"),-40} {"seconds",8}");
         foreach (var (stage, seconds) in stages)
             Console.WriteLine($"{stage,-40} {seconds,8:0.0}");
         Console.WriteLine($"{"total: commit → last machine healthy",-40} {totalSeconds,8:0.0}");
-        BenchTable.Header();
-        BenchTable.Row("emergency patch, commit → 6 machines healthy", $"{totalSeconds:0} s", $"{regularSeconds:0} s", regularSeconds / totalSeconds,
-            "baseline to cut (vs the regular path, same run)");
-        return ExitCodes.Success;
+        return totalSeconds;
     }
 
     /// <summary>
@@ -94,11 +110,13 @@ public static class EmergencyBenchmark
     /// one is: the regular run then validates on the full matrix, not "unchanged"), and for the
     /// emergency, <paramref name="package"/> added.
     /// </summary>
-    private static async Task<string> ChangedAsync(string what, string? package, CancellationToken cancellationToken)
+    private static async Task<string> ChangedAsync(string what, IReadOnlyList<string>? packages, CancellationToken cancellationToken)
     {
         var recipe = (await DemoRepository.ExampleAsync(Recipe, cancellationToken))
-            .Replace("files:\n", $"files:\n  - path: /etc/imagepipeline-change\n    content: \"{what} {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\\n\"\n", StringComparison.Ordinal);
-        return package is null ? recipe : recipe.Replace("base: busybox\n", $"base: busybox\npackages: [{package}]\n", StringComparison.Ordinal);
+            .Replace("files:\n", $"files:\n  - path: /etc/imagepipeline-change\n    content: \"{what} {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\\n\"\n", StringComparison.Ordinal)
+            // A/B slots, so the last patch can go in place; the regular and reimaged paths write the whole disk as before.
+            .Replace("esp: 64MiB }", "esp: 64MiB, slots: ab }", StringComparison.Ordinal);
+        return packages is null ? recipe : recipe.Replace("base: busybox\n", $"base: busybox\npackages: [{string.Join(", ", packages)}]\n", StringComparison.Ordinal);
     }
 
     /// <summary>The recipe as <paramref name="text"/>, committed (nothing when it is so already).</summary>
@@ -125,10 +143,16 @@ public static class EmergencyBenchmark
 
     private static bool Completed(JsonNode rollout) => rollout["state"]!.GetValue<string>() == "completed";
 
-    private static int Failed(string why)
+    private static int Refused(string why)
+    {
+        Failed(why);
+        return ExitCodes.Failed;
+    }
+
+    private static double? Failed(string why)
     {
         Console.Error.WriteLine($"bench emergency: {why}");
-        return ExitCodes.Failed;
+        return null;
     }
 
     private static void Say(string line) => Console.WriteLine($"bench emergency: {line}");

@@ -242,11 +242,12 @@ public sealed class LabPipeline : IAsyncDisposable
     /// 1+2+3 with a 5 s bake, or, for an emergency, the server's emergency plan. Returns the rollout as it ended.
     /// </summary>
     /// <param name="viewed">called with the rollout at each look (every 2 s)</param>
-    public async Task<JsonNode> RollOutAsync(string image, bool emergency, Action<JsonNode>? viewed, CancellationToken cancellationToken)
+    /// <param name="mode">the plan's mode (<c>in-place</c>), or null: reimage</param>
+    public async Task<JsonNode> RollOutAsync(string image, bool emergency, Action<JsonNode>? viewed, CancellationToken cancellationToken, string? mode = null)
     {
         object request = emergency
-            ? new { imageId = image, selector = new { site = Site }, emergency = true }
-            : new { imageId = image, selector = new { site = Site }, plan = new { steps = "1+2+3", bakeSeconds = 5, waveTimeoutSeconds = 600 } };
+            ? new { imageId = image, selector = new { site = Site }, emergency = true, plan = new { mode } }
+            : new { imageId = image, selector = new { site = Site }, plan = new { steps = "1+2+3", bakeSeconds = 5, waveTimeoutSeconds = 600, mode } };
         var response = await Client.PostAsJsonAsync("/api/v1/rollouts", request, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)

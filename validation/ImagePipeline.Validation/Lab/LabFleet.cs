@@ -63,7 +63,8 @@ public sealed class LabFleet : IAsyncDisposable
             foreach (var file in Directory.EnumerateFiles(options.DeployEnvironment))
                 File.Copy(file, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
             fleet.BootService = await BootServiceInstance.StartAsync(network, options.Cli,
-                ["--mode", "full", "--discovery", "--data", options.Directory, "--artifacts", options.ArtifactsDirectory], options.AdminToken,
+                // A rehearsal: agents on A/B slots ask for in-place updates every 5 s, not every 30.
+                ["--mode", "full", "--discovery", "--data", options.Directory, "--artifacts", options.ArtifactsDirectory, "--update-check-seconds", "5"], options.AdminToken,
                 Path.Combine(options.Directory, "bootsvc.log"), cancellationToken);
             for (var i = 1; i <= options.Machines; i++)
             {
