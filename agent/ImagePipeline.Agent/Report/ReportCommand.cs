@@ -46,8 +46,17 @@ public static class ReportCommand
             // network; the boot service is told when it answers.
             var failed = system.Config.ImageIn(trial);
             Say($"slot {trial} (image {failed}) failed its trial boot: back on slot {slot} (image {system.Config.ImageIn(slot)})");
-            using (var esp = await Mounts.MountAsync(system.EspDevice(), "esp", writable: true, "vfat", cancellationToken))
+            try
+            {
+                using var esp = await Mounts.MountAsync(system.EspDevice(), "esp", writable: true, "vfat", cancellationToken);
                 new SlotBootLoaders(esp.Point).Remove(trial, slot);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // The boot loaders already boot this slot (the failed one's try is spent); the report matters more.
+                Say($"could not take slot {trial} out of the boot loaders: {e.Message}");
+            }
+
             var images = new Dictionary<string, string>(system.Config.SlotImages ?? [], StringComparer.Ordinal);
             images.Remove(trial);
             system = system.WithConfig(system.Config with { TrialSlot = null, FellBackFrom = failed, SlotImages = images });
