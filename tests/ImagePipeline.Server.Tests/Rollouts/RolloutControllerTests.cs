@@ -60,16 +60,12 @@ public sealed class RolloutControllerTests : IDisposable
     public async Task An_in_place_rollout_updates_the_machine_on_ab_slots_without_a_power_cycle_and_reimages_the_other()
     {
         var port = ServerProcess.FreePort();
-        var bootUrl = new Uri($"http://127.0.0.1:{port}/");
         await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(data.FullName, "artifacts", "sha256"));
-        await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2");
+        await using var fleet = await SimulatedFleet.StartAsync(bootService.Url, "web-1", "web-2");
         fleet.Slotted["web-1"] = true;
-        await using var server = await TestServer.StartAsync(configure: o => o with { DataDirectory = data.FullName, BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
+        await using var server = await ServerOnAsync(bootService);
         using var operatorClient = await server.ClientAsync(Roles.Operator);
-        using var approver = await server.ClientAsync(Roles.Approver);
-        await fleet.RegisterAsync(operatorClient, "fra1");
-        var first = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
-        var next = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
+        var (first, next) = await TwoSignedImagesAsync(server, fleet, operatorClient);
 
         // Both machines get the first image by reimage; then the next one in place where the machine can.
         await CompletedAsync(server, operatorClient, first, mode: null);
@@ -92,25 +88,16 @@ public sealed class RolloutControllerTests : IDisposable
     public async Task An_in_place_canary_that_falls_back_to_its_old_slot_pauses_the_rollout_with_the_reason()
     {
         var port = ServerProcess.FreePort();
-        var bootUrl = new Uri($"http://127.0.0.1:{port}/");
         await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(data.FullName, "artifacts", "sha256"));
-        await using var fleet = await SimulatedFleet.StartAsync(bootUrl, "web-1", "web-2");
+        await using var fleet = await SimulatedFleet.StartAsync(bootService.Url, "web-1", "web-2");
         fleet.Slotted["web-1"] = fleet.Slotted["web-2"] = true;
-        await using var server = await TestServer.StartAsync(configure: o => o with { DataDirectory = data.FullName, BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
+        await using var server = await ServerOnAsync(bootService);
         using var operatorClient = await server.ClientAsync(Roles.Operator);
-        using var approver = await server.ClientAsync(Roles.Approver);
-        await fleet.RegisterAsync(operatorClient, "fra1");
-        var first = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
-        var panicking = await PromotionApiTests.SignedAsync(server, operatorClient, approver);
+        var (first, panicking) = await TwoSignedImagesAsync(server, fleet, operatorClient);
         await CompletedAsync(server, operatorClient, first, mode: null);
         fleet.FailsTrial["web-1"] = fleet.FailsTrial["web-2"] = true;
 
-        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
-        {
-            imageId = panicking, selector = new { site = "fra1" }, plan = new { steps = "1+1", bakeSeconds = 0, waveTimeoutSeconds = 120, mode = "in-place" },
-        }, Ct);
-        started.EnsureSuccessStatusCode();
-        var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+        var id = await StartAsync(operatorClient, panicking, "in-place");
         JsonNode rollout = new JsonObject();
         await Eventually.WaitAsync("the in-place canary's verdict", async () =>
         {
@@ -127,12 +114,7 @@ public sealed class RolloutControllerTests : IDisposable
     /// <summary>A rollout of <paramref name="image"/> over fra1 in two waves without bake time, followed until it completes.</summary>
     private static async Task<JsonNode> CompletedAsync(TestServer server, HttpClient operatorClient, string image, string? mode)
     {
-        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
-        {
-            imageId = image, selector = new { site = "fra1" }, plan = new { steps = "1+1", bakeSeconds = 0, waveTimeoutSeconds = 120, mode },
-        }, Ct);
-        started.EnsureSuccessStatusCode();
-        var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+        var id = await StartAsync(operatorClient, image, mode);
         JsonNode rollout = new JsonObject();
         await Eventually.WaitAsync($"rollout {id} to complete", async () =>
         {
@@ -141,6 +123,28 @@ public sealed class RolloutControllerTests : IDisposable
             return rollout["state"]!.GetValue<string>() == "completed";
         }, 120);
         return rollout;
+    }
+
+    /// <summary>A rollout of <paramref name="image"/> over fra1 in two waves without bake time; its id.</summary>
+    private static async Task<long> StartAsync(HttpClient operatorClient, string image, string? mode)
+    {
+        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
+        {
+            imageId = image, selector = new { site = "fra1" }, plan = new { steps = "1+1", bakeSeconds = 0, waveTimeoutSeconds = 120, mode },
+        }, Ct);
+        started.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+    }
+
+    private Task<TestServer> ServerOnAsync(BootServiceHost bootService) =>
+        TestServer.StartAsync(configure: o => o with { DataDirectory = data.FullName, BootServiceUrl = bootService.Url, BootServiceToken = BootServiceHost.AdminToken });
+
+    /// <summary>The fleet registered at fra1, and two images approved (signed) for it.</summary>
+    private static async Task<(string First, string Second)> TwoSignedImagesAsync(TestServer server, SimulatedFleet fleet, HttpClient operatorClient)
+    {
+        using var approver = await server.ClientAsync(Roles.Approver);
+        await fleet.RegisterAsync(operatorClient, "fra1");
+        return (await PromotionApiTests.SignedAsync(server, operatorClient, approver), await PromotionApiTests.SignedAsync(server, operatorClient, approver));
     }
 
     public void Dispose()
