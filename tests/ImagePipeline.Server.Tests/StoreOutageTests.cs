@@ -16,6 +16,7 @@ namespace ImagePipeline.Server.Tests;
 /// without being handed to a second job because nobody could write a heartbeat. Both stores at
 /// once, with a short stale window (--heartbeat-stale 10), to keep the suite's time.
 /// </summary>
+[Collection(OutageTests.Name)]
 public sealed partial class StoreOutageTests
 {
     private const int StaleSeconds = 10;

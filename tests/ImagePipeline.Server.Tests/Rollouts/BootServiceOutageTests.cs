@@ -15,6 +15,7 @@ namespace ImagePipeline.Server.Tests.Rollouts;
 /// back off and are logged once, no machine is marked failed for it, and the rollout goes on from
 /// its wave to the end.
 /// </summary>
+[Collection(OutageTests.Name)]
 public sealed class BootServiceOutageTests : IDisposable
 {
     private readonly DirectoryInfo bootData = Directory.CreateTempSubdirectory("imagepipe-bootsvc-outage-");
