@@ -40,10 +40,12 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
         try
         {
             // A lab machine with a blank disk netboots, and the deploy agent writes the first image whole.
+            // Through the NIC's iPXE ROM on both firmwares: OVMF's own PXE is PxeBootTests' subject, and
+            // here only the first deploy netboots.
             await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{first.Id}}"}""", AdminToken);
             var machine = QemuMachine.Create($"inplace-{firmware.ToString().ToLowerInvariant()}").WithFirmware(firmware).WithMemory(768)
                 .WithNetwork(NetworkAttachment.Tap(network.Namespace, await network.AddTapAsync(Ct))).WithMac(mac)
-                .WithNetworkBoot(firmware == Firmware.Uefi ? NetworkBoot.FirmwarePxe : NetworkBoot.IpxeRom);
+                .WithNetworkBoot(NetworkBoot.IpxeRom);
             await using var vm = await QemuVm.StartBlankAsync(machine, 1L << 30, cancellationToken: Ct);
             await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, TimeSpan.FromSeconds(240), cancellationToken: Ct);
             await vm.WaitForExitAsync(Ct);
