@@ -34,15 +34,17 @@ public sealed record DeltaPlan(IReadOnlyList<DeltaStep> Steps)
 
     /// <param name="image">the new image's index</param>
     /// <param name="seed">the target disk as it is (read only)</param>
-    /// <param name="seedRegionStarts">the seed's partition boundaries, as its own GPT gives them (none for a blank disk)</param>
-    public static async Task<DeltaPlan> CreateAsync(ChunkIndex image, Stream seed, long seedLength, IEnumerable<long> seedRegionStarts, CancellationToken cancellationToken)
+    /// <param name="seedRegionStarts">the seed's partition boundaries, as its own GPT gives them (none for a blank disk), from the seed's start</param>
+    /// <param name="seedStart">where on the target the seed begins: a seed may be one partition of it (the running A/B slot)</param>
+    public static async Task<DeltaPlan> CreateAsync(ChunkIndex image, Stream seed, long seedLength, IEnumerable<long> seedRegionStarts, CancellationToken cancellationToken,
+        long seedStart = 0)
     {
         var onSeed = new Dictionary<string, long>(StringComparer.Ordinal);
         var atOffset = new Dictionary<long, string>();
         foreach (var chunk in await DiskChunker.ChunkAsync(seed, seedLength, seedRegionStarts, null, cancellationToken))
         {
-            onSeed.TryAdd(chunk.Sha256, chunk.Offset);
-            atOffset[chunk.Offset] = chunk.Sha256;
+            onSeed.TryAdd(chunk.Sha256, seedStart + chunk.Offset);
+            atOffset[seedStart + chunk.Offset] = chunk.Sha256;
         }
 
         var steps = image.Chunks.Select(chunk =>

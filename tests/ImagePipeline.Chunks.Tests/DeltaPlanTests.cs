@@ -54,4 +54,25 @@ public sealed class DeltaPlanTests
         plan.ToFetch.Count.ShouldBe(index.Chunks.Select(c => c.Sha256).Distinct().Count());
         plan.FetchBytes.ShouldBeLessThan(image.Length);
     }
+
+    [Fact]
+    public async Task A_seed_that_is_one_region_of_the_disk_names_its_chunks_where_they_lie_on_the_disk()
+    {
+        // A disk of two 3 MiB slots: the running one (second) holds the old root, the new root goes into the first.
+        var oldRoot = TestBytes.Pseudorandom(3 << 20, seed: 6);
+        var newRoot = oldRoot[..(1 << 20)].Concat(TestBytes.Pseudorandom(5000, seed: 7)).Concat(oldRoot[((1 << 20) + 5000)..]).ToArray();
+        const long runningSlot = 3 << 20;
+        var image = await IndexAsync(newRoot);
+
+        var plan = await DeltaPlan.CreateAsync(image, new MemoryStream(oldRoot), oldRoot.Length, [], Ct, seedStart: runningSlot);
+
+        plan.Steps.ShouldNotContain(s => s.Source == ChunkSource.InPlace, "the new root's place is not in the seed");
+        plan.FetchBytes.ShouldBeLessThan(3 * GearChunker.MaximumSize);
+        plan.MovedBytes.ShouldBeGreaterThan(2L << 20);
+        foreach (var step in plan.Steps.Where(s => s.Source == ChunkSource.Moved))
+        {
+            step.SeedOffset.ShouldBeGreaterThanOrEqualTo(runningSlot);
+            Convert.ToHexStringLower(SHA256.HashData(oldRoot.AsSpan((int)(step.SeedOffset - runningSlot), step.Chunk.Length))).ShouldBe(step.Chunk.Sha256);
+        }
+    }
 }

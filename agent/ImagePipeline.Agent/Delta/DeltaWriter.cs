@@ -61,21 +61,32 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
         if (target.Read(0, head) != head.Length)
             throw new DeployRefusedException($"{target.Path} could not be read at its first {head.Length >> 10} KiB");
         var sink = new HeadHoldingSink(target, head);
-        // Copies on the disk first: every fetched chunk goes where no copy still has to read.
-        var mover = new MovedChunkWriter(target, sink.Write, head.Length);
-        var fetchSteps = mover.Write(plan.Steps.Where(s => s.Source == ChunkSource.Moved).ToList());
-        if (mover.Held > 0 || fetchSteps.Count > 0)
-            say($"moving chunks on the disk: {mover.Held} held in memory to break cycles (peak {mover.PeakHeldBytes / 1048576.0:0.0} MiB), {fetchSteps.Count} to fetch instead");
-        fetchSteps.AddRange(plan.Steps.Where(s => s.Source == ChunkSource.Fetch));
-        var reused = plan.Steps.Count - fetchSteps.Count;
-
-        var (fetchedBytes, fetchedChunks) = await FetchAsync(source, fetchSteps, sink.Write, watch, progress, say, cancellationToken);
+        var (fetchedBytes, fetchedChunks, reused) = await MoveAndFetchAsync(plan, target, sink.Write, head.Length, source, watch, progress, say, cancellationToken);
 
         WriteGuards.MakeBootable(request, target, head, finish, options);
         return new WriteResult(request.SizeBytes, sink.Written + head.Length, 0, watch.Elapsed)
         {
             Method = "delta", BytesFetched = fetchedBytes, ChunksFetched = fetchedChunks, ChunksReused = reused,
         };
+    }
+
+    /// <summary>
+    /// Carries out <paramref name="plan"/>: the copies on the disk first (every fetched chunk then
+    /// goes where no copy still has to read), then the fetches, including copies whose source did
+    /// not hash as planned.
+    /// </summary>
+    /// <param name="heldBytes">the disk's first bytes the caller holds back (read from there by the copies, not from the disk)</param>
+    /// <returns>bytes and chunks fetched, chunks the disk already held</returns>
+    private async Task<(long BytesFetched, int ChunksFetched, int ChunksReused)> MoveAndFetchAsync(DeltaPlan plan, IBlockDevice disk, Action<long, ReadOnlySpan<byte>> write,
+        int heldBytes, DeltaSource source, Stopwatch watch, Action<WriteProgress>? progress, Action<string> say, CancellationToken cancellationToken)
+    {
+        var mover = new MovedChunkWriter(disk, write, heldBytes);
+        var fetchSteps = mover.Write(plan.Steps.Where(s => s.Source == ChunkSource.Moved).ToList());
+        if (mover.Held > 0 || fetchSteps.Count > 0)
+            say($"moving chunks on the disk: {mover.Held} held in memory to break cycles (peak {mover.PeakHeldBytes / 1048576.0:0.0} MiB), {fetchSteps.Count} to fetch instead");
+        fetchSteps.AddRange(plan.Steps.Where(s => s.Source == ChunkSource.Fetch));
+        var (bytes, chunks) = await FetchAsync(source, fetchSteps, write, watch, progress, say, cancellationToken);
+        return (bytes, chunks, plan.Steps.Count - fetchSteps.Count);
     }
 
     /// <summary>The index, if it is the image's: the digest the manifest gave, and the promotion's signature wherever this environment checks signatures.</summary>
@@ -216,28 +227,21 @@ public sealed class DeltaWriter(IChunkTransport transport, WriteOptions options,
 
     /// <summary>
     /// Puts <paramref name="chunks"/> (at the offsets on <paramref name="disk"/> where they belong)
-    /// onto the disk: those already there cost nothing, those elsewhere on it are copied, the rest
-    /// fetched. The disk is cut at <paramref name="boundaries"/> (its partitions' ends) to find what it holds, up to the last. Nothing is
-    /// held back: the caller writes only where no running system reads (an inactive slot).
+    /// onto the disk: those found in <paramref name="seed"/> (a region of the disk: the running A/B
+    /// slot) are copied from there, the rest fetched. Nothing is held back: the caller writes only
+    /// where no running system reads (an inactive slot).
     /// </summary>
     /// <returns>bytes and chunks fetched, chunks the disk already held</returns>
     internal async Task<(long BytesFetched, int ChunksFetched, int ChunksReused)> ApplyAsync(IReadOnlyList<Chunk> chunks, DeltaSource source, IBlockDevice disk,
-        IEnumerable<long> boundaries, Action<WriteProgress>? progress, Action<string> say, CancellationToken cancellationToken)
+        (long Start, long Length) seed, Action<WriteProgress>? progress, Action<string> say, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        // What lies past the last partition belongs to no image: the seed ends there.
-        var cuts = boundaries.ToList();
-        var seedLength = Math.Min(disk.Length, cuts.Count > 0 ? cuts.Max() : disk.Length);
-        var plan = await DeltaPlan.CreateAsync(new ChunkIndex(disk.Length, chunks), new BlockDeviceStream(disk, seedLength), seedLength, cuts, cancellationToken);
-        say($"the disk already holds {(plan.InPlaceBytes + plan.MovedBytes) / 1048576.0:0.0} MiB of the slot ({plan.InPlaceBytes / 1048576.0:0.0} MiB in place); "
+        var plan = await DeltaPlan.CreateAsync(new ChunkIndex(disk.Length, chunks), new BlockDeviceStream(disk, seed.Start, seed.Length), seed.Length, [], cancellationToken, seed.Start);
+        say($"the running slot holds {plan.MovedBytes / 1048576.0:0.0} MiB of the new one; "
             + $"{plan.ToFetch.Count} chunks, {plan.FetchBytes / 1048576.0:0.0} MiB, to fetch; compared in {watch.Elapsed.TotalSeconds:0.0} s");
-        void Write(long offset, ReadOnlySpan<byte> data) => disk.Write(offset, data);
-        var mover = new MovedChunkWriter(disk, Write, 0);
-        var fetchSteps = mover.Write(plan.Steps.Where(s => s.Source == ChunkSource.Moved).ToList());
-        fetchSteps.AddRange(plan.Steps.Where(s => s.Source == ChunkSource.Fetch));
-        var (bytes, fetched) = await FetchAsync(source, fetchSteps, Write, watch, progress, say, cancellationToken);
+        var applied = await MoveAndFetchAsync(plan, disk, disk.Write, 0, source, watch, progress, say, cancellationToken);
         disk.Flush();
-        return (bytes, fetched, plan.Steps.Count - fetchSteps.Count);
+        return applied;
     }
 
     private static List<Chunk> Batch(List<Chunk> wanted, int from)

@@ -1,8 +1,14 @@
 namespace ImagePipeline.Agent.Disks;
 
-/// <summary>The first <paramref name="length"/> bytes of a disk as a read-only stream, read front to back.</summary>
-public sealed class BlockDeviceStream(IBlockDevice disk, long length) : Stream
+/// <summary><paramref name="length"/> bytes of a disk from byte <paramref name="start"/> as a read-only stream, read front to back.</summary>
+public sealed class BlockDeviceStream(IBlockDevice disk, long start, long length) : Stream
 {
+    /// <summary>The first <paramref name="length"/> bytes of the disk.</summary>
+    public BlockDeviceStream(IBlockDevice disk, long length)
+        : this(disk, 0, length)
+    {
+    }
+
     private long position;
 
     public override bool CanRead => true;
@@ -23,7 +29,7 @@ public sealed class BlockDeviceStream(IBlockDevice disk, long length) : Stream
         var wanted = (int)Math.Min(buffer.Length, length - position);
         if (wanted <= 0)
             return 0;
-        var read = disk.Read(position, buffer[..wanted]);
+        var read = disk.Read(start + position, buffer[..wanted]);
         position += read;
         return read;
     }

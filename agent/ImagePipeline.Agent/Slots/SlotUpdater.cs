@@ -11,9 +11,11 @@ namespace ImagePipeline.Agent.Slots;
 
 /// <summary>
 /// An in-place update of a running machine: the new image's root (slot A of its disk, as built)
-/// goes into this disk's inactive slot by delta — chunks this disk already holds anywhere (the
-/// running slot, mostly) are copied, the rest fetched and checked against the image's signed index
-/// — then read back chunk by chunk. Its kernel, initrd and command line come from the written root
+/// goes into this disk's inactive slot by delta — chunks the running slot holds are copied (each
+/// hashed again as it is read), the rest fetched and checked against the image's signed index —
+/// then read back chunk by chunk. Only the running slot is searched: it holds the image the new
+/// one patches, and reading the rest of the disk (the ESP, the inactive slot's older image, /var)
+/// doubled the compare for a few MiB more found. Its kernel, initrd and command line come from the written root
 /// itself (<see cref="SlotBootSpec"/>), so nothing the network says decides what boots. Then one
 /// trial boot of the slot is armed (<see cref="SlotBootLoaders.ArmTrial"/>); the caller reboots.
 /// The running slot, the ESP's other files and the partition table are never written.
@@ -31,6 +33,8 @@ public sealed class SlotUpdater(DeltaWriter writer, Action<string> say)
         var target = SlotBoot.Other(current);
         var slot = system.Partition(SlotBoot.RootPartition(target))
             ?? throw new DeployRefusedException($"{system.Disk} has no partition {SlotBoot.RootPartition(target)}: it can only be reimaged");
+        var running = system.Partition(SlotBoot.RootPartition(current))
+            ?? throw new DeployRefusedException($"{system.Disk} has no partition {SlotBoot.RootPartition(current)}, the slot this system runs from");
         var index = await writer.ReadIndexAsync(request, source, say, cancellationToken)
             ?? throw new DeployRefusedException("the image's chunk index cannot be used (said above); an in-place update needs it: reimage the machine instead");
 
@@ -57,7 +61,7 @@ public sealed class SlotUpdater(DeltaWriter writer, Action<string> say)
         (long BytesFetched, int ChunksFetched, int ChunksReused) applied;
         using (var disk = BlockDevice.Open(system.Disk))
         {
-            applied = await writer.ApplyAsync(chunks, source, disk, system.Partitions.SelectMany(p => new[] { p.Start, p.End }), progress, say, cancellationToken);
+            applied = await writer.ApplyAsync(chunks, source, disk, (running.Start, running.Length), progress, say, cancellationToken);
             VerifySlot(disk, chunks);
         }
 
