@@ -27,6 +27,27 @@ public sealed class BootServiceClient(HttpClient http, Uri baseUrl, string? admi
     public async Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken) =>
         await GetAsync($"api/v1/machines/{mac}/events", $"the events of {mac}", BootServiceJson.Default.IReadOnlyListMachineEvent, cancellationToken) ?? [];
 
+    /// <summary>
+    /// The events after <paramref name="cursor"/> (at most <paramref name="limit"/>); with
+    /// <paramref name="wait"/>, an empty answer comes only after that long without an event.
+    /// </summary>
+    /// <exception cref="EventCursorLostException">the boot service no longer holds the events after the cursor: resync from <see cref="SnapshotAsync"/></exception>
+    public async Task<EventFeedPage> EventsAfterAsync(long cursor, int limit, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, FormattableString.Invariant($"api/v1/events?after={cursor}&limit={limit}&wait={(int)wait.TotalSeconds}"));
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Gone)
+            throw new EventCursorLostException(await response.Content.ReadAsStringAsync(cancellationToken));
+        await EnsureAsync(response, FormattableString.Invariant($"reading events after {cursor}"), cancellationToken);
+        return await response.Content.ReadFromJsonAsync(BootServiceJson.Default.EventFeedPage, cancellationToken)
+            ?? throw new HttpRequestException($"reading events after {cursor}: the boot service answered an empty body");
+    }
+
+    /// <summary>Every machine as it is and the event cursor to follow from.</summary>
+    public async Task<FleetSnapshot> SnapshotAsync(CancellationToken cancellationToken) =>
+        await GetAsync("api/v1/events/snapshot", "reading the fleet snapshot", BootServiceJson.Default.FleetSnapshot, cancellationToken)
+            ?? throw new HttpRequestException("reading the fleet snapshot: the boot service answered an empty body");
+
     /// <param name="mode">how it gets there (<see cref="DeployModes"/>); null: reimage</param>
     public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null)
     {

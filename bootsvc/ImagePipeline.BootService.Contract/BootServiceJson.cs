@@ -13,4 +13,6 @@ namespace ImagePipeline.BootService.Contract;
 [JsonSerializable(typeof(MachineDetail))]
 [JsonSerializable(typeof(IReadOnlyList<MachineEvent>))]
 [JsonSerializable(typeof(DesiredImageRequest))]
+[JsonSerializable(typeof(EventFeedPage))]
+[JsonSerializable(typeof(FleetSnapshot))]
 public sealed partial class BootServiceJson : JsonSerializerContext;

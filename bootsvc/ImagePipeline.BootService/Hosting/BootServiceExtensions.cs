@@ -31,7 +31,7 @@ public static class BootServiceExtensions
         services.AddSingleton(options);
         services.AddSingleton(network);
         services.AddSingleton(sp => BootDatabase.OpenAsync(options.DatabasePath, CancellationToken.None).GetAwaiter().GetResult());
-        services.AddSingleton<SqliteMachineInventory>();
+        services.AddSingleton(sp => new SqliteMachineInventory(sp.GetRequiredService<BootDatabase>(), sp.GetRequiredService<TimeProvider>(), options.EventRetention));
         services.AddSingleton<IMachineInventory>(sp => sp.GetRequiredService<SqliteMachineInventory>());
         services.AddSingleton<IMachineLookup>(sp => sp.GetRequiredService<SqliteMachineInventory>());
         services.AddSingleton<IBootSightings>(sp => sp.GetRequiredService<SqliteMachineInventory>());

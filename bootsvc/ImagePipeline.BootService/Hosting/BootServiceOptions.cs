@@ -39,6 +39,8 @@ public sealed record BootServiceOptions
     public string ExtraKernelArguments { get; init; } = "";
     /// <summary>How often the agent of a healthy machine with A/B slots asks whether to update in place (told in each health acknowledgement).</summary>
     public TimeSpan UpdateCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How many of the newest events the boot database keeps (the event feed's window; older ones are deleted).</summary>
+    public long EventRetention { get; init; } = Storage.SqliteMachineInventory.DefaultEventRetention;
 
     public string DatabasePath => Path.Combine(DataDirectory, "bootsvc.db");
     public string FilesDirectory => Path.Combine(DataDirectory, "files");

@@ -11,7 +11,7 @@ namespace ImagePipeline.BootService.Http;
 
 /// <summary>
 /// Operators' view of the boot service under <c>/api/v1</c>: machines, their history and
-/// progress, the protocol counters; and setting a machine's desired image. All of it needs the
+/// progress, the fleet's events by cursor (<see cref="EventFeedApi"/>), the protocol counters; and setting a machine's desired image. All of it needs the
 /// admin token (<see cref="AdminToken"/>).
 /// </summary>
 public static class InventoryApi
@@ -26,6 +26,7 @@ public static class InventoryApi
         api.MapGet("/machines/{mac}/events", GetEventsAsync);
         api.MapPut("/machines/{mac}/desired-image", SetDesiredImageAsync);
         api.MapGet("/bootsvc/stats", () => TypedResults.Ok(statistics()));
+        api.MapEventFeed();
         return app;
     }
 

@@ -28,6 +28,16 @@ public interface IMachineInventory : IMachineLookup
 
     Task<IReadOnlyList<MachineEvent>> EventsAsync(string mac, CancellationToken cancellationToken);
 
+    /// <summary>The whole fleet's events after <paramref name="cursor"/>, oldest first, at most <paramref name="limit"/>, without a gap; with the machines they are about as they are now.</summary>
+    /// <exception cref="EventCursorLostException">the log no longer reaches the cursor (retention), or never did (another database)</exception>
+    Task<EventFeedPage> EventsAfterAsync(long cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every machine and the event cursor they are as of.</summary>
+    Task<FleetSnapshot> SnapshotAsync(CancellationToken cancellationToken);
+
+    /// <summary>Completes when the next event is written (from the moment it is read: read it before looking for events, so none is missed).</summary>
+    Task NextEventWritten { get; }
+
     /// <summary>Sets what the machine should run: the next network boot deploys it, or with <paramref name="mode"/> in-place its running system's agent does.</summary>
     Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null);
 }

@@ -67,6 +67,10 @@ public sealed class BootDatabase : IAsyncDisposable
                     to_state TEXT,
                     detail TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS machine_events_machine ON machine_events (machine_id, id);
+                -- Up to which event id the log was cut by retention (one row once it was): a cursor below it
+                -- has lost events. Added beside schema 4 without a new version: older binaries neither cut
+                -- nor read it, and what they write stays consistent with it.
+                CREATE TABLE IF NOT EXISTS event_retention (pruned_through INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS leases (
                     mac TEXT PRIMARY KEY,
                     address TEXT NOT NULL,

@@ -16,11 +16,24 @@ namespace ImagePipeline.BootService.Storage;
 /// <summary>
 /// The machine inventory in the boot database. Every change is one transaction that writes the
 /// machine and its event together, so the history never disagrees with the state. Agent tokens
-/// are stored only as SHA-256 hashes.
+/// are stored only as SHA-256 hashes. The events are one log numbered without reuse
+/// (AUTOINCREMENT) and written one transaction at a time through the database's single
+/// connection, so ids are committed in order: a reader after a cursor never sees a later id
+/// before an earlier one. Retention keeps the newest <paramref name="eventRetention"/> events.
 /// </summary>
-public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider clock) : IMachineInventory, IBootSightings
+public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider clock, long eventRetention = SqliteMachineInventory.DefaultEventRetention)
+    : IMachineInventory, IBootSightings
 {
+    /// <summary>Events kept: at a few dozen per deployment, hundreds of deployments of a 10,000-machine fleet.</summary>
+    public const long DefaultEventRetention = 1_000_000;
     private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at, last_deploy_method, last_deploy_bytes, desired_mode, slot";
+    private const string EventColumns = "e.id, e.machine_id, e.at, e.kind, e.from_state, e.to_state, e.detail, m.mac";
+
+    private TaskCompletionSource written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Where retention last cut the log (read from the database at the first event written).</summary>
+    private long? prunedThrough;
+
+    public Task NextEventWritten => Volatile.Read(ref written).Task;
 
     public Task<MachineRecord?> GetByMacAsync(string mac, CancellationToken cancellationToken) =>
         database.ExecuteAsync((c, ct) => QueryOneAsync(c, "mac = $key", Canonical(mac), ct), cancellationToken);
@@ -133,22 +146,88 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         database.ExecuteAsync<IReadOnlyList<MachineEvent>>(async (c, ct) =>
         {
             await using var command = c.CreateCommand();
-            command.CommandText = """
-                SELECT e.id, e.machine_id, e.at, e.kind, e.from_state, e.to_state, e.detail
-                FROM machine_events e JOIN machines m ON m.id = e.machine_id WHERE m.mac = $mac ORDER BY e.id
-                """;
+            command.CommandText = $"SELECT {EventColumns} FROM machine_events e JOIN machines m ON m.id = e.machine_id WHERE m.mac = $mac ORDER BY e.id";
             command.Parameters.AddWithValue("$mac", Canonical(mac));
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var events = new List<MachineEvent>();
-            while (await reader.ReadAsync(ct))
+            return await ReadEventsAsync(command, ct);
+        }, cancellationToken);
+
+    public Task<EventFeedPage> EventsAfterAsync(long cursor, int limit, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(async (c, ct) =>
+        {
+            var last = await LastEventIdAsync(c, ct);
+            if (cursor > last)
             {
-                events.Add(new MachineEvent(reader.GetInt64(0), reader.GetString(1), Parse(reader.GetString(2)), reader.GetString(3),
-                    reader.IsDBNull(4) ? null : Enum.Parse<MachineState>(reader.GetString(4)),
-                    reader.IsDBNull(5) ? null : Enum.Parse<MachineState>(reader.GetString(5)), reader.GetString(6)));
+                throw new EventCursorLostException($"this boot service's event log ends at {last}, before cursor {cursor}: its database is not the one the cursor came from; "
+                    + "read GET /api/v1/events/snapshot and follow from its cursor");
             }
 
-            return events;
+            var pruned = await PrunedThroughAsync(c, ct);
+            if (cursor < pruned)
+            {
+                throw new EventCursorLostException($"the events after {cursor} are no longer kept (the boot service keeps the newest {eventRetention}, from {pruned + 1} now): "
+                    + "read GET /api/v1/events/snapshot and follow from its cursor");
+            }
+
+            await using var command = c.CreateCommand();
+            command.CommandText = $"SELECT {EventColumns} FROM machine_events e JOIN machines m ON m.id = e.machine_id WHERE e.id > $cursor ORDER BY e.id LIMIT $limit";
+            command.Parameters.AddWithValue("$cursor", cursor);
+            command.Parameters.AddWithValue("$limit", limit);
+            var events = await ReadEventsAsync(command, ct);
+            if (events.Count == 0)
+                return new EventFeedPage(events, cursor, []);
+            await using var machines = c.CreateCommand();
+            var ids = events.Select(e => e.MachineId).Distinct().ToList();
+            machines.CommandText = $"SELECT {Columns} FROM machines WHERE id IN ({string.Join(", ", ids.Select((_, i) => $"$m{i}"))}) ORDER BY mac";
+            for (var i = 0; i < ids.Count; i++)
+                machines.Parameters.AddWithValue($"$m{i}", ids[i]);
+            return new EventFeedPage(events, events[^1].Id, await ReadMachinesAsync(machines, ct));
         }, cancellationToken);
+
+    public Task<FleetSnapshot> SnapshotAsync(CancellationToken cancellationToken) =>
+        database.ExecuteAsync(async (c, ct) =>
+        {
+            // One visit to the database: no event falls between the cursor and the machines.
+            var cursor = await LastEventIdAsync(c, ct);
+            await using var command = c.CreateCommand();
+            command.CommandText = $"SELECT {Columns} FROM machines ORDER BY mac";
+            var machines = await ReadMachinesAsync(command, ct);
+            await using var ends = c.CreateCommand();
+            ends.CommandText = $"""
+                SELECT {EventColumns} FROM machine_events e JOIN machines m ON m.id = e.machine_id
+                WHERE e.id IN (SELECT max(id) FROM machine_events WHERE to_state IN ('{MachineState.Healthy}', '{MachineState.Failed}') GROUP BY machine_id)
+                ORDER BY e.id
+                """;
+            return new FleetSnapshot(cursor, machines, await ReadEventsAsync(ends, ct));
+        }, cancellationToken);
+
+    /// <summary>The highest event id ever written (AUTOINCREMENT's counter: kept when retention deletes), 0 before the first.</summary>
+    private static async Task<long> LastEventIdAsync(SqliteConnection c, CancellationToken ct)
+    {
+        await using var command = c.CreateCommand();
+        command.CommandText = "SELECT seq FROM sqlite_sequence WHERE name = 'machine_events'";
+        return await command.ExecuteScalarAsync(ct) is long last ? last : 0;
+    }
+
+    private static async Task<long> PrunedThroughAsync(SqliteConnection c, CancellationToken ct)
+    {
+        await using var command = c.CreateCommand();
+        command.CommandText = "SELECT max(pruned_through) FROM event_retention";
+        return await command.ExecuteScalarAsync(ct) is long pruned ? pruned : 0;
+    }
+
+    private static async Task<IReadOnlyList<MachineEvent>> ReadEventsAsync(SqliteCommand command, CancellationToken ct)
+    {
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var events = new List<MachineEvent>();
+        while (await reader.ReadAsync(ct))
+        {
+            events.Add(new MachineEvent(reader.GetInt64(0), reader.GetString(1), Parse(reader.GetString(2)), reader.GetString(3),
+                reader.IsDBNull(4) ? null : Enum.Parse<MachineState>(reader.GetString(4)),
+                reader.IsDBNull(5) ? null : Enum.Parse<MachineState>(reader.GetString(5)), reader.GetString(6), reader.GetString(7)));
+        }
+
+        return events;
+    }
 
     private Task<MachineRecord> ChangeAsync(string mac, Func<MachineRecord, (MachineRecord Changed, string Kind, string Detail)> change, CancellationToken cancellationToken)
     {
@@ -195,14 +274,35 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
     private async Task AddEventAsync(SqliteConnection c, string machineId, string kind, MachineState? from, MachineState? to, string detail, CancellationToken ct)
     {
         await using var command = c.CreateCommand();
-        command.CommandText = "INSERT INTO machine_events (machine_id, at, kind, from_state, to_state, detail) VALUES ($id, $at, $kind, $from, $to, $detail)";
+        command.CommandText = "INSERT INTO machine_events (machine_id, at, kind, from_state, to_state, detail) VALUES ($id, $at, $kind, $from, $to, $detail) RETURNING id";
         command.Parameters.AddWithValue("$id", machineId);
         command.Parameters.AddWithValue("$at", Format(clock.GetUtcNow()));
         command.Parameters.AddWithValue("$kind", kind);
         command.Parameters.AddWithValue("$from", (object?)from?.ToString() ?? DBNull.Value);
         command.Parameters.AddWithValue("$to", (object?)to?.ToString() ?? DBNull.Value);
         command.Parameters.AddWithValue("$detail", detail);
+        var id = (long)(await command.ExecuteScalarAsync(ct))!;
+        await RetainAsync(c, id, ct);
+        // Waiting readers wake now and read through the same connection after this transaction: they see it committed.
+        Interlocked.Exchange(ref written, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>Deletes the events older than the newest <see cref="eventRetention"/>, a tenth of it at a time (not one row per event written).</summary>
+    private async Task RetainAsync(SqliteConnection c, long newest, CancellationToken ct)
+    {
+        prunedThrough ??= await PrunedThroughAsync(c, ct);
+        var keepFrom = newest - eventRetention + 1;
+        if (keepFrom - 1 - prunedThrough.Value < Math.Max(1, eventRetention / 10))
+            return;
+        await using var command = c.CreateCommand();
+        command.CommandText = """
+            DELETE FROM machine_events WHERE id < $from;
+            DELETE FROM event_retention;
+            INSERT INTO event_retention (pruned_through) VALUES ($from - 1);
+            """;
+        command.Parameters.AddWithValue("$from", keepFrom);
         await command.ExecuteNonQueryAsync(ct);
+        prunedThrough = keepFrom - 1;
     }
 
     private static async Task<MachineRecord?> QueryOneAsync(SqliteConnection c, string where, string key, CancellationToken ct, params (string Name, string Value)[] more)

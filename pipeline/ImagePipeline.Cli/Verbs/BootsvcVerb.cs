@@ -29,6 +29,7 @@ public static class BootsvcVerb
         var discovery = new Option<bool>("--discovery") { Description = "record unknown machines and boot them into the deploy environment to register" };
         var adminToken = new SecretOption("admin-token", "the token of the operator API (/api/v1: machines, events, desired images)", "IMAGEPIPE_ADMIN_TOKEN");
         var updateCheck = new Option<int>("--update-check-seconds") { Description = "how often the agent of a healthy machine with A/B slots asks whether to update in place", DefaultValueFactory = _ => 30 };
+        var eventRetention = new Option<long>("--event-retention") { Description = "how many of the newest machine events the boot database keeps (the event feed's window, GET /api/v1/events)", DefaultValueFactory = _ => BootService.Storage.SqliteMachineInventory.DefaultEventRetention };
         var kernelArgs = new Option<string?>("--kernel-args") { Description = "extra kernel command-line arguments for the deploy environment" };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var upstream = new Option<string?>("--upstream") { Description = "a site's boot service: the pipeline server (URL) whose artifact store it pulls images and chunks from, once each, into its own (--artifacts, DATA/artifacts/chunks)" };
@@ -37,7 +38,7 @@ public static class BootsvcVerb
         var command = new Command("bootsvc", "Run the boot service: DHCP (full or proxy), TFTP, HTTP iPXE scripts and the agent API.")
         {
             iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken.File, adminToken.Refused, kernelArgs, data, artifacts,
-            upstream, upstreamToken.File, upstreamToken.Refused, updateCheck,
+            upstream, upstreamToken.File, upstreamToken.Refused, updateCheck, eventRetention,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,6 +76,8 @@ public static class BootsvcVerb
                     ExtraKernelArguments = parse.GetValue(kernelArgs) ?? "",
                     UpdateCheckInterval = parse.GetValue(updateCheck) is > 0 and var seconds ? TimeSpan.FromSeconds(seconds)
                         : throw new FormatException("--update-check-seconds must be a positive number of seconds"),
+                    EventRetention = parse.GetValue(eventRetention) is > 0 and var kept ? kept
+                        : throw new FormatException("--event-retention must be a positive number of events"),
                     DataDirectory = Path.Combine(dataDirectory, "bootsvc"),
                     ArtifactsDirectory = Path.GetFullPath(parse.GetValue(artifacts) ?? ArtifactStoreLayout.Root(dataDirectory)),
                     Upstream = parse.GetValue(upstream) is { } url

@@ -49,6 +49,8 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/machines/{mac}/events"] = Caller.Admin,
         ["PUT /api/v1/machines/{mac}/desired-image"] = Caller.Admin,
         ["GET /api/v1/bootsvc/stats"] = Caller.Admin,
+        ["GET /api/v1/events"] = Caller.Admin,
+        ["GET /api/v1/events/snapshot"] = Caller.Admin,
     };
 
     [Fact]

@@ -25,15 +25,28 @@ internal sealed class InProcessBootService : IAsyncDisposable
     public IServiceProvider Services => app!.Services;
     public byte[] Kernel { get; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000);
 
+    private bool discovery;
+    private string? adminToken;
+    private long eventRetention;
+
     /// <param name="adminToken">the operator API's token (null: started without one)</param>
-    public static async Task<InProcessBootService> StartAsync(bool discovery = true, string? adminToken = AdminToken)
+    /// <param name="eventRetention">how many events the boot database keeps</param>
+    public static async Task<InProcessBootService> StartAsync(bool discovery = true, string? adminToken = AdminToken,
+        long eventRetention = Storage.SqliteMachineInventory.DefaultEventRetention)
     {
-        var service = new InProcessBootService();
-        await service.RunAsync(discovery, adminToken);
+        var service = new InProcessBootService { discovery = discovery, adminToken = adminToken, eventRetention = eventRetention };
+        await service.RunAsync();
         return service;
     }
 
-    private async Task RunAsync(bool discovery, string? adminToken)
+    /// <summary>Stops the service and starts it again on the same data directory (on another port: <see cref="Client"/> is new).</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await RunAsync();
+    }
+
+    private async Task RunAsync()
     {
         Directory.CreateDirectory(Path.Combine(FilesDirectory, "deploy"));
         await File.WriteAllBytesAsync(Path.Combine(FilesDirectory, "deploy", "vmlinuz"), Kernel);
@@ -53,6 +66,7 @@ internal sealed class InProcessBootService : IAsyncDisposable
             HttpPort = port,
             Discovery = discovery,
             AdminToken = adminToken,
+            EventRetention = eventRetention,
             DataDirectory = Path.Combine(data.FullName, "bootsvc"),
             ArtifactsDirectory = ArtifactsDirectory,
         });
@@ -94,15 +108,20 @@ internal sealed class InProcessBootService : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    private async Task StopAsync()
     {
         Client.Dispose();
         if (app is not null)
         {
             await app.StopAsync();
             await app.DisposeAsync();
+            app = null;
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         data.Delete(recursive: true);
     }
 }
