@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace ImagePipeline.Server;
 
 /// <summary>
-/// The server's background loops (run reclaimer, run heartbeats, rollout controller, live feed,
+/// The server's background loops (run reclaimer, run heartbeats, rollout controller, boot service feed, live feed,
 /// run log streams) by name, each with the product's one retry policy (<see cref="RetryPacer"/>):
 /// their few lines (first failure, a summary while it lasts, the recovery) go to the server's log,
 /// their rounds and failures to <c>/metrics</c>.
@@ -13,6 +13,7 @@ public sealed partial class ServerLoops(LoopRegistry registry, ILogger<ServerLoo
 {
     public const string Reclaimer = "server: reclaiming runs";
     public const string RolloutController = "server: rollout controller";
+    public const string BootServiceFeed = "server: boot service feed";
     public const string LiveFeed = "server: live feed";
     public const string LogStreams = "server: run log streams";
 

@@ -50,7 +50,7 @@ public static partial class MachinesApi
         {
             return await fleet.ObserveAsync(machine, ct);
         }
-        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException or BootServiceUnreachableException)
         {
             return null;
         }

@@ -6,6 +6,7 @@ namespace ImagePipeline.Server.Fleet;
 public static class ConfiguredBootService
 {
     /// <summary>A client of the configured boot service, or null when none was given.</summary>
-    public static BootServiceClient? From(ServerOptions options, IHttpClientFactory clients) =>
-        options.BootServiceUrl is null ? null : new BootServiceClient(clients.CreateClient("bootsvc"), options.BootServiceUrl, options.BootServiceToken);
+    /// <param name="httpClient">the named HTTP client to call it with</param>
+    public static BootServiceClient? From(ServerOptions options, IHttpClientFactory clients, string httpClient = "bootsvc") =>
+        options.BootServiceUrl is null ? null : new BootServiceClient(clients.CreateClient(httpClient), options.BootServiceUrl, options.BootServiceToken);
 }

@@ -8,19 +8,20 @@ namespace ImagePipeline.Server.Rollouts;
 
 /// <summary>
 /// The production link: the boot service's operator API (<c>--boot-service</c>, its admin token)
-/// for desired images and machine state, and Redfish for power, with each machine's own BMC and
+/// for desired images, machine state as its event feed reports it (<see cref="BootServiceFeed"/>:
+/// one cursor, no question per machine), and Redfish for power, with each machine's own BMC and
 /// credentials. Nothing else touches a machine.
 /// </summary>
-public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients, BmcPasswords bmcPasswords) : IFleetLink
+public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients, BmcPasswords bmcPasswords, BootServiceFeed feed) : IFleetLink
 {
     private BootServiceClient BootService() => ConfiguredBootService.From(options, clients)
         ?? throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
 
     public async Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken) =>
-        await BootService().GetAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError, seen.Slot) : null;
+        await feed.MachineAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError, seen.Slot) : null;
 
     public Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken) =>
-        DeploymentEnd.ReadAsync(BootService(), machine.Mac, imageId, since, cancellationToken);
+        feed.DeploymentEndAsync(machine.Mac, imageId, since, cancellationToken);
 
     public async Task DeployAsync(Machine machine, string imageId, bool inPlace, CancellationToken cancellationToken)
     {

@@ -64,6 +64,8 @@ public sealed class BootServiceOutageTests : IDisposable
         pacer.ConsecutiveFailures.ShouldBe(0, "it recovered");
         audit.Count(a => a == "rollout-wave-started").ShouldBe(2, "each wave started once");
         fleet.Resets.Values.ShouldAllBe(n => n == 1, "no machine was power-cycled twice");
+        bootService.Requests.ShouldNotContain(r => r.StartsWith("GET /api/v1/machines", StringComparison.Ordinal), "the controller follows the event feed, it never asks per machine");
+        bootService.Requests.ShouldContain(r => r == "GET /api/v1/events");
     }
 
     public void Dispose() => bootData.Delete(recursive: true);

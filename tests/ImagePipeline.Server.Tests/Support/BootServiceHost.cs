@@ -18,8 +18,15 @@ internal sealed class BootServiceHost(int port, string data, string artifacts, (
     public const string AdminToken = "bootsvc-admin-token";
 
     private WebApplication? app;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> requests = new();
 
     public Uri Url => new($"http://127.0.0.1:{port}/");
+
+    /// <summary>The running boot service's services (its inventory, say).</summary>
+    public IServiceProvider Services => app?.Services ?? throw new InvalidOperationException("the boot service is stopped");
+
+    /// <summary>Every request it was sent, as "METHOD /path", across restarts.</summary>
+    public IReadOnlyCollection<string> Requests => requests;
 
     public static async Task<BootServiceHost> StartAsync(int port, string data, string artifacts, (Uri Server, string Token)? upstream = null)
     {
@@ -39,6 +46,11 @@ internal sealed class BootServiceHost(int port, string data, string artifacts, (
             DataDirectory = data, ArtifactsDirectory = artifacts, Upstream = upstream?.Server, UpstreamToken = upstream?.Token,
         });
         app = builder.Build();
+        app.Use((context, next) =>
+        {
+            requests.Enqueue($"{context.Request.Method} {context.Request.Path}");
+            return next(context);
+        });
         app.MapBootService();
         await app.StartAsync(TestContext.Current.CancellationToken);
     }
