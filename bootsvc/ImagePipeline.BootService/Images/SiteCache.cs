@@ -42,7 +42,7 @@ public sealed class SiteCache(HttpClient upstream, string artifactsDirectory, st
         var directory = ArtifactStoreLayout.ImageDirectory(artifactsDirectory, imageId);
         if (File.Exists(Path.Combine(directory, ArtifactStoreLayout.Manifest)))
             return true;
-        return await OnceAsync($"image {imageId}", async () =>
+        return await OnceAsync($"image {imageId}", Path.Combine(directory, ArtifactStoreLayout.Manifest), async () =>
         {
             var staging = Directory.CreateDirectory(Path.Combine(artifactsDirectory, $".pull-{imageId}-{Guid.NewGuid():N}")).FullName;
             try
@@ -81,7 +81,7 @@ public sealed class SiteCache(HttpClient upstream, string artifactsDirectory, st
             return true;
         if (!await EnsureImageAsync(imageId, cancellationToken))
             return false;
-        return await OnceAsync($"stream {imageId}", async () =>
+        return await OnceAsync($"stream {imageId}", stream, async () =>
         {
             var temporary = Path.Combine(directory, $".{ArtifactStoreLayout.CompressedDisk}.{Guid.NewGuid():N}.pull");
             try
@@ -113,7 +113,7 @@ public sealed class SiteCache(HttpClient upstream, string artifactsDirectory, st
         var path = ArtifactStoreLayout.ChunkPath(chunksDirectory, sha256);
         if (File.Exists(path))
             return true;
-        var pulled = await OnceAsync($"chunk {sha256}", async () =>
+        var pulled = await OnceAsync($"chunk {sha256}", path, async () =>
         {
             using var response = await upstream.GetAsync($"api/v1/artifacts/chunks/{sha256}", cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound)
@@ -145,10 +145,14 @@ public sealed class SiteCache(HttpClient upstream, string artifactsDirectory, st
         return pulled;
     }
 
-    /// <summary>One pull in flight per name: whoever asks while it runs waits for the same one; a failed pull is tried again by the next asker.</summary>
-    private async Task<bool> OnceAsync(string name, Func<Task<bool>> pull)
+    /// <summary>
+    /// One pull in flight per name: whoever asks while it runs waits for the same one; a failed pull
+    /// is tried again by the next asker. <paramref name="result"/> is looked for again first: an
+    /// asker that missed it just before a pull ended finds it here instead of pulling twice.
+    /// </summary>
+    private async Task<bool> OnceAsync(string name, string result, Func<Task<bool>> pull)
     {
-        var entry = pulling.GetOrAdd(name, _ => new Lazy<Task<bool>>(pull));
+        var entry = pulling.GetOrAdd(name, _ => new Lazy<Task<bool>>(() => File.Exists(result) ? Task.FromResult(true) : pull()));
         try
         {
             return await entry.Value;

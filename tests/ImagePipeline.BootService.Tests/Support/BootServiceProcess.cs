@@ -51,7 +51,13 @@ internal sealed class BootServiceProcess : IAsyncDisposable
         var files = Path.Combine(data, "bootsvc", "files", "deploy");
         System.IO.Directory.CreateDirectory(files);
         foreach (var file in System.IO.Directory.EnumerateFiles(deploy.Directory))
-            File.Copy(file, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
+        {
+            // Beside, then renamed over: another test's boot service may be serving the old copy from a
+            // shared data directory, and .NET's overwriting copy refuses a file another process has open.
+            var copy = Path.Combine(files, $".{Path.GetFileName(file)}.{Guid.NewGuid():n}");
+            File.Copy(file, copy);
+            File.Move(copy, Path.Combine(files, Path.GetFileName(file)), overwrite: true);
+        }
         var instance = await BootServiceInstance.StartAsync(network, CliLauncher.ForAssembly(Path.Combine(AppContext.BaseDirectory, "imagepipe.dll")),
             ["--data", data, .. arguments], token, Path.Combine(data, $"bootsvc-{Guid.NewGuid():n}.log"), TestContext.Current.CancellationToken);
         return new BootServiceProcess(network, data, instance) { AdminToken = token };

@@ -123,7 +123,7 @@ public sealed class ReadOnlyRootTests(DebianReadOnlyImages images) : IClassFixtu
             // As a physical machine boots it: without the validation channel.
             await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio").WithFirmware(Firmware.Bios), qcow2, validationChannel: false, cancellationToken: Ct);
 
-            var report = await vm.WaitForConsoleTextAsync(new Regex(@"root is verity-protected: yes; FAILED: dm-verity refused block (\d+)[^\r\n]*"), BootTimeout, cancellationToken: Ct);
+            var report = await vm.WaitForConsoleTextAsync(new Regex(@"root is verity-protected: yes; FAILED: dm-verity refused block (\d+)[^\r\n]*\r?\n"), BootTimeout, cancellationToken: Ct);
             long.Parse(report.Groups[1].Value).ShouldBe(block);
             report.Value.ShouldContain("kernel:");
             report.Value.ShouldContain("is corrupted");
