@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
+using ImagePipeline.ArtifactStore;
 using ImagePipeline.BootService.Tests.Support;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Orchestration;
@@ -18,7 +20,10 @@ namespace ImagePipeline.BootService.Tests.RealClients;
 /// healthy and marks its slot good. Then an image that panics at boot goes into slot A with the boot service stopped:
 /// the trial boot panics, and the firmware's boot loader (SYSLINUX's boot-once on BIOS,
 /// systemd-boot's boot counting on UEFI) takes slot B again by itself, and once the boot service is
-/// back, the machine's report says it fell back and why.
+/// back, the machine's report says it fell back and why. On BIOS the scenario goes on as the
+/// production path's reimage: the machine is netbooted into the deploy environment and given the
+/// first build again, which its agent writes by delta from what the disk holds (each slot's
+/// chunks, moved), fetching only what it lacks, and the disk ends byte for byte the image.
 /// </summary>
 public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
 {
@@ -27,11 +32,16 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
     private static readonly Regex MarkedGood = new("imagepipeline-agent: slot b marked good");
     private static readonly Regex FailedReport = new("imagepipeline-agent: health reported to .*: failed: image [0-9a-f]{64} did not come up healthy");
     private static readonly Regex FellBack = new(@"imagepipeline-agent: slot a \(image (?<image>[0-9a-f]{64})\) failed its trial boot: back on slot b");
+    private static readonly Regex DeltaWritten = new(@"imagepipeline-agent: written in [0-9.]+ s by delta: (?<fetched>[0-9]+) chunks fetched");
+    private static readonly Regex ChunkBatch = new(@"chunks: \S+ image (?<image>[0-9a-f]{64}): (?<count>[0-9]+) chunks");
+    /// <summary>The first MiB: the deploy agent writes it last, with the report agent's configuration added.</summary>
+    private const int HeadBytes = 1 << 20;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The scenario on one firmware (each its own test class, so the two run side by side).</summary>
-    protected async Task UpdatesInPlaceAndFallsBackAsync(Firmware firmware, string mac)
+    /// <param name="thenReimageByDelta">at the end, the machine is netbooted and reimaged with the first build: by delta from what its disk holds, byte for byte</param>
+    protected async Task UpdatesInPlaceAndFallsBackAsync(Firmware firmware, string mac, bool thenReimageByDelta = false)
     {
         var (first, next, panicking) = await BuildAsync();
         await using var network = await VirtualNetwork.CreateAsync($"inplace-{firmware.ToString().ToLowerInvariant()}", Ct);
@@ -49,6 +59,8 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
             await using var vm = await QemuVm.StartBlankAsync(machine, 1L << 30, cancellationToken: Ct);
             await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, TimeSpan.FromSeconds(240), cancellationToken: Ct);
             await vm.WaitForExitAsync(Ct);
+            vm.Console.Text.ShouldContain("holds no partition table", customMessage: "a blank disk gets the whole stream");
+            (await service.GetAsync($"/api/v1/machines/{mac}")).ShouldContain("\"lastDeploy\":{\"method\":\"full\"");
             // From now on it boots from its disk (a BMC's boot override): the updates below need no netboot.
             await vm.PowerOnAsync(machine.WithNetworkBoot(NetworkBoot.None), Ct);
             await vm.WaitForConsoleTextAsync(AgentConsoleLines.HealthReported, TimeSpan.FromSeconds(120), cancellationToken: Ct);
@@ -99,12 +111,75 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
             failed.ShouldContain("\"state\":\"Failed\"");
             failed.ShouldContain($"\"currentImage\":\"{next.Id}\"");
             failed.ShouldContain($"image {panicking.Id} did not come up healthy on its trial boot; the machine fell back to slot b");
+
+            if (thenReimageByDelta)
+                await ReimagesByDeltaAsync(service, vm, machine, mac, first);
         }
         finally
         {
             if (serviceRunning)
                 await service.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// The operator asks for the first build again, as a reimage: the machine is power-cycled (as a
+    /// BMC would) into the deploy environment, whose agent finds most of the image on the disk (in
+    /// its slots, moved), fetches only the chunks it lacks — the boot service's log counts exactly
+    /// those — and leaves the disk holding the first build as a full write does.
+    /// </summary>
+    private static async Task ReimagesByDeltaAsync(BootServiceProcess service, QemuVm vm, QemuMachine netbooting, string mac, (string Id, string Directory) image)
+    {
+        await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{image.Id}}"}""", AdminToken);
+        await vm.CrashAsync();
+        var since = vm.Console.Position;
+        await vm.PowerOnAsync(netbooting, Ct);
+        var written = await vm.WaitForConsoleTextAsync(DeltaWritten, TimeSpan.FromSeconds(240), since, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, TimeSpan.FromSeconds(60), since, cancellationToken: Ct);
+        await vm.WaitForExitAsync(Ct);
+
+        var served = ChunkBatch.Matches(service.Output).Where(m => m.Groups["image"].Value == image.Id).Sum(m => int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture));
+        var fetched = int.Parse(written.Groups["fetched"].Value, CultureInfo.InvariantCulture);
+        served.ShouldBe(fetched, "the boot service served exactly the chunks the agent fetched");
+        fetched.ShouldBeGreaterThan(0, "the ESP and the rewritten slot differ from what the disk held");
+        var expected = Path.Combine(image.Directory, ArtifactStoreLayout.RawDisk);
+        var events = await service.GetAsync($"/api/v1/machines/{mac}/events");
+        var mebibytes = double.Parse(Regex.Match(events, @"delta: (?<mib>[0-9.]+) MiB fetched").Groups["mib"].Value, CultureInfo.InvariantCulture);
+        (mebibytes * 1048576).ShouldBeLessThan(new FileInfo(expected).Length / 10.0, "the disk held most of the image: a tenth of it at most crossed the network");
+        (await service.GetAsync($"/api/v1/machines/{mac}")).ShouldContain("\"lastDeploy\":{\"method\":\"delta\"");
+
+        // Byte for byte the image past the first MiB (there the deployer adds the report agent's configuration).
+        var disk = Path.Combine(Path.GetTempPath(), $"imagepipe-delta-{Guid.NewGuid():N}.raw");
+        try
+        {
+            await CliWrap.Cli.Wrap("qemu-img").WithArguments(["convert", "-f", "qcow2", "-O", "raw", vm.DiskPath, disk]).ExecuteAsync(Ct);
+            await using var onDisk = File.OpenRead(disk);
+            await using var wanted = File.OpenRead(expected);
+            (await FirstDifferenceAsync(onDisk, wanted, HeadBytes, wanted.Length)).ShouldBeNull();
+        }
+        finally
+        {
+            File.Delete(disk);
+        }
+    }
+
+    private static async Task<long?> FirstDifferenceAsync(Stream left, Stream right, long from, long to)
+    {
+        var a = new byte[1 << 20];
+        var b = new byte[1 << 20];
+        left.Position = right.Position = from;
+        for (var at = from; at < to;)
+        {
+            var count = (int)Math.Min(a.Length, to - at);
+            await left.ReadExactlyAsync(a.AsMemory(0, count), Ct);
+            await right.ReadExactlyAsync(b.AsMemory(0, count), Ct);
+            var differs = a.AsSpan(0, count).CommonPrefixLength(b.AsSpan(0, count));
+            if (differs < count)
+                return at + differs;
+            at += count;
+        }
+
+        return null;
     }
 
     /// <summary>The boot service, telling healthy agents to ask for in-place updates every 2 s (30 by default).</summary>
@@ -137,8 +212,8 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
 public sealed class BiosInPlaceUpdateTests(DeployEnvironmentFixture deploy) : InPlaceUpdateTests(deploy)
 {
     [Fact]
-    public Task A_running_machine_updates_into_its_other_slot_and_a_panicking_image_falls_back_without_the_network() =>
-        UpdatesInPlaceAndFallsBackAsync(Firmware.Bios, "52:54:00:50:01:01");
+    public Task A_running_machine_updates_into_its_other_slot_a_panicking_image_falls_back_without_the_network_and_a_reimage_moves_only_the_missing_chunks() =>
+        UpdatesInPlaceAndFallsBackAsync(Firmware.Bios, "52:54:00:50:01:01", thenReimageByDelta: true);
 }
 
 /// <summary><see cref="InPlaceUpdateTests"/> on OVMF: systemd-boot's boot counting.</summary>
