@@ -57,6 +57,16 @@ public sealed class BootServiceClient(HttpClient http, Uri baseUrl, string? admi
         await EnsureAsync(response, $"setting the desired image of {mac}", cancellationToken);
     }
 
+    /// <summary>The desired images of many machines in one request and one transaction: all set, or none (an <see cref="HttpRequestException"/> saying which entry was refused).</summary>
+    public async Task<IReadOnlyList<MachineRecord>> SetDesiredImagesAsync(IReadOnlyList<DesiredImageEntry> machines, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Put, "api/v1/desired-images");
+        request.Content = JsonContent.Create(new DesiredImagesRequest(machines), BootServiceJson.Default.DesiredImagesRequest);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureAsync(response, $"setting the desired images of {machines.Count} machine(s)", cancellationToken);
+        return await response.Content.ReadFromJsonAsync(BootServiceJson.Default.IReadOnlyListMachineRecord, cancellationToken) ?? [];
+    }
+
     private HttpRequestMessage Request(HttpMethod method, string path)
     {
         var request = new HttpRequestMessage(method, new Uri(baseUrl, path));

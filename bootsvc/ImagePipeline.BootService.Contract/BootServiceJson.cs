@@ -13,6 +13,7 @@ namespace ImagePipeline.BootService.Contract;
 [JsonSerializable(typeof(MachineDetail))]
 [JsonSerializable(typeof(IReadOnlyList<MachineEvent>))]
 [JsonSerializable(typeof(DesiredImageRequest))]
+[JsonSerializable(typeof(DesiredImagesRequest))]
 [JsonSerializable(typeof(EventFeedPage))]
 [JsonSerializable(typeof(FleetSnapshot))]
 public sealed partial class BootServiceJson : JsonSerializerContext;

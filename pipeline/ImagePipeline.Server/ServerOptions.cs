@@ -24,6 +24,16 @@ public sealed record ServerOptions
     /// <summary>The boot service whose machines rollouts deploy (its operator API), and its admin token for setting desired images.</summary>
     public Uri? BootServiceUrl { get; init; }
     public string? BootServiceToken { get; init; }
+    /// <summary>Sites with a boot service of their own (<c>--site NAME=URL</c>): their machines deploy through it, every other machine through <see cref="BootServiceUrl"/>.</summary>
+    public IReadOnlyList<BootServiceSite> Sites { get; init; } = [];
+
+    /// <summary>Every boot service the server drives: the default one (if any) first, then the sites'.</summary>
+    public IReadOnlyList<BootServiceSite> BootServices =>
+        [.. (BootServiceUrl is null ? [] : new[] { new BootServiceSite(null, BootServiceUrl, BootServiceToken) }), .. Sites];
+
+    /// <summary>The boot service of a machine at <paramref name="site"/>: its site's own, else the default one; null when there is none.</summary>
+    public BootServiceSite? BootServiceFor(string? site) =>
+        Sites.FirstOrDefault(s => s.Site == site) ?? (BootServiceUrl is null ? null : new BootServiceSite(null, BootServiceUrl, BootServiceToken));
     /// <summary>
     /// How long a run's heartbeat may be missing before another server hands the run to a new job
     /// (<c>--heartbeat-stale</c>; default 30 s); a working job beats six times in that window.

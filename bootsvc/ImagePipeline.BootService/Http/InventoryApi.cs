@@ -25,6 +25,7 @@ public static class InventoryApi
         api.MapGet("/machines/{mac}", GetMachineAsync);
         api.MapGet("/machines/{mac}/events", GetEventsAsync);
         api.MapPut("/machines/{mac}/desired-image", SetDesiredImageAsync);
+        api.MapPut("/desired-images", SetDesiredImagesAsync);
         api.MapGet("/bootsvc/stats", () => TypedResults.Ok(statistics()));
         api.MapEventFeed();
         return app;
@@ -53,13 +54,44 @@ public static class InventoryApi
     {
         if (!MacAddress.TryNormalize(mac, out var canonical))
             return TypedResults.BadRequest($"'{mac}' is not a MAC address");
-        if (string.IsNullOrWhiteSpace(request.ImageId))
-            return TypedResults.BadRequest("imageId is required: the image's id (the SHA-256 of its raw disk)");
-        if (request.ImageId.Length != 64 || !request.ImageId.All(char.IsAsciiHexDigitLower))
-            return TypedResults.BadRequest($"imageId '{IpxeScripts.Printable(request.ImageId)}' is not an image id: 64 lower-case hex digits, the SHA-256 of the raw disk");
-        if (!DeployModes.IsKnown(request.Mode))
-            return TypedResults.BadRequest($"mode '{IpxeScripts.Printable(request.Mode!)}' is unknown: use '{DeployModes.Reimage}' (netboot and write the disk, the default) or '{DeployModes.InPlace}' (the running system writes its other A/B slot)");
+        if (Problem(request.ImageId, request.Mode) is { } problem)
+            return TypedResults.BadRequest(problem);
         var machine = await inventory.GetByMacAsync(canonical, cancellationToken) ?? await inventory.DiscoverAsync(canonical, cancellationToken);
         return TypedResults.Ok((await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken, request.Mode)));
+    }
+
+    /// <summary>A wave's desired images in one request and one transaction; one bad entry refuses them all, naming it.</summary>
+    private static async Task<Results<Ok<IReadOnlyList<MachineRecord>>, BadRequest<string>>> SetDesiredImagesAsync(DesiredImagesRequest request,
+        IMachineInventory inventory, CancellationToken cancellationToken)
+    {
+        if (request.Machines is not { Count: > 0 and <= DesiredImagesRequest.MaxMachines } machines)
+            return TypedResults.BadRequest($"machines must list 1 to {DesiredImagesRequest.MaxMachines} entries of mac, imageId and mode");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<DesiredImageEntry>(machines.Count);
+        for (var i = 0; i < machines.Count; i++)
+        {
+            var entry = machines[i];
+            if (!MacAddress.TryNormalize(entry.Mac ?? "", out var canonical))
+                return TypedResults.BadRequest($"machines[{i}]: '{IpxeScripts.Printable(entry.Mac ?? "")}' is not a MAC address; nothing was set");
+            if (Problem(entry.ImageId, entry.Mode) is { } problem)
+                return TypedResults.BadRequest($"machines[{i}] ({canonical}): {problem}; nothing was set");
+            if (!seen.Add(canonical))
+                return TypedResults.BadRequest($"machines[{i}]: {canonical} is listed twice; nothing was set");
+            entries.Add(entry with { Mac = canonical });
+        }
+
+        return TypedResults.Ok(await inventory.SetDesiredImagesAsync(entries, cancellationToken));
+    }
+
+    /// <summary>What is wrong with a desired image and its mode, or null.</summary>
+    private static string? Problem(string? imageId, string? mode)
+    {
+        if (string.IsNullOrWhiteSpace(imageId))
+            return "imageId is required: the image's id (the SHA-256 of its raw disk)";
+        if (imageId.Length != 64 || !imageId.All(char.IsAsciiHexDigitLower))
+            return $"imageId '{IpxeScripts.Printable(imageId)}' is not an image id: 64 lower-case hex digits, the SHA-256 of the raw disk";
+        if (!DeployModes.IsKnown(mode))
+            return $"mode '{IpxeScripts.Printable(mode!)}' is unknown: use '{DeployModes.Reimage}' (netboot and write the disk, the default) or '{DeployModes.InPlace}' (the running system writes its other A/B slot)";
+        return null;
     }
 }

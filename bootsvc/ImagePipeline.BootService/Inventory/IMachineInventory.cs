@@ -40,4 +40,7 @@ public interface IMachineInventory : IMachineLookup
 
     /// <summary>Sets what the machine should run: the next network boot deploys it, or with <paramref name="mode"/> in-place its running system's agent does.</summary>
     Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null);
+
+    /// <summary>Sets the desired images of many machines (discovering the unknown ones) in one transaction: all, or none.</summary>
+    Task<IReadOnlyList<MachineRecord>> SetDesiredImagesAsync(IReadOnlyList<DesiredImageEntry> machines, CancellationToken cancellationToken);
 }

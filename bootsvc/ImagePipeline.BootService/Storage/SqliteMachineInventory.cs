@@ -56,23 +56,30 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         {
             if (await QueryOneAsync(c, "mac = $key", mac, ct) is { } existing)
                 return existing;
-            var now = clock.GetUtcNow();
-            var machine = new MachineRecord { Id = Guid.CreateVersion7().ToString("N"), Mac = mac, State = MachineState.Discovered, CreatedAt = now, UpdatedAt = now };
             await using var transaction = await c.BeginTransactionAsync(ct);
-            await using (var command = c.CreateCommand())
-            {
-                command.CommandText = "INSERT INTO machines (id, mac, state, created_at, updated_at) VALUES ($id, $mac, $state, $now, $now)";
-                command.Parameters.AddWithValue("$id", machine.Id);
-                command.Parameters.AddWithValue("$mac", mac);
-                command.Parameters.AddWithValue("$state", machine.State.ToString());
-                command.Parameters.AddWithValue("$now", Format(now));
-                await command.ExecuteNonQueryAsync(ct);
-            }
-
-            await AddEventAsync(c, machine.Id, MachineEventKind.Of(MachineState.Discovered), null, MachineState.Discovered, $"first network boot from {mac}", ct);
+            var machine = await InsertAsync(c, mac, ct);
             await transaction.CommitAsync(ct);
             return machine;
         }, cancellationToken);
+    }
+
+    /// <summary>A new machine in <see cref="MachineState.Discovered"/>, with its event; the caller holds the transaction.</summary>
+    private async Task<MachineRecord> InsertAsync(SqliteConnection c, string mac, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var machine = new MachineRecord { Id = Guid.CreateVersion7().ToString("N"), Mac = mac, State = MachineState.Discovered, CreatedAt = now, UpdatedAt = now };
+        await using (var command = c.CreateCommand())
+        {
+            command.CommandText = "INSERT INTO machines (id, mac, state, created_at, updated_at) VALUES ($id, $mac, $state, $now, $now)";
+            command.Parameters.AddWithValue("$id", machine.Id);
+            command.Parameters.AddWithValue("$mac", mac);
+            command.Parameters.AddWithValue("$state", machine.State.ToString());
+            command.Parameters.AddWithValue("$now", Format(now));
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await AddEventAsync(c, machine.Id, MachineEventKind.Of(MachineState.Discovered), null, MachineState.Discovered, $"first network boot from {mac}", ct);
+        return machine;
     }
 
     public Task<MachineRecord> TransitionAsync(string mac, MachineState target, string reason, Func<MachineRecord, MachineRecord>? change, CancellationToken cancellationToken) =>
@@ -88,8 +95,32 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         ChangeAsync(mac, machine => (change(machine) with { State = machine.State }, eventKind, detail), cancellationToken);
 
     public Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null) =>
-        UpdateAsync(mac, MachineEventKind.DesiredImage, $"desired image set to {imageId}{(mode == DeployModes.InPlace ? ", in place" : "")}",
-            m => m with { DesiredImage = imageId, DesiredMode = mode == DeployModes.InPlace ? mode : null, DeployAttempts = 0 }, cancellationToken);
+        UpdateAsync(mac, MachineEventKind.DesiredImage, DesiredImageDetail(imageId, mode), m => WithDesiredImage(m, imageId, mode), cancellationToken);
+
+    public Task<IReadOnlyList<MachineRecord>> SetDesiredImagesAsync(IReadOnlyList<DesiredImageEntry> machines, CancellationToken cancellationToken)
+    {
+        var entries = machines.Select(m => m with { Mac = Canonical(m.Mac) }).ToList();
+        return database.ExecuteAsync<IReadOnlyList<MachineRecord>>(async (c, ct) =>
+        {
+            // One transaction: a wave's machines are all told, or none is.
+            await using var transaction = await c.BeginTransactionAsync(ct);
+            var changed = new List<MachineRecord>(entries.Count);
+            foreach (var entry in entries)
+            {
+                var machine = await QueryOneAsync(c, "mac = $key", entry.Mac, ct) ?? await InsertAsync(c, entry.Mac, ct);
+                changed.Add(await ChangeAsync(c, machine, WithDesiredImage(machine, entry.ImageId, entry.Mode), MachineEventKind.DesiredImage,
+                    DesiredImageDetail(entry.ImageId, entry.Mode), ct));
+            }
+
+            await transaction.CommitAsync(ct);
+            return changed;
+        }, cancellationToken);
+    }
+
+    private static MachineRecord WithDesiredImage(MachineRecord machine, string imageId, string? mode) =>
+        machine with { DesiredImage = imageId, DesiredMode = mode == DeployModes.InPlace ? mode : null, DeployAttempts = 0 };
+
+    private static string DesiredImageDetail(string imageId, string? mode) => $"desired image set to {imageId}{(mode == DeployModes.InPlace ? ", in place" : "")}";
 
     public Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken) =>
         RecordAsync(mac, address, firmware, netboot: null, cancellationToken);
@@ -237,38 +268,45 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             await using var transaction = await c.BeginTransactionAsync(ct);
             var machine = await QueryOneAsync(c, "mac = $key", mac, ct) ?? throw new KeyNotFoundException($"no machine with MAC {mac}; it appears once it network-boots with discovery on");
             var (changed, kind, detail) = change(machine);
-            changed = changed with { UpdatedAt = clock.GetUtcNow() };
-            await using (var command = c.CreateCommand())
-            {
-                command.CommandText = """
-                    UPDATE machines SET state = $state, address = $address, firmware = $firmware, desired_image = $desired,
-                        current_image = $current, facts = $facts, deploy_attempts = $attempts, last_error = $error, updated_at = $updated,
-                        last_deploy_method = $method, last_deploy_bytes = $bytes, desired_mode = $mode, slot = $slot
-                    WHERE id = $id
-                    """;
-                command.Parameters.AddWithValue("$id", changed.Id);
-                command.Parameters.AddWithValue("$state", changed.State.ToString());
-                command.Parameters.AddWithValue("$address", (object?)changed.Address ?? DBNull.Value);
-                command.Parameters.AddWithValue("$firmware", (object?)changed.Firmware ?? DBNull.Value);
-                command.Parameters.AddWithValue("$desired", (object?)changed.DesiredImage ?? DBNull.Value);
-                command.Parameters.AddWithValue("$current", (object?)changed.CurrentImage ?? DBNull.Value);
-                command.Parameters.AddWithValue("$facts", changed.Facts is null ? DBNull.Value : JsonSerializer.Serialize(changed.Facts, ProtocolJson.Default.HardwareFacts));
-                command.Parameters.AddWithValue("$attempts", changed.DeployAttempts);
-                command.Parameters.AddWithValue("$error", (object?)changed.LastError ?? DBNull.Value);
-                command.Parameters.AddWithValue("$updated", Format(changed.UpdatedAt));
-                command.Parameters.AddWithValue("$method", (object?)changed.LastDeploy?.Method ?? DBNull.Value);
-                command.Parameters.AddWithValue("$bytes", (object?)changed.LastDeploy?.BytesFetched ?? DBNull.Value);
-                command.Parameters.AddWithValue("$mode", (object?)changed.DesiredMode ?? DBNull.Value);
-                command.Parameters.AddWithValue("$slot", (object?)changed.Slot ?? DBNull.Value);
-                await command.ExecuteNonQueryAsync(ct);
-            }
-
-            var stateChanged = kind == "state";
-            await AddEventAsync(c, machine.Id, stateChanged ? MachineEventKind.Of(changed.State) : kind,
-                stateChanged ? machine.State : null, stateChanged ? changed.State : null, detail, ct);
+            changed = await ChangeAsync(c, machine, changed, kind, detail, ct);
             await transaction.CommitAsync(ct);
             return changed;
         }, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="changed"/> over <paramref name="machine"/> with its event (kind "state": a state change); the caller holds the transaction.</summary>
+    private async Task<MachineRecord> ChangeAsync(SqliteConnection c, MachineRecord machine, MachineRecord changed, string kind, string detail, CancellationToken ct)
+    {
+        changed = changed with { UpdatedAt = clock.GetUtcNow() };
+        await using (var command = c.CreateCommand())
+        {
+            command.CommandText = """
+                UPDATE machines SET state = $state, address = $address, firmware = $firmware, desired_image = $desired,
+                    current_image = $current, facts = $facts, deploy_attempts = $attempts, last_error = $error, updated_at = $updated,
+                    last_deploy_method = $method, last_deploy_bytes = $bytes, desired_mode = $mode, slot = $slot
+                WHERE id = $id
+                """;
+            command.Parameters.AddWithValue("$id", changed.Id);
+            command.Parameters.AddWithValue("$state", changed.State.ToString());
+            command.Parameters.AddWithValue("$address", (object?)changed.Address ?? DBNull.Value);
+            command.Parameters.AddWithValue("$firmware", (object?)changed.Firmware ?? DBNull.Value);
+            command.Parameters.AddWithValue("$desired", (object?)changed.DesiredImage ?? DBNull.Value);
+            command.Parameters.AddWithValue("$current", (object?)changed.CurrentImage ?? DBNull.Value);
+            command.Parameters.AddWithValue("$facts", changed.Facts is null ? DBNull.Value : JsonSerializer.Serialize(changed.Facts, ProtocolJson.Default.HardwareFacts));
+            command.Parameters.AddWithValue("$attempts", changed.DeployAttempts);
+            command.Parameters.AddWithValue("$error", (object?)changed.LastError ?? DBNull.Value);
+            command.Parameters.AddWithValue("$updated", Format(changed.UpdatedAt));
+            command.Parameters.AddWithValue("$method", (object?)changed.LastDeploy?.Method ?? DBNull.Value);
+            command.Parameters.AddWithValue("$bytes", (object?)changed.LastDeploy?.BytesFetched ?? DBNull.Value);
+            command.Parameters.AddWithValue("$mode", (object?)changed.DesiredMode ?? DBNull.Value);
+            command.Parameters.AddWithValue("$slot", (object?)changed.Slot ?? DBNull.Value);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        var stateChanged = kind == "state";
+        await AddEventAsync(c, machine.Id, stateChanged ? MachineEventKind.Of(changed.State) : kind,
+            stateChanged ? machine.State : null, stateChanged ? changed.State : null, detail, ct);
+        return changed;
     }
 
     private async Task AddEventAsync(SqliteConnection c, string machineId, string kind, MachineState? from, MachineState? to, string detail, CancellationToken ct)

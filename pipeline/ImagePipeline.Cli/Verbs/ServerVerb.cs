@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using ImagePipeline.Server;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.Hosting;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
@@ -8,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ImagePipeline.Cli.Verbs;
 
 /// <summary><c>imagepipe server</c>: the pipeline server — API, Hangfire jobs and dashboard — on the embedded store or a shared PostgreSQL.</summary>
-public static class ServerVerb
+public static partial class ServerVerb
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
@@ -19,6 +21,11 @@ public static class ServerVerb
         var adminPassword = new SecretOption("admin-password", "first start only: the password of the account 'admin' (else a one-time password)", "IMAGEPIPE_ADMIN_PASSWORD");
         var bootService = new Option<string?>("--boot-service") { Description = "the boot service rollouts deploy through (its URL, e.g. http://10.0.0.2:8080); default $IMAGEPIPE_BOOTSVC" };
         var bootServiceToken = new SecretOption("boot-service-token", "the boot service's admin token", "IMAGEPIPE_BOOTSVC_TOKEN");
+        var sites = new Option<string[]>("--site")
+        {
+            Description = "a site with a boot service of its own, NAME=URL (repeatable): machines registered at site NAME deploy through it, every other machine through --boot-service; "
+                + "its admin token is $IMAGEPIPE_SITE_TOKEN_NAME (NAME in capitals, '-' as '_'), else the --boot-service token",
+        };
         var channels = new Option<string?>("--channels") { Description = "the channels after candidate, with the approvals each needs (default staging:1,production:1)" };
         var signingKey = new Option<string?>("--signing-key") { Description = "PEM ECDSA P-256 private key that signs approved images (default DATA/server/signing-key.pem, made on first start)" };
         var emergencyHours = new Option<double>("--emergency-approval-hours") { Description = "how long an emergency promotion's approval stays valid for starting rollouts", DefaultValueFactory = _ => 24 };
@@ -31,7 +38,7 @@ public static class ServerVerb
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention,
+            urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, sites, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -49,6 +56,21 @@ public static class ServerVerb
             {
                 Console.Error.WriteLine($"server: --boot-service '{bootServiceUrl}' is not an http(s) URL; give the boot service's address, e.g. http://10.0.0.2:8080");
                 return ExitCodes.InvalidInput;
+            }
+
+            var siteBootServices = new List<BootServiceSite>();
+            foreach (var site in parse.GetValue(sites) ?? [])
+            {
+                var parts = site.Split('=', 2);
+                if (parts.Length != 2 || !SiteName().IsMatch(parts[0]) || !Uri.TryCreate(parts[1].TrimEnd('/') + "/", UriKind.Absolute, out var siteUrl) || siteUrl.Scheme is not ("http" or "https")
+                    || siteBootServices.Any(s => s.Site == parts[0]))
+                {
+                    Console.Error.WriteLine($"server: --site '{site}' is not NAME=URL with a site name (a-z, 0-9, '-') given once and an http(s) URL, e.g. --site fra1=http://10.1.0.2:8080");
+                    return ExitCodes.InvalidInput;
+                }
+
+                var token = Environment.GetEnvironmentVariable($"IMAGEPIPE_SITE_TOKEN_{parts[0].ToUpperInvariant().Replace('-', '_')}") ?? bootServiceSecret;
+                siteBootServices.Add(new BootServiceSite(parts[0], siteUrl, token));
             }
 
             if (parse.GetValue(emergencyHours) is var hours and (<= 0 or > 24 * 30))
@@ -85,6 +107,7 @@ public static class ServerVerb
                 ReportAgent = await AgentBinary.EnsurePublishedAsync(cancellationToken),
                 BootServiceUrl = bootServiceUri,
                 BootServiceToken = bootServiceSecret,
+                Sites = siteBootServices,
                 Channels = parse.GetValue(channels),
                 SigningKeyPath = parse.GetValue(signingKey),
                 EmergencyApprovalLifetime = TimeSpan.FromHours(parse.GetValue(emergencyHours)),
@@ -130,4 +153,7 @@ public static class ServerVerb
         });
         return command;
     }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex SiteName();
 }

@@ -16,6 +16,13 @@ namespace ImagePipeline.Server.Api;
 public sealed record MachineRequest(string? Name, string? Mac, string? Variant, string? Site, string? Rack, IReadOnlyDictionary<string, string>? Labels,
     string? BmcUrl, string? BmcSystem, string? BmcUser, string? BmcPassword);
 
+/// <summary>POST /api/v1/machines/batch's answer: how many machines were registered.</summary>
+public sealed record MachineBatchResult(int Registered)
+{
+    /// <summary>The most machines one batch may register.</summary>
+    public const int MaxMachines = 10_000;
+}
+
 /// <summary>A machine as the API shows it (never its BMC password), with what the boot service says of it now.</summary>
 public sealed record MachineView(string Name, string Mac, string Variant, string? Site, string? Rack, IReadOnlyDictionary<string, string> Labels, string BmcUrl, string BmcSystem,
     string? State, string? CurrentImage, DateTimeOffset? UpdatedAt, string? LastError)
@@ -39,6 +46,7 @@ public static partial class MachinesApi
             return views;
         });
         api.MapPost("/", RegisterAsync).RequireAuthorization(Roles.Policies.Operate);
+        api.MapPost("/batch", RegisterBatchAsync).RequireAuthorization(Roles.Policies.Operate);
         api.MapPut("/{name}", ReRegisterAsync).RequireAuthorization(Roles.Policies.Operate);
         return app;
     }
@@ -71,6 +79,43 @@ public static partial class MachinesApi
         db.Audit.Add(new AuditEntry { At = machine.CreatedAt, Actor = user.Identity!.Name!, Action = "machine-registered", Detail = Describe(machine) });
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v1/machines/{machine.Name}", MachineView.Of(machine, null));
+    }
+
+    /// <summary>
+    /// POST /api/v1/machines/batch: many new machines (a site's racks) in one request and one
+    /// transaction, one audit entry; a bad or already registered entry refuses them all, naming it.
+    /// </summary>
+    private static async Task<Results<Ok<MachineBatchResult>, BadRequest<string>, Conflict<string>>> RegisterBatchAsync(IReadOnlyList<MachineRequest> requests,
+        ClaimsPrincipal user, IDbContextFactory<PipelineDb> databases, BmcPasswords bmcPasswords, TimeProvider clock, CancellationToken ct)
+    {
+        if (requests is not { Count: > 0 and <= MachineBatchResult.MaxMachines })
+            return TypedResults.BadRequest($"send a JSON array of 1 to {MachineBatchResult.MaxMachines} machines, each as POST /api/v1/machines takes it");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var macs = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (Problem(requests[i]) is { } problem)
+                return TypedResults.BadRequest($"[{i}] ({requests[i].Name}): {problem}; nothing was registered");
+            if (!names.Add(requests[i].Name!) || !macs.Add(MacOf(requests[i])))
+                return TypedResults.BadRequest($"[{i}] ({requests[i].Name}): its name or MAC is listed twice; nothing was registered");
+        }
+
+        await using var db = await databases.CreateDbContextAsync(ct);
+        var taken = await db.Machines.Where(m => names.Contains(m.Name) || macs.Contains(m.Mac)).Select(m => m.Name).FirstOrDefaultAsync(ct);
+        if (taken is not null)
+            return TypedResults.Conflict($"machine {taken} (or its MAC) is registered already (PUT /api/v1/machines/{taken} changes it); nothing was registered");
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var request in requests)
+        {
+            var machine = new Machine { Name = request.Name!, Mac = MacOf(request), Variant = "", BmcUrl = "", BmcSystem = "", CreatedAt = now };
+            Apply(machine, request, bmcPasswords);
+            db.Machines.Add(machine);
+        }
+
+        var sites = requests.GroupBy(r => r.Site ?? "no site").Select(g => $"{g.Count()} at {g.Key}");
+        db.Audit.Add(new AuditEntry { At = now, Actor = user.Identity!.Name!, Action = "machines-registered", Detail = $"{requests.Count} machines: {string.Join(", ", sites)}" });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new MachineBatchResult(requests.Count));
     }
 
     /// <summary>PUT /api/v1/machines/NAME: registers it, or replaces its registration (a new BMC, rotated credentials, a move) unless a rollout is working on it.</summary>

@@ -1,29 +1,29 @@
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.Loops;
-using ImagePipeline.Server.Rollouts;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Server.Fleet;
 
 /// <summary>
-/// The fleet as the boot service reports it, kept by following its event feed with one cursor
-/// (<c>GET /api/v1/events</c>, a long poll: one request open, answered as soon as anything
-/// happens): the rollout controller and the machine pages read each machine's state and how its
-/// deployment ended from here, and never ask the boot service per machine. It starts from a
-/// snapshot, and starts again from one when the boot service says the cursor is lost (its
-/// retention passed it, or its database was replaced). While the feed fails, reads fail as an
-/// unreachable boot service does: no decision is taken on a view that may be stale.
+/// The machines of one boot service (<see cref="BootServiceSite"/>) as it reports them, kept by
+/// following its event feed with one cursor (<c>GET /api/v1/events</c>, a long poll: one request
+/// open, answered as soon as anything happens): the rollout controller and the machine pages read
+/// each machine's state and how its deployment ended from here, and never ask the boot service
+/// per machine. It starts from a snapshot, and starts again from one when the boot service says
+/// the cursor is lost (its retention passed it, or its database was replaced). While the feed
+/// fails, reads fail as an unreachable boot service does: no decision is taken on a view that may
+/// be stale. <see cref="BootServiceFeeds"/> runs one per boot service.
 /// </summary>
-public sealed partial class BootServiceFeed(ServerOptions options, IHttpClientFactory clients, ServerLoops loops, TimeProvider clock, ILogger<BootServiceFeed> logger)
-    : BackgroundService
+public sealed partial class BootServiceFeed(BootServiceSite site, BootServiceClient bootService, RetryPacer pacer, TimeProvider clock, ILogger logger)
 {
-    /// <summary>The named HTTP client of the feed: its timeout outlasts a long poll's wait.</summary>
+    /// <summary>The named HTTP client of the feeds: its timeout outlasts a long poll's wait.</summary>
     public const string HttpClientName = "bootsvc-feed";
     /// <summary>How long one request waits for an event before it is answered empty.</summary>
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     /// <summary>How long a read waits for the first snapshot after the server started.</summary>
     private static readonly TimeSpan FirstSync = TimeSpan.FromSeconds(10);
+
+    public BootServiceSite Site => site;
 
     private readonly Lock gate = new();
     private readonly Dictionary<string, MachineRecord> machines = new(StringComparer.OrdinalIgnoreCase);
@@ -58,15 +58,11 @@ public sealed partial class BootServiceFeed(ServerOptions options, IHttpClientFa
         }
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (ConfiguredBootService.From(options, clients, HttpClientName) is not { } bootService)
-            return Task.CompletedTask;
-        return BackgroundLoop.RunAsync(loops.Pacer(ServerLoops.BootServiceFeed, TimeSpan.FromSeconds(10)), TimeSpan.Zero,
-            ct => RoundAsync(bootService, ct), clock, stoppingToken);
-    }
+    /// <summary>Follows the feed until <paramref name="cancellationToken"/> ends it; a failed round waits the pacer's backoff.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        BackgroundLoop.RunAsync(pacer, TimeSpan.Zero, RoundAsync, clock, cancellationToken);
 
-    private async Task RoundAsync(BootServiceClient bootService, CancellationToken cancellationToken)
+    private async Task RoundAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -80,7 +76,7 @@ public sealed partial class BootServiceFeed(ServerOptions options, IHttpClientFa
         catch (EventCursorLostException e)
         {
             // Not a failure of the boot service: the next round starts again from its snapshot.
-            LogResync(logger, cursor ?? 0, e.Message);
+            LogResync(logger, site, cursor ?? 0, e.Message);
             cursor = null;
             Interlocked.Increment(ref resyncs);
         }
@@ -119,20 +115,18 @@ public sealed partial class BootServiceFeed(ServerOptions options, IHttpClientFa
 
     private async Task EnsureCurrentAsync(CancellationToken cancellationToken)
     {
-        if (options.BootServiceUrl is null)
-            throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
         if (failure is { } failed)
-            throw new BootServiceUnreachableException(options.BootServiceUrl, failed);
+            throw new BootServiceUnreachableException(site.Url, failed, site.Site);
         try
         {
             await synced.Task.WaitAsync(FirstSync, clock, cancellationToken);
         }
         catch (TimeoutException e)
         {
-            throw new BootServiceUnreachableException(options.BootServiceUrl, failure ?? e);
+            throw new BootServiceUnreachableException(site.Url, failure ?? e, site.Site);
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "boot service feed: {Message}; following again from a snapshot (was at event {Cursor})")]
-    private static partial void LogResync(ILogger logger, long cursor, string message);
+    [LoggerMessage(1, LogLevel.Warning, "{Site} feed: {Message}; following again from a snapshot (was at event {Cursor})")]
+    private static partial void LogResync(ILogger logger, BootServiceSite site, long cursor, string message);
 }

@@ -132,7 +132,7 @@ public static class ServerHost
         services.AddHttpClient("bootsvc", http => http.Timeout = TimeSpan.FromSeconds(20));
         services.AddHttpClient(Fleet.BootServiceFeed.HttpClientName, http => http.Timeout = Fleet.BootServiceFeed.Wait + TimeSpan.FromSeconds(30));
         services.AddHttpClient("redfish", http => http.Timeout = TimeSpan.FromSeconds(30));
-        services.AddSingleton<Fleet.BootServiceFeed>();
+        services.AddSingleton<Fleet.BootServiceFeeds>();
         services.TryAddSingleton<IFleetLink, BootServiceFleetLink>();
         services.AddSingleton<RolloutDesk>();
         services.AddSingleton<RolloutDriver>();
@@ -147,7 +147,7 @@ public static class ServerHost
         services.AddHostedService<ServerStartup>();
         // After ServerStartup: hosted services start in order, and the loops need the migrated schema.
         services.AddHostedService<RunReclaimerLoop>();
-        services.AddHostedService(provider => provider.GetRequiredService<Fleet.BootServiceFeed>());
+        services.AddHostedService(provider => provider.GetRequiredService<Fleet.BootServiceFeeds>());
         services.AddHostedService(provider => provider.GetRequiredService<RolloutController>());
         services.AddOpenApi();
         services.AddWebUi(options);

@@ -7,37 +7,45 @@ using ImagePipeline.Server.State;
 namespace ImagePipeline.Server.Rollouts;
 
 /// <summary>
-/// The production link: the boot service's operator API (<c>--boot-service</c>, its admin token)
-/// for desired images, machine state as its event feed reports it (<see cref="BootServiceFeed"/>:
-/// one cursor, no question per machine), and Redfish for power, with each machine's own BMC and
-/// credentials. Nothing else touches a machine.
+/// The production link: each machine's boot service (its site's, <c>--site</c>, or the default
+/// one, <c>--boot-service</c>), through its operator API for desired images and its event feed
+/// for machine state (<see cref="BootServiceFeeds"/>: one cursor each, no question per machine),
+/// and Redfish for power, with each machine's own BMC and credentials. Nothing else touches a machine.
 /// </summary>
-public sealed class BootServiceFleetLink(ServerOptions options, IHttpClientFactory clients, BmcPasswords bmcPasswords, BootServiceFeed feed) : IFleetLink
+public sealed class BootServiceFleetLink(IHttpClientFactory clients, BmcPasswords bmcPasswords, BootServiceFeeds feeds) : IFleetLink
 {
-    private BootServiceClient BootService() => ConfiguredBootService.From(options, clients)
-        ?? throw new InvalidOperationException("no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)");
-
     public async Task<MachineObservation?> ObserveAsync(Machine machine, CancellationToken cancellationToken) =>
-        await feed.MachineAsync(machine.Mac, cancellationToken) is { } seen ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError, seen.Slot) : null;
+        await feeds.For(machine).MachineAsync(machine.Mac, cancellationToken) is { } seen
+            ? new MachineObservation(seen.State, seen.CurrentImage, seen.UpdatedAt, seen.LastError, seen.Slot) : null;
 
     public Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken) =>
-        feed.DeploymentEndAsync(machine.Mac, imageId, since, cancellationToken);
+        feeds.For(machine).DeploymentEndAsync(machine.Mac, imageId, since, cancellationToken);
 
-    public async Task DeployAsync(Machine machine, string imageId, bool inPlace, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, BootServiceUnreachableException>> AssignAsync(IReadOnlyList<(Machine Machine, bool InPlace)> machines, string imageId,
+        CancellationToken cancellationToken)
     {
-        try
+        var away = new Dictionary<string, BootServiceUnreachableException>(StringComparer.Ordinal);
+        foreach (var group in machines.GroupBy(m => feeds.For(m.Machine).Site))
         {
-            await BootService().SetDesiredImageAsync(machine.Mac, imageId, cancellationToken, inPlace ? DeployModes.InPlace : null);
-        }
-        catch (Exception e) when (BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
-        {
-            throw new BootServiceUnreachableException(options.BootServiceUrl, e);
+            var site = group.Key;
+            try
+            {
+                await new BootServiceClient(clients.CreateClient("bootsvc"), site.Url, site.Token).SetDesiredImagesAsync(
+                    [.. group.Select(m => new DesiredImageEntry(m.Machine.Mac, imageId, m.InPlace ? DeployModes.InPlace : null))], cancellationToken);
+            }
+            catch (Exception e) when (BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
+            {
+                var unreachable = new BootServiceUnreachableException(site.Url, e, site.Site);
+                foreach (var (machine, _) in group)
+                    away[machine.Name] = unreachable;
+            }
         }
 
-        // In place: the machine's agent asks the boot service on its own; nothing to power-cycle.
-        if (inPlace)
-            return;
+        return away;
+    }
 
+    public async Task PowerCycleIntoDeployAsync(Machine machine, CancellationToken cancellationToken)
+    {
         var credentials = machine.BmcUser is null ? null : new NetworkCredential(machine.BmcUser, bmcPasswords.Open(machine.BmcPassword));
         var redfish = new RedfishClient(clients.CreateClient("redfish"), new Uri(machine.BmcUrl), credentials);
         try

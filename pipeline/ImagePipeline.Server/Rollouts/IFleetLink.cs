@@ -1,4 +1,5 @@
 using ImagePipeline.BootService.Contract;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 
 namespace ImagePipeline.Server.Rollouts;
@@ -20,6 +21,15 @@ public interface IFleetLink
     /// <summary>How the machine's deployment of <paramref name="imageId"/> begun at <paramref name="since"/> ended (<see cref="DeploymentEnd.Of"/>: the lab follows the same rule), or null while it is on its way.</summary>
     Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken);
 
-    /// <summary>The machine's desired image is set; then its BMC network-boots it once with a power cycle, or with <paramref name="inPlace"/> its running system's agent writes it (no power cycle).</summary>
-    Task DeployAsync(Machine machine, string imageId, bool inPlace, CancellationToken cancellationToken);
+    /// <summary>
+    /// The machines' desired image is set, one request (one transaction) per boot service: with
+    /// InPlace, the machine's running system's agent writes it (no power cycle), else it waits for
+    /// <see cref="PowerCycleIntoDeployAsync"/>.
+    /// </summary>
+    /// <returns>the machines (by name) not told because their site's boot service is away, and why</returns>
+    Task<IReadOnlyDictionary<string, BootServiceUnreachableException>> AssignAsync(IReadOnlyList<(Machine Machine, bool InPlace)> machines, string imageId,
+        CancellationToken cancellationToken);
+
+    /// <summary>The machine's BMC network-boots it once with a power cycle: into the deploy environment, which writes its desired image.</summary>
+    Task PowerCycleIntoDeployAsync(Machine machine, CancellationToken cancellationToken);
 }

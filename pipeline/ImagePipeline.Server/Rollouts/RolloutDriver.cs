@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ImagePipeline.BootService.Contract;
+using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
 
@@ -48,38 +50,66 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
         }
 
         var unstarted = wave.Where(t => t.State == TargetState.Pending).ToList();
+        // Machines whose site's boot service is away this round, and why: they wait (pending, or
+        // deploying as last seen) while the other sites' machines go on.
+        var away = new Dictionary<string, BootServiceUnreachableException>(StringComparer.Ordinal);
         if (rollout.WaveStartedAt is null || unstarted.Count > 0)
         {
-            // Machine by machine, each start saved at once: a boot service that goes away mid-wave
-            // fails this round (BootServiceUnreachableException), and the next one goes on with the
-            // machines not started yet, never power-cycling one twice.
+            // The wave's desired images in one request per boot service (one transaction there),
+            // then machine by machine the power cycle, each start saved at once: a boot service that
+            // goes away mid-wave leaves its machines pending, and a later round starts them, never
+            // power-cycling one twice.
+            var firstStart = wave.All(t => t.State == TargetState.Pending);
             rollout.WaveStartedAt ??= now;
-            var inPlaceMode = plan.Mode == BootService.Contract.DeployModes.InPlace;
-            foreach (var target in unstarted)
+            var inPlaceMode = plan.Mode == DeployModes.InPlace;
+            var starting = new List<(RolloutTarget Target, Machine Machine, bool InPlace)>();
+            try
             {
-                var machine = machines[target.Machine];
+                foreach (var target in unstarted)
+                {
+                    try
+                    {
+                        var observed = await fleet.ObserveAsync(machines[target.Machine], cancellationToken);
+                        target.PreviousImage ??= observed?.CurrentImage;
+                        // In-place where the machine's running system can (healthy, on A/B slots); a reimage otherwise.
+                        starting.Add((target, machines[target.Machine], inPlaceMode && observed is { CanUpdateInPlace: true }));
+                    }
+                    catch (BootServiceUnreachableException e)
+                    {
+                        away[target.Machine] = e;
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        // No boot service serves its site: this machine cannot be deployed, the others go on.
+                        (target.State, target.Since, target.Reason) = (TargetState.Failed, now, $"could not start its deployment: {e.Message}");
+                    }
+                }
+
+                foreach (var (machine, why) in await fleet.AssignAsync([.. starting.Select(s => (s.Machine, s.InPlace))], rollout.ImageId, cancellationToken))
+                    away[machine] = why;
+                starting.RemoveAll(s => away.ContainsKey(s.Target.Machine));
+            }
+            catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+            {
+                // Refused (not away): none of these machines was told; each fails with the reason.
+                foreach (var (target, _, _) in starting)
+                    (target.State, target.Since, target.Reason) = (TargetState.Failed, now, $"could not start its deployment: {e.Message}");
+                starting.Clear();
+            }
+
+            foreach (var (target, machine, inPlace) in starting)
+            {
                 try
                 {
-                    var observed = await fleet.ObserveAsync(machine, cancellationToken);
-                    target.PreviousImage ??= observed?.CurrentImage;
-                    // In-place where the machine's running system can (healthy, on A/B slots); a reimage otherwise.
-                    var inPlace = inPlaceMode && observed is { CanUpdateInPlace: true };
-                    await fleet.DeployAsync(machine, rollout.ImageId, inPlace, cancellationToken);
+                    // In place: the machine's agent asks the boot service on its own; nothing to power-cycle.
+                    if (!inPlace)
+                        await fleet.PowerCycleIntoDeployAsync(machine, cancellationToken);
                     (target.State, target.Since, target.Reason) = (TargetState.Deploying, clock.GetUtcNow().UtcDateTime,
                         inPlace ? "updating in place" : inPlaceMode ? "reimaged: no healthy running system on A/B slots to update in place" : null);
                 }
-                catch (Exception e) when (e is Redfish.RedfishException or InvalidOperationException
-                    || (e is HttpRequestException && !BootServiceUnreachableException.IsUnreachable(e, cancellationToken)))
+                catch (Redfish.RedfishException e)
                 {
                     (target.State, target.Since, target.Reason) = (TargetState.Failed, now, $"could not start its deployment: {e.Message}");
-                }
-                catch (Exception e) when (e is BootServiceUnreachableException || BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
-                {
-                    rollout.Reason = $"{name}: waiting for the boot service ({e.Message}); {wave.Count(t => t.State != TargetState.Pending)} of {wave.Count} machine(s) started";
-                    await SaveAsync(db, rollout, now, cancellationToken);
-                    if (e is BootServiceUnreachableException)
-                        throw;
-                    throw new BootServiceUnreachableException(null, e);
                 }
 
                 // The lease is renewed with each machine: a wave of many machines takes longer than one lease.
@@ -87,24 +117,61 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                 await SaveAsync(db, rollout, now, cancellationToken);
             }
 
-            var inPlaceCount = wave.Count(t => t.Reason == "updating in place");
-            rollout.Reason = inPlaceCount == 0
-                ? $"{name}: {wave.Count} machine(s) power-cycled into the deploy environment"
-                : $"{name}: {inPlaceCount} machine(s) updating in place, {wave.Count - inPlaceCount} power-cycled into the deploy environment";
-            Audit(db, rollout, "rollout-wave-started", $"{name}: {string.Join(", ", wave.Select(t => t.Machine))}", now);
-            await SaveAsync(db, rollout, now, cancellationToken);
-            return;
+            foreach (var target in unstarted.Where(t => away.ContainsKey(t.Machine)))
+                target.Reason = $"waiting: {away[target.Machine].Message}";
+            if (starting.Count > 0)
+            {
+                Audit(db, rollout, firstStart ? "rollout-wave-started" : "rollout-wave-machines-started",
+                    $"{name}: {string.Join(", ", starting.Select(s => s.Target.Machine))}", now);
+            }
+
+            if (away.Count == 0)
+            {
+                var inPlaceCount = wave.Count(t => t.Reason == "updating in place");
+                rollout.Reason = inPlaceCount == 0
+                    ? $"{name}: {wave.Count} machine(s) power-cycled into the deploy environment"
+                    : $"{name}: {inPlaceCount} machine(s) updating in place, {wave.Count - inPlaceCount} power-cycled into the deploy environment";
+                await SaveAsync(db, rollout, now, cancellationToken);
+                return;
+            }
+
+            if (wave.All(t => t.State == TargetState.Pending))
+            {
+                // Nothing could start: the round fails, and the controller backs off until a boot service is back.
+                rollout.Reason = $"{name}: {Waiting(away)}; 0 of {wave.Count} machine(s) started";
+                await SaveAsync(db, rollout, now, cancellationToken);
+                throw away.Values.First();
+            }
         }
 
         var started = DateTime.SpecifyKind(rollout.WaveStartedAt.Value, DateTimeKind.Utc);
         foreach (var target in wave.Where(t => t.State == TargetState.Deploying))
         {
-            if (await fleet.DeploymentEndAsync(machines[target.Machine], rollout.ImageId, new DateTimeOffset(started), cancellationToken) is not { } end)
+            DeploymentEnd? end;
+            try
+            {
+                end = await fleet.DeploymentEndAsync(machines[target.Machine], rollout.ImageId, new DateTimeOffset(started), cancellationToken);
+            }
+            catch (BootServiceUnreachableException e)
+            {
+                away[target.Machine] = e;
+                continue;
+            }
+
+            if (end is null)
                 continue;
             if (end.Healthy)
                 (target.State, target.Since) = (TargetState.Healthy, end.At.UtcDateTime);
             else
                 (target.State, target.Since, target.Reason) = (TargetState.Failed, end.At.UtcDateTime, end.Reason);
+        }
+
+        if (away.Count > 0 && wave.Where(t => t.State is TargetState.Deploying or TargetState.Pending).All(t => away.ContainsKey(t.Machine)))
+        {
+            // Every machine still on its way is behind an unreachable boot service: nothing to decide this round.
+            rollout.Reason = $"{name}: {Waiting(away)}; {wave.Count(t => t.State == TargetState.Healthy)} of {wave.Count} machine(s) healthy";
+            await SaveAsync(db, rollout, now, cancellationToken);
+            throw away.Values.First();
         }
 
         var progress = wave.Select(t => new MachineProgress(t.Machine,
@@ -157,7 +224,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                 rollout.Reason += "; paused (resume to go on with the next wave, or roll back)";
                 break;
             default:
-                rollout.Reason = $"{name}: {verdict.Reason}";
+                rollout.Reason = $"{name}: {verdict.Reason}" + (away.Count == 0 ? "" : $"; {Waiting(away)}");
                 break;
         }
 
@@ -165,6 +232,11 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
     }
 
     public static string WaveName(int wave) => wave == 0 ? "canary" : $"wave {wave}";
+
+    /// <summary>Which machines wait for which unreachable boot service: "waiting for site ams1's boot service … (web-3, web-4)".</summary>
+    private static string Waiting(IReadOnlyDictionary<string, BootServiceUnreachableException> away) =>
+        string.Join("; ", away.GroupBy(a => a.Value.Message, StringComparer.Ordinal)
+            .Select(g => $"waiting: {g.Key} ({string.Join(", ", g.Select(a => a.Key).Order(StringComparer.Ordinal))})"));
 
     private static async Task SaveAsync(PipelineDb db, Rollout rollout, DateTime now, CancellationToken cancellationToken)
     {

@@ -54,4 +54,30 @@ public sealed class InventoryApiTests
         invalid.Message.ShouldContain("64 lower-case hex digits");
         (await client.ListAsync(Ct)).ShouldBeEmpty("a refused request stores nothing");
     }
+
+    [Fact]
+    public async Task A_waves_desired_images_are_set_in_one_request_and_one_bad_entry_sets_none()
+    {
+        await using var service = await InProcessBootService.StartAsync();
+        var client = new BootServiceClient(service.Client, service.Client.BaseAddress!, InProcessBootService.AdminToken);
+        const string next = "2222222222222222222222222222222222222222222222222222222222222222";
+        await client.SetDesiredImageAsync("52:54:00:cc:01:01", InProcessBootService.ImageId, Ct);
+
+        var set = await client.SetDesiredImagesAsync(
+            [new DesiredImageEntry("52:54:00:CC:01:01", next), new DesiredImageEntry("52:54:00:cc:01:02", next, DeployModes.InPlace), new DesiredImageEntry("52-54-00-cc-01-03", next)], Ct);
+        var badImage = await Should.ThrowAsync<HttpRequestException>(() => client.SetDesiredImagesAsync(
+            [new DesiredImageEntry("52:54:00:cc:01:01", InProcessBootService.ImageId), new DesiredImageEntry("52:54:00:cc:01:04", "latest")], Ct));
+        var twice = await Should.ThrowAsync<HttpRequestException>(() => client.SetDesiredImagesAsync(
+            [new DesiredImageEntry("52:54:00:cc:01:01", InProcessBootService.ImageId), new DesiredImageEntry("52:54:00:CC:01:01", next)], Ct));
+        var machines = await client.ListAsync(Ct);
+
+        set.Select(m => (m.Mac, m.DesiredImage, m.DesiredMode)).ShouldBe(
+            [("52:54:00:cc:01:01", next, null), ("52:54:00:cc:01:02", next, DeployModes.InPlace), ("52:54:00:cc:01:03", next, null)]);
+        badImage.Message.ShouldContain("machines[1] (52:54:00:cc:01:04): imageId 'latest' is not an image id");
+        badImage.Message.ShouldContain("nothing was set");
+        twice.Message.ShouldContain("52:54:00:cc:01:01 is listed twice");
+        machines.Count.ShouldBe(3, "the refused batches discovered no machine");
+        machines.ShouldAllBe(m => m.DesiredImage == next, "and changed none");
+        (await client.EventsAsync("52:54:00:cc:01:02", Ct)).Select(e => e.Detail).ShouldBe(["first network boot from 52:54:00:cc:01:02", $"desired image set to {next}, in place"]);
+    }
 }

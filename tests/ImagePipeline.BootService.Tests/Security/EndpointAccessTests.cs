@@ -48,6 +48,7 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/machines/{mac}"] = Caller.Admin,
         ["GET /api/v1/machines/{mac}/events"] = Caller.Admin,
         ["PUT /api/v1/machines/{mac}/desired-image"] = Caller.Admin,
+        ["PUT /api/v1/desired-images"] = Caller.Admin,
         ["GET /api/v1/bootsvc/stats"] = Caller.Admin,
         ["GET /api/v1/events"] = Caller.Admin,
         ["GET /api/v1/events/snapshot"] = Caller.Admin,
@@ -116,6 +117,7 @@ public sealed class EndpointAccessTests
         "/agent/v1/health" => JsonSerializer.Serialize(new HealthReport { ImageId = InProcessBootService.ImageId, Kernel = "6.1", BootSeconds = 1, FailedUnits = [], Checks = [] },
             ProtocolJson.Default.HealthReport),
         "/api/v1/machines/{mac}/desired-image" => $$"""{"imageId":"{{InProcessBootService.ImageId}}"}""",
+        "/api/v1/desired-images" => $$"""{"machines":[{"mac":"{{Mac}}","imageId":"{{InProcessBootService.ImageId}}"}]}""",
         "/images/{id}/chunks" => new string('0', 32),
         _ => throw new InvalidOperationException($"no body for {pattern}"),
     };

@@ -53,6 +53,35 @@ public sealed class RolloutApiTests
     }
 
     [Fact]
+    public async Task Many_machines_register_in_one_batch_and_one_bad_or_taken_entry_registers_none()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        var racks = Enumerable.Range(1, 200).Select(i => Machine($"node-{i}", $"52:54:00:bb:{i / 256:x2}:{i % 256:x2}", $"r{i % 4}")).ToList();
+
+        var registered = await operatorClient.PostAsJsonAsync("/api/v1/machines/batch", racks, Ct);
+        var oneBad = await operatorClient.PostAsJsonAsync("/api/v1/machines/batch", new object[]
+        {
+            Machine("extra-1", "52:54:00:bb:10:01", "r1"), new { name = "extra-2", mac = "not-a-mac", variant = "x", bmcUrl = "http://bmc", bmcSystem = "/redfish/v1/Systems/2" },
+        }, Ct);
+        var taken = await operatorClient.PostAsJsonAsync("/api/v1/machines/batch", new[] { Machine("extra-1", "52:54:00:bb:10:01", "r1"), Machine("node-7", "52:54:00:bb:10:02", "r1") }, Ct);
+        var twice = await operatorClient.PostAsJsonAsync("/api/v1/machines/batch", new[] { Machine("extra-1", "52:54:00:bb:10:01", "r1"), Machine("extra-2", "52:54:00:BB:10:01", "r1") }, Ct);
+        var listed = JsonNode.Parse(await server.Http.GetStringAsync("/api/v1/machines", Ct))!.AsArray();
+        var audit = (await server.GetJsonAsync("/api/v1/audit")).AsArray().Where(a => a!["action"]!.GetValue<string>() == "machines-registered").ToList();
+
+        registered.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await registered.Content.ReadAsStringAsync(Ct)).ShouldBe("""{"registered":200}""");
+        oneBad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await oneBad.Content.ReadAsStringAsync(Ct)).ShouldContain("[1] (extra-2): mac is required");
+        taken.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await taken.Content.ReadAsStringAsync(Ct)).ShouldContain("machine node-7 (or its MAC) is registered already");
+        twice.StatusCode.ShouldBe(HttpStatusCode.BadRequest, "MACs compare without case");
+        listed.Count.ShouldBe(200, "no entry of a refused batch was registered");
+        listed.ShouldNotContain(m => m!["name"]!.GetValue<string>().StartsWith("extra", StringComparison.Ordinal));
+        audit.ShouldHaveSingleItem()!["detail"]!.GetValue<string>().ShouldBe("200 machines: 200 at fra1");
+    }
+
+    [Fact]
     public async Task A_machine_is_re_registered_with_PUT_a_new_BMC_and_MAC_but_not_another_machines_MAC_and_not_while_a_rollout_works_on_it()
     {
         await using var server = await TestServer.StartAsync();

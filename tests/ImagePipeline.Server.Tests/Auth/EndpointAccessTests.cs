@@ -59,6 +59,7 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/signing-key"] = Read,
         ["GET /api/v1/machines/"] = Read,
         ["POST /api/v1/machines/"] = [Roles.Operator, Roles.Admin],
+        ["POST /api/v1/machines/batch"] = [Roles.Operator, Roles.Admin],
         ["PUT /api/v1/machines/{name}"] = [Roles.Operator, Roles.Admin],
         ["GET /api/v1/rollouts/"] = Read,
         ["GET /api/v1/rollouts/{id:long}"] = Read,

@@ -29,7 +29,7 @@ public sealed class BootServiceFeedTests : IDisposable
         var bootUrl = new Uri($"http://127.0.0.1:{port}/");
         await using var server = await TestServer.StartAsync(configure: o => o with { BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken });
         await using var bootService = await BootServiceHost.StartAsync(port, bootData.FullName, Path.Combine(server.DataDirectory, "artifacts", "sha256"));
-        var feed = server.Services.GetRequiredService<BootServiceFeed>();
+        var feed = server.Services.GetRequiredService<BootServiceFeeds>().All.ShouldHaveSingleItem();
         using var http = new HttpClient();
         var operatorApi = new BootServiceClient(http, bootUrl, BootServiceHost.AdminToken);
         var since = DateTimeOffset.UtcNow;

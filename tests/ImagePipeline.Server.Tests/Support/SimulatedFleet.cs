@@ -52,31 +52,35 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     /// <summary>Machines on A/B slots whose in-place update's trial boot fails (a panic): they fall back to the slot they ran.</summary>
     public ConcurrentDictionary<string, bool> FailsTrial { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Machines that, once reset, wait at power-on until their gate is opened (a deployment caught in flight).</summary>
+    public ConcurrentDictionary<string, TaskCompletionSource> HeldAtPowerOn { get; } = new(StringComparer.Ordinal);
+
     /// <summary>In-place updates each machine made, by name.</summary>
     public ConcurrentDictionary<string, int> InPlaceUpdates { get; } = new(StringComparer.Ordinal);
 
     public static string SystemPath(string name) => $"/redfish/v1/Systems/{name}";
 
     /// <summary>Every machine registered with the pipeline server (POST /api/v1/machines) at <paramref name="site"/>, rack r1, behind this Redfish service.</summary>
+    /// <summary>Registers the fleet's machines with the server, all in one batch.</summary>
     public async Task RegisterAsync(HttpClient operatorClient, string site)
     {
-        foreach (var (name, mac) in Macs)
+        (await operatorClient.PostAsJsonAsync("/api/v1/machines/batch", Macs.Select(m => new
         {
-            (await operatorClient.PostAsJsonAsync("/api/v1/machines", new
-            {
-                name, mac, variant = "bios-virtio", site, rack = "r1", bmcUrl = RedfishUrl.ToString(), bmcSystem = SystemPath(name),
-            }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        }
+            name = m.Key, mac = m.Value, variant = "bios-virtio", site, rack = "r1", bmcUrl = RedfishUrl.ToString(), bmcSystem = SystemPath(m.Key),
+        }), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
     }
 
-    public static async Task<SimulatedFleet> StartAsync(Uri bootService, params string[] names)
+    public static Task<SimulatedFleet> StartAsync(Uri bootService, params string[] names) => StartAsync(bootService, 0, names);
+
+    /// <param name="fleet">this fleet's number, in its machines' MACs (52:54:00:5e:FLEET:NN): fleets at several sites never share one</param>
+    public static async Task<SimulatedFleet> StartAsync(Uri bootService, int fleet, params string[] names)
     {
-        var macs = names.Select((n, i) => (n, $"52:54:00:5e:00:{i + 1:x2}")).ToDictionary(x => x.n, x => x.Item2, StringComparer.Ordinal);
+        var macs = names.Select((n, i) => (n, $"52:54:00:5e:{fleet:x2}:{i + 1:x2}")).ToDictionary(x => x.n, x => x.Item2, StringComparer.Ordinal);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var fleet = new SimulatedFleet(app, bootService, macs);
+        var simulated = new SimulatedFleet(app, bootService, macs);
         app.MapGet("/redfish/v1/Systems/{id}", (string id) => macs.ContainsKey(id)
             ? Results.Json(new JsonObject
             {
@@ -90,12 +94,12 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         {
             if (!macs.TryGetValue(id, out var mac))
                 return Results.NotFound();
-            fleet.Resets.AddOrUpdate(id, 1, (_, n) => n + 1);
-            fleet.boots[id] = Task.Run(() => fleet.NetbootAsync(id, mac, fleet.Unhealthy.ContainsKey(id), fleet.stopping.Token));
+            simulated.Resets.AddOrUpdate(id, 1, (_, n) => n + 1);
+            simulated.boots[id] = Task.Run(() => simulated.NetbootAsync(id, mac, simulated.Unhealthy.ContainsKey(id), simulated.stopping.Token));
             return Results.NoContent();
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
-        return fleet;
+        return simulated;
     }
 
     [GeneratedRegex(@"imagepipeline\.token=(\S+)")]
@@ -104,6 +108,8 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     /// <summary>The power-on: the boot script; if it boots the deploy environment, the agent's deploy; then the disk's boot and its health report.</summary>
     private async Task NetbootAsync(string name, string mac, bool unhealthy, CancellationToken cancellationToken)
     {
+        if (HeldAtPowerOn.TryGetValue(name, out var held))
+            await held.Task.WaitAsync(cancellationToken);
         var script = await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
         if (TokenOnCommandLine().Match(script) is not { Success: true } token)
             return;

@@ -25,9 +25,9 @@ public sealed class MachineModel(ServerOptions options, IHttpClientFactory clien
             return NotFound($"no machine {name}");
         Machine = machine;
         Rollouts = await db.Set<RolloutTarget>().Where(t => t.Machine == name).OrderByDescending(t => t.RolloutId).Take(50).ToListAsync(ct);
-        var (detail, problem) = await FleetView.DetailAsync(options, clients, machine.Mac, ct);
+        var (detail, problem) = await FleetView.DetailAsync(options, clients, machine.Site, machine.Mac, ct);
         (Seen, Facts) = detail is { } known ? (known.Machine, known.Facts) : (null, null);
-        var (events, eventsProblem) = problem is null && Seen is not null ? await FleetView.EventsAsync(options, clients, machine.Mac, ct) : (null, null);
+        var (events, eventsProblem) = problem is null && Seen is not null ? await FleetView.EventsAsync(options, clients, machine.Site, machine.Mac, ct) : (null, null);
         Events = events ?? [];
         Problem = problem ?? eventsProblem;
         return Page();
