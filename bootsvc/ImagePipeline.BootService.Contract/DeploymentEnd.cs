@@ -21,11 +21,4 @@ public sealed record DeploymentEnd(bool Healthy, DateTimeOffset At, string? Reas
             _ => null,
         };
     }
-
-    /// <summary><see cref="Of"/> on what the boot service says of the machine now, or null while it is on its way.</summary>
-    public static async Task<DeploymentEnd?> ReadAsync(BootServiceClient bootService, string mac, string imageId, DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        var events = await bootService.EventsAsync(mac, cancellationToken);
-        return Of(events, (await bootService.GetAsync(mac, cancellationToken))?.CurrentImage, imageId, since);
-    }
 }

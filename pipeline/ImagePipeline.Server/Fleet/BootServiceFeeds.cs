@@ -1,4 +1,3 @@
-using ImagePipeline.BootService.Contract;
 using ImagePipeline.Server.State;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,8 +12,8 @@ namespace ImagePipeline.Server.Fleet;
 public sealed class BootServiceFeeds : BackgroundService
 {
     private readonly ServerOptions options;
-    private readonly Dictionary<string, BootServiceFeed> bySite = new(StringComparer.Ordinal);
-    private readonly BootServiceFeed? fallback;
+    /// <summary>Each boot service's feed, by its site ("" for the default boot service).</summary>
+    private readonly Dictionary<string, BootServiceFeed> feeds = new(StringComparer.Ordinal);
 
     public BootServiceFeeds(ServerOptions options, IHttpClientFactory clients, ServerLoops loops, TimeProvider clock, ILogger<BootServiceFeed> logger)
     {
@@ -22,22 +21,18 @@ public sealed class BootServiceFeeds : BackgroundService
         foreach (var site in options.BootServices)
         {
             var name = site.Site is null ? ServerLoops.BootServiceFeed : $"{ServerLoops.BootServiceFeed} (site {site.Site})";
-            var feed = new BootServiceFeed(site, new BootServiceClient(clients.CreateClient(BootServiceFeed.HttpClientName), site.Url, site.Token),
+            feeds[site.Site ?? ""] = new BootServiceFeed(site, ConfiguredBootService.Client(site, clients, BootServiceFeed.HttpClientName),
                 loops.Pacer(name, TimeSpan.FromSeconds(10)), clock, logger);
-            if (site.Site is null)
-                fallback = feed;
-            else
-                bySite[site.Site] = feed;
         }
     }
 
-    public IReadOnlyList<BootServiceFeed> All => [.. (fallback is null ? [] : new[] { fallback }), .. bySite.Values];
+    public IReadOnlyList<BootServiceFeed> All => [.. feeds.Values];
 
-    /// <summary>The feed of the boot service <paramref name="machine"/> deploys through.</summary>
+    /// <summary>The feed of the boot service <paramref name="machine"/> deploys through (<see cref="ServerOptions.BootServiceFor"/>).</summary>
     /// <exception cref="InvalidOperationException">no boot service serves the machine's site</exception>
     public BootServiceFeed For(Machine machine) =>
-        (machine.Site is { } site && bySite.TryGetValue(site, out var own) ? own : fallback)
-        ?? throw new InvalidOperationException(options.Sites.Count == 0
+        options.BootServiceFor(machine.Site) is { } bootService ? feeds[bootService.Site ?? ""]
+        : throw new InvalidOperationException(options.Sites.Count == 0
             ? "no boot service: start the server with --boot-service URL (and --boot-service-token or IMAGEPIPE_BOOTSVC_TOKEN)"
             : $"no boot service for site {machine.Site ?? "(none)"} of machine {machine.Name}: give the server --site {machine.Site ?? "NAME"}=URL, or --boot-service URL for every other site");
 

@@ -30,7 +30,7 @@ public sealed class BootServiceFleetLink(IHttpClientFactory clients, BmcPassword
             var site = group.Key;
             try
             {
-                await new BootServiceClient(clients.CreateClient("bootsvc"), site.Url, site.Token).SetDesiredImagesAsync(
+                await ConfiguredBootService.Client(site, clients).SetDesiredImagesAsync(
                     [.. group.Select(m => new DesiredImageEntry(m.Machine.Mac, imageId, m.InPlace ? DeployModes.InPlace : null))], cancellationToken);
             }
             catch (Exception e) when (BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
