@@ -10,7 +10,16 @@ namespace ImagePipeline.Loops;
 /// </summary>
 public static class BackgroundLoop
 {
-    public static async Task RunAsync(RetryPacer pacer, TimeSpan interval, Func<CancellationToken, Task> round, TimeProvider clock, CancellationToken cancellationToken)
+    public static Task RunAsync(RetryPacer pacer, TimeSpan interval, Func<CancellationToken, Task> round, TimeProvider clock, CancellationToken cancellationToken) =>
+        RunAsync(pacer, interval, round, clock, null, TimeSpan.Zero, cancellationToken);
+
+    /// <summary>
+    /// As above, and a wake on <paramref name="wakeup"/> starts the next round before the interval
+    /// is over, but never sooner than <paramref name="minimumGap"/> after the last round ended (a
+    /// burst of wakes is not a busy loop). A failed round's backoff is not cut short by a wake.
+    /// </summary>
+    public static async Task RunAsync(RetryPacer pacer, TimeSpan interval, Func<CancellationToken, Task> round, TimeProvider clock, LoopWakeup? wakeup, TimeSpan minimumGap,
+        CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -30,7 +39,16 @@ public static class BackgroundLoop
             pacer.Succeeded();
             try
             {
-                await Task.Delay(interval, clock, cancellationToken).ConfigureAwait(false);
+                if (wakeup is null)
+                {
+                    await Task.Delay(interval, clock, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var gap = minimumGap < interval ? minimumGap : interval;
+                    await Task.Delay(gap, clock, cancellationToken).ConfigureAwait(false);
+                    await wakeup.WaitAsync(interval - gap, clock, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -90,4 +90,48 @@ public sealed class BackgroundLoopTests
         BackgroundLoop.IsShutdown(new InvalidOperationException("saving", new ObjectDisposedException("IServiceProvider")), CancellationToken.None).ShouldBeTrue();
         BackgroundLoop.IsShutdown(new HttpRequestException("Connection refused"), CancellationToken.None).ShouldBeFalse();
     }
+
+    [Fact]
+    public async Task A_wake_starts_the_next_round_before_the_interval_and_a_burst_of_wakes_during_a_round_is_one_round_after_the_gap()
+    {
+        var lines = new ConcurrentQueue<string>();
+        var wakeup = new LoopWakeup();
+        var rounds = new ConcurrentQueue<long>();
+        using var release = new SemaphoreSlim(0);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var loop = BackgroundLoop.RunAsync(Pacer(lines), TimeSpan.FromHours(1), async ct =>
+        {
+            rounds.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
+            await release.WaitAsync(ct);
+        }, TimeProvider.System, wakeup, TimeSpan.FromMilliseconds(200), stop.Token);
+
+        await Eventually(() => rounds.Count == 1);
+        // Woken five times while the first round still runs: one more round, not five.
+        for (var i = 0; i < 5; i++)
+            wakeup.Wake();
+        var ended = System.Diagnostics.Stopwatch.GetTimestamp();
+        release.Release();
+        await Eventually(() => rounds.Count == 2);
+        release.Release();
+        await Task.Delay(500, Ct);
+        var afterBurst = rounds.Count;
+        wakeup.Wake();
+        await Eventually(() => rounds.Count == 3);
+        release.Release();
+        await stop.CancelAsync();
+        await loop;
+
+        afterBurst.ShouldBe(2, "five wakes during a round are one round; with no wake, the hour's interval holds");
+        System.Diagnostics.Stopwatch.GetElapsedTime(ended, rounds.ElementAt(1)).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(190), "never sooner than the gap after a round");
+        lines.ShouldBeEmpty();
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 10)
+        {
+            waited.ShouldBeLessThan(5000, "the loop did not get there within 5 s");
+            await Task.Delay(10, Ct);
+        }
+    }
 }

@@ -11,7 +11,7 @@ namespace ImagePipeline.Cli.Benchmarks;
 /// </summary>
 public static class AllBenchmarks
 {
-    public static readonly string[] Names = ["build", "validate", "tftp", "http", "bootstorm", "write", "delta", "jobs", "fleet", "rollout", "emergency", "seed"];
+    public static readonly string[] Names = ["build", "validate", "tftp", "http", "bootstorm", "write", "delta", "jobs", "fleet", "rollout", "scale", "emergency", "seed"];
 
     public static async Task<int> RunAsync(string? dataDirectory, CancellationToken cancellationToken)
     {

@@ -51,6 +51,10 @@ public static class BenchVerb
         var deltaData = new Option<string?>("--data") { Description = "data directory whose cache the two builds use (default ./data or $IMAGEPIPE_DATA)" };
         delta.Options.Add(deltaData);
         delta.SetAction(async (parse, cancellationToken) => await Benchmarks.DeltaBenchmark.RunAsync(DataDirectory.Resolve(parse.GetValue(deltaData)), cancellationToken));
+        var scale = new Command("scale", "A rollout over simulated machines through the real system: the server on PostgreSQL (a local container), one boot service process per site (4), machines registered in one request, simulated agents over real HTTP; at 1,000 and 10,000 machines. Goals at 10,000: added wall time < 5% of the machines' own, wave decision p99 < 1 s, server peak memory < 1 GiB, no HTTP error.");
+        var scaleSizes = new Option<int[]>("--machines") { Description = "fleet sizes to run, one after the other", DefaultValueFactory = _ => [1_000, 10_000], AllowMultipleArgumentsPerToken = true };
+        scale.Options.Add(scaleSizes);
+        scale.SetAction(async (parse, cancellationToken) => await Benchmarks.ScaleBenchmark.RunAsync(parse.GetValue(scaleSizes)!, cancellationToken));
         var all = new Command("all", "Every benchmark above, one after the other, then one table: metric, ours, peer or limit, ratio, goal.");
         var seed = new Command("seed", "The seed's claim: one lab machine from power-on to debian-web healthy, by image and by deploy-time install (partition, the same package set from a local mirror, the same configuration, boot loader); each phase, bytes over the network, the ratio. Goal: the image at least 5x faster.");
         var seedData = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
@@ -60,7 +64,7 @@ public static class BenchVerb
         var allData = new Option<string?>("--data") { Description = "data directory for the validate, delta, fleet, emergency and seed benchmarks (default ./data or $IMAGEPIPE_DATA)" };
         all.Options.Add(allData);
         all.SetAction(async (parse, cancellationToken) => await Benchmarks.AllBenchmarks.RunAsync(parse.GetValue(allData), cancellationToken));
-        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, delta, jobs, fleet, rollout, emergency, seed, all };
+        return new Command("bench", "Run a benchmark and print its ratio against the peer or limit.") { build, validate, tftp, http, bootstorm, write, delta, jobs, fleet, rollout, scale, emergency, seed, all };
     }
 
     private static async Task<int> BuildAsync(string recipePath, CancellationToken cancellationToken)

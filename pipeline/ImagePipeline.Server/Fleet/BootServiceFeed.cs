@@ -14,7 +14,8 @@ namespace ImagePipeline.Server.Fleet;
 /// fails, reads fail as an unreachable boot service does: no decision is taken on a view that may
 /// be stale. <see cref="BootServiceFeeds"/> runs one per boot service.
 /// </summary>
-public sealed partial class BootServiceFeed(BootServiceSite site, BootServiceClient bootService, RetryPacer pacer, TimeProvider clock, ILogger logger)
+/// <param name="deploymentsEnded">called after a page that brought a deployment's end (healthy or failed), or a new snapshot, was applied</param>
+public sealed partial class BootServiceFeed(BootServiceSite site, BootServiceClient bootService, RetryPacer pacer, TimeProvider clock, ILogger logger, Action? deploymentsEnded = null)
 {
     /// <summary>The named HTTP client of the feeds: its timeout outlasts a long poll's wait.</summary>
     public const string HttpClientName = "bootsvc-feed";
@@ -66,12 +67,23 @@ public sealed partial class BootServiceFeed(BootServiceSite site, BootServiceCli
     {
         try
         {
+            bool ended;
             if (cursor is not { } after)
+            {
                 Apply(await bootService.SnapshotAsync(cancellationToken));
+                ended = true;
+            }
             else
-                Apply(await bootService.EventsAfterAsync(after, EventFeed.MaxLimit, Wait, cancellationToken));
+            {
+                var page = await bootService.EventsAfterAsync(after, EventFeed.MaxLimit, Wait, cancellationToken);
+                Apply(page);
+                ended = page.Events.Any(e => e.EndsDeployment);
+            }
+
             failure = null;
             synced.TrySetResult();
+            if (ended)
+                deploymentsEnded?.Invoke();
         }
         catch (EventCursorLostException e)
         {

@@ -1,4 +1,6 @@
+using ImagePipeline.Loops;
 using ImagePipeline.Server.State;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -15,14 +17,16 @@ public sealed class BootServiceFeeds : BackgroundService
     /// <summary>Each boot service's feed, by its site ("" for the default boot service).</summary>
     private readonly Dictionary<string, BootServiceFeed> feeds = new(StringComparer.Ordinal);
 
-    public BootServiceFeeds(ServerOptions options, IHttpClientFactory clients, ServerLoops loops, TimeProvider clock, ILogger<BootServiceFeed> logger)
+    /// <param name="controller">woken whenever a feed brings a deployment's end (healthy or failed): the wave gate decides on those</param>
+    public BootServiceFeeds(ServerOptions options, IHttpClientFactory clients, ServerLoops loops, TimeProvider clock, ILogger<BootServiceFeed> logger,
+        [FromKeyedServices(ServerLoops.RolloutController)] LoopWakeup controller)
     {
         this.options = options;
         foreach (var site in options.BootServices)
         {
             var name = site.Site is null ? ServerLoops.BootServiceFeed : $"{ServerLoops.BootServiceFeed} (site {site.Site})";
             feeds[site.Site ?? ""] = new BootServiceFeed(site, ConfiguredBootService.Client(site, clients, BootServiceFeed.HttpClientName),
-                loops.Pacer(name, TimeSpan.FromSeconds(10)), clock, logger);
+                loops.Pacer(name, TimeSpan.FromSeconds(10)), clock, logger, controller.Wake);
         }
     }
 

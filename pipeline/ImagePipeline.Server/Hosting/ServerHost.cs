@@ -132,6 +132,7 @@ public static class ServerHost
         services.AddHttpClient("bootsvc", http => http.Timeout = TimeSpan.FromSeconds(20));
         services.AddHttpClient(Fleet.BootServiceFeed.HttpClientName, http => http.Timeout = Fleet.BootServiceFeed.Wait + TimeSpan.FromSeconds(30));
         services.AddHttpClient("redfish", http => http.Timeout = TimeSpan.FromSeconds(30));
+        services.AddKeyedSingleton<ImagePipeline.Loops.LoopWakeup>(ServerLoops.RolloutController);
         services.AddSingleton<Fleet.BootServiceFeeds>();
         services.TryAddSingleton<IFleetLink, BootServiceFleetLink>();
         services.AddSingleton<RolloutDesk>();

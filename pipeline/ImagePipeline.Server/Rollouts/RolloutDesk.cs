@@ -1,7 +1,9 @@
 using System.Text.Json;
+using ImagePipeline.Loops;
 using ImagePipeline.Server.Promotion;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePipeline.Server.Rollouts;
 
@@ -12,7 +14,8 @@ namespace ImagePipeline.Server.Rollouts;
 /// A rollback re-targets the machines the rollout changed to the recipe's previous production
 /// image, as a rollout of its own.
 /// </summary>
-public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channels channels, TimeProvider clock)
+public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channels channels, TimeProvider clock,
+    [FromKeyedServices(ServerLoops.RolloutController)] LoopWakeup controller)
 {
     public async Task<Rollout> CreateAsync(string imageId, RolloutSelector selector, RolloutPlan? plan, bool emergency, string actor, CancellationToken cancellationToken,
         long? rollbackOf = null, IReadOnlyCollection<string>? onlyMachines = null)
@@ -54,13 +57,16 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
             RollbackOf = rollbackOf, CreatedBy = actor, CreatedAt = now, UpdatedAt = now,
             Reason = schedule.Notes.Count == 0 ? "starting the canary" : $"starting the canary; the planner: {string.Join("; ", schedule.Notes)}",
         };
+        var macs = machines.ToDictionary(m => m.Name, m => m.Mac, StringComparer.Ordinal);
         foreach (var wave in schedule.Waves)
-            rollout.Targets.AddRange(wave.Machines.Select(m => new RolloutTarget { Machine = m.Id, Mac = machines.First(x => x.Name == m.Id).Mac, Wave = wave.Number, State = TargetState.Pending }));
+            rollout.Targets.AddRange(wave.Machines.Select(m => new RolloutTarget { Machine = m.Id, Mac = macs[m.Id], Wave = wave.Number, State = TargetState.Pending }));
         db.Rollouts.Add(rollout);
         await db.SaveChangesAsync(cancellationToken);
         db.Audit.Add(Entry(rollout, actor, rollbackOf is null ? "rollout-started" : "rollback-started",
             $"{image.RecipeName} {AuditEntries.ShortId(imageId)} ({image.Channel}) to {machines.Count} machine(s) ({selector}), plan {effective.Describe()}: {string.Join(" + ", schedule.Waves.Select(w => w.Machines.Count))}", now));
         await db.SaveChangesAsync(cancellationToken);
+        // Its canary starts now, not at the controller's next round.
+        controller.Wake();
         return rollout;
     }
 
@@ -117,6 +123,7 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         rollout.UpdatedAt = now;
         db.Audit.Add(Entry(rollout, actor, action, rollout.Reason, now));
         await db.SaveChangesAsync(cancellationToken);
+        controller.Wake();
         return rollout;
     }
 

@@ -16,13 +16,16 @@ namespace ImagePipeline.Server.Rollouts;
 public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFleetLink fleet, RolloutDesk desk, TimeProvider clock)
 {
     public static readonly JsonSerializerOptions PlanJson = new(JsonSerializerDefaults.Web);
+    /// <summary>How many machines' power cycles go out at once: BMCs are machines of their own, and a wave of thousands is not sent one by one.</summary>
+    public const int PowerCycleBatch = 32;
 
-    public async Task StepAsync(long rolloutId, CancellationToken cancellationToken)
+    /// <returns>true when the step moved the rollout on (a wave passed, the next one is due) and another step should follow at once</returns>
+    public async Task<bool> StepAsync(long rolloutId, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var rollout = await db.Rollouts.Include(r => r.Targets).SingleAsync(r => r.Id == rolloutId, cancellationToken);
         if (rollout.State != RolloutState.Running)
-            return;
+            return false;
         var plan = JsonSerializer.Deserialize<RolloutPlan>(rollout.Plan, PlanJson)!;
         var wave = rollout.Targets.Where(t => t.Wave == rollout.Wave).OrderBy(t => t.Machine, StringComparer.Ordinal).ToList();
         var machines = await db.Machines.Where(m => wave.Select(t => t.Machine).Contains(m.Name)).ToDictionaryAsync(m => m.Name, cancellationToken);
@@ -39,14 +42,14 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                     + $"{rollout.Targets.Count(t => t.State == TargetState.Failed)} failed";
                 Audit(db, rollout, "rollout-completed", rollout.Reason, now);
                 await SaveAsync(db, rollout, now, cancellationToken);
-                return;
+                return false;
             }
 
             rollout.Wave++;
             rollout.WaveDecided = false;
             rollout.WaveStartedAt = null;
             await db.SaveChangesAsync(cancellationToken);
-            return;
+            return true;
         }
 
         var unstarted = wave.Where(t => t.State == TargetState.Pending).ToList();
@@ -97,22 +100,33 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                 starting.Clear();
             }
 
-            foreach (var (target, machine, inPlace) in starting)
+            // Power cycles go out a batch at a time (one slow BMC holds up only its batch), and each
+            // batch's starts are saved together: a server killed mid-wave power-cycles at most one
+            // batch again when it resumes (their deployments start over), and never leaves one unstarted.
+            foreach (var batch in starting.Chunk(PowerCycleBatch))
             {
-                try
+                var cycled = await Task.WhenAll(batch.Select(async start =>
                 {
-                    // In place: the machine's agent asks the boot service on its own; nothing to power-cycle.
-                    if (!inPlace)
-                        await fleet.PowerCycleIntoDeployAsync(machine, cancellationToken);
-                    (target.State, target.Since, target.Reason) = (TargetState.Deploying, clock.GetUtcNow().UtcDateTime,
-                        inPlace ? "updating in place" : inPlaceMode ? "reimaged: no healthy running system on A/B slots to update in place" : null);
-                }
-                catch (Redfish.RedfishException e)
+                    try
+                    {
+                        // In place: the machine's agent asks the boot service on its own; nothing to power-cycle.
+                        if (!start.InPlace)
+                            await fleet.PowerCycleIntoDeployAsync(start.Machine, cancellationToken);
+                        return (start, Error: (string?)null, At: clock.GetUtcNow().UtcDateTime);
+                    }
+                    catch (Redfish.RedfishException e)
+                    {
+                        return (start, Error: e.Message, At: now);
+                    }
+                }));
+                foreach (var ((target, _, inPlace), error, at) in cycled)
                 {
-                    (target.State, target.Since, target.Reason) = (TargetState.Failed, now, $"could not start its deployment: {e.Message}");
+                    (target.State, target.Since, target.Reason) = error is null
+                        ? (TargetState.Deploying, at, inPlace ? "updating in place" : inPlaceMode ? "reimaged: no healthy running system on A/B slots to update in place" : null)
+                        : (TargetState.Failed, at, $"could not start its deployment: {error}");
                 }
 
-                // The lease is renewed with each machine: a wave of many machines takes longer than one lease.
+                // The lease is renewed with each batch: a wave of many machines takes longer than one lease.
                 rollout.LeaseUntil = clock.GetUtcNow().UtcDateTime + RolloutController.Lease;
                 await SaveAsync(db, rollout, now, cancellationToken);
             }
@@ -132,7 +146,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                     ? $"{name}: {wave.Count} machine(s) power-cycled into the deploy environment"
                     : $"{name}: {inPlaceCount} machine(s) updating in place, {wave.Count - inPlaceCount} power-cycled into the deploy environment";
                 await SaveAsync(db, rollout, now, cancellationToken);
-                return;
+                return false;
             }
 
             if (wave.All(t => t.State == TargetState.Pending))
@@ -218,7 +232,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                         await SaveAsync(db, rollout, now, cancellationToken);
                     }
 
-                    return;
+                    return false;
                 }
 
                 rollout.Reason += "; paused (resume to go on with the next wave, or roll back)";
@@ -229,6 +243,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
         }
 
         await SaveAsync(db, rollout, now, cancellationToken);
+        return rollout.State == RolloutState.Running && rollout.WaveDecided;
     }
 
     public static string WaveName(int wave) => wave == 0 ? "canary" : $"wave {wave}";

@@ -41,7 +41,8 @@ public sealed class BootServiceOutageTests : IDisposable
         started.EnsureSuccessStatusCode();
         var id = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
 
-        await Eventually.WaitAsync("the canary to pass", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{id}"))["reason"]!.GetValue<string>().Contains("canary passed", StringComparison.Ordinal), 120);
+        // The controller starts wave 1 as soon as the canary passes: the audit keeps the pass.
+        await Eventually.WaitAsync("the canary to pass", async () => (await server.GetJsonAsync("/api/v1/audit")).AsArray().Any(a => a!["action"]!.GetValue<string>() == "rollout-wave-passed"), 120);
         await bootService.StopAsync();
         var pacer = server.Services.GetRequiredService<LoopRegistry>().All.Single(p => p.Name == ServerLoops.RolloutController);
         var (rounds, lines) = (pacer.Rounds, pacer.LogLines);

@@ -2,12 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ImagePipeline.Agent.Protocol;
+using ImagePipeline.Cli.Benchmarks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Server.Tests.Support;
@@ -58,7 +57,7 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     /// <summary>In-place updates each machine made, by name.</summary>
     public ConcurrentDictionary<string, int> InPlaceUpdates { get; } = new(StringComparer.Ordinal);
 
-    public static string SystemPath(string name) => $"/redfish/v1/Systems/{name}";
+    public static string SystemPath(string name) => SimulatedBmcs.SystemPath(name);
 
     /// <summary>Every machine registered with the pipeline server (POST /api/v1/machines) at <paramref name="site"/>, rack r1, behind this Redfish service.</summary>
     /// <summary>Registers the fleet's machines with the server, all in one batch.</summary>
@@ -81,22 +80,10 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var simulated = new SimulatedFleet(app, bootService, macs);
-        app.MapGet("/redfish/v1/Systems/{id}", (string id) => macs.ContainsKey(id)
-            ? Results.Json(new JsonObject
-            {
-                ["@odata.id"] = SystemPath(id), ["Id"] = id, ["PowerState"] = "On",
-                ["Boot"] = new JsonObject { ["BootSourceOverrideTarget"] = "Pxe", ["BootSourceOverrideEnabled"] = "Once" },
-                ["Actions"] = new JsonObject { ["#ComputerSystem.Reset"] = new JsonObject { ["target"] = $"{SystemPath(id)}/Actions/ComputerSystem.Reset" } },
-            })
-            : Results.NotFound());
-        app.MapPatch("/redfish/v1/Systems/{id}", (string id) => macs.ContainsKey(id) ? Results.NoContent() : Results.NotFound());
-        app.MapPost("/redfish/v1/Systems/{id}/Actions/ComputerSystem.Reset", (string id) =>
+        app.MapSimulatedBmcs(macs.ContainsKey, id =>
         {
-            if (!macs.TryGetValue(id, out var mac))
-                return Results.NotFound();
             simulated.Resets.AddOrUpdate(id, 1, (_, n) => n + 1);
-            simulated.boots[id] = Task.Run(() => simulated.NetbootAsync(id, mac, simulated.Unhealthy.ContainsKey(id), simulated.stopping.Token));
-            return Results.NoContent();
+            simulated.boots[id] = Task.Run(() => simulated.NetbootAsync(id, macs[id], simulated.Unhealthy.ContainsKey(id), simulated.stopping.Token));
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
         return simulated;
