@@ -46,6 +46,10 @@ public sealed record ServerOptions
     public TimeSpan ArtifactRetention { get; init; } = TimeSpan.FromDays(14);
     /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
     public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+    /// <summary>Where traces go by OTLP (<c>--otlp-endpoint</c>, e.g. http://collector:4317); null with no <see cref="TraceExporter"/>: no tracing.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+    /// <summary>Another trace exporter to add (a test's in-memory one); tracing is on when this or <see cref="OtlpEndpoint"/> is set.</summary>
+    public Action<OpenTelemetry.Trace.TracerProviderBuilder>? TraceExporter { get; init; }
     /// <summary>The health-reporting agent built into images; null leaves it out.</summary>
     public string? ReportAgent { get; init; }
 

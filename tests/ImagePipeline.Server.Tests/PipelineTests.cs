@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Support;
 using ImagePipeline.Server.Webhooks;
 using ImagePipeline.Tests.Waiting;
+using OpenTelemetry.Trace;
 
 namespace ImagePipeline.Server.Tests;
 
@@ -18,7 +21,13 @@ public sealed class PipelineTests
     public async Task A_recipe_commit_and_its_webhook_make_a_validated_candidate_the_same_input_again_no_new_version_and_an_emergency_rebuild_takes_the_critical_queue_and_the_smoke_profiles()
     {
         using var repository = await RecipeRepository.CreateAsync();
-        await using var server = await TestServer.StartAsync();
+        var spans = new List<Activity>();
+        var bootPort = ServerProcess.FreePort();
+        var bootUrl = new Uri($"http://127.0.0.1:{bootPort}/");
+        await using var server = await TestServer.StartAsync(configure: o => o with
+        {
+            BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken, TraceExporter = tracing => tracing.AddInMemoryExporter(spans),
+        });
         await SeededBase.IntoAsync(server.DataDirectory);
         await server.RegisterAsync("recipes", repository.Path, Secret);
         var commit = await repository.CommitAsync(new Dictionary<string, string> { ["recipes/tiny.yaml"] = RecipeRepository.Tiny("tiny, second commit") }, "new motd");
@@ -47,6 +56,7 @@ public sealed class PipelineTests
         var image = images.AsArray().ShouldHaveSingleItem()!;
         image["imageId"]!.GetValue<string>().ShouldBe(run["imageId"]!.GetValue<string>());
         image["commit"]!.GetValue<string>().ShouldBe(commit);
+        await TheRunIsOneTraceThroughItsRolloutAsync(server, bootPort, image["imageId"]!.GetValue<string>(), runId, spans);
 
         // The same recipe at the same commit again: the same image, recorded as unchanged.
         var again = await server.Http.PostAsync("/api/v1/recipes/tiny/runs", null, Ct);
@@ -58,6 +68,67 @@ public sealed class PipelineTests
         (await server.GetJsonAsync("/api/v1/images")).AsArray().Count.ShouldBe(1, "no duplicate version");
 
         await AnEmergencyRebuildAsync(server, repository, image["imageId"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Part of the test above (its build and validation are the trace's first half): the candidate
+    /// promoted and rolled out (1+1) onto two simulated machines through the real boot service; the
+    /// spans the server exported (the SDK's in-memory exporter) make one trace rooted at the run's
+    /// trigger: build and its stages, validation and its profile, the promotion, the rollout's
+    /// start, its two waves, each machine's deployment and that deployment's phases, each under
+    /// the span it belongs to.
+    /// </summary>
+    private static async Task TheRunIsOneTraceThroughItsRolloutAsync(TestServer server, int bootPort, string imageId, long runId, List<Activity> spans)
+    {
+        var bootData = Directory.CreateTempSubdirectory("imagepipe-pipeline-bootsvc-");
+        await using var bootService = await BootServiceHost.StartAsync(bootPort, bootData.FullName, Path.Combine(server.DataDirectory, "artifacts", "sha256"));
+        await using var fleet = await SimulatedFleet.StartAsync(bootService.Url, "traced-1", "traced-2");
+        using var operatorClient = await server.ClientAsync(Roles.Operator);
+        using var approver = await server.ClientAsync(Roles.Approver);
+        await fleet.RegisterAsync(operatorClient, "fra1");
+        var asked = JsonNode.Parse(await (await server.Http.PostAsJsonAsync($"/api/v1/images/{imageId}/promotions", new { comment = "traced" }, Ct)).Content.ReadAsStringAsync(Ct))!;
+        (await approver.PostAsJsonAsync($"/api/v1/promotions/{asked["id"]}/approve", new { comment = "ok" }, Ct)).EnsureSuccessStatusCode();
+        var started = await operatorClient.PostAsJsonAsync("/api/v1/rollouts", new
+        {
+            imageId, selector = new { site = "fra1" }, plan = new { steps = "1+1", bakeSeconds = 0, waveTimeoutSeconds = 300 },
+        }, Ct);
+        started.EnsureSuccessStatusCode();
+        var rolloutId = JsonNode.Parse(await started.Content.ReadAsStringAsync(Ct))!["id"]!.GetValue<long>();
+        await Eventually.WaitAsync("the rollout to end", async () => (await server.GetJsonAsync($"/api/v1/rollouts/{rolloutId}"))["state"]!.GetValue<string>() != "running", 120);
+
+        List<Activity> exported;
+        lock (spans)
+            exported = [.. spans];
+        // Other tests' servers in this process export into the same listener: this run's trace only.
+        var trigger = exported.Single(s => s.OperationName == "pipeline.trigger" && Equals(s.GetTagItem("imagepipeline.run"), runId));
+        var trace = exported.Where(s => s.TraceId == trigger.TraceId).ToList();
+        IReadOnlyList<Activity> Under(Activity parent, string name) => [.. trace.Where(s => s.OperationName == name && s.ParentSpanId == parent.SpanId)];
+
+        (await server.GetJsonAsync($"/api/v1/rollouts/{rolloutId}"))["state"]!.GetValue<string>().ShouldBe("completed");
+        trigger.ParentSpanId.ShouldBe(default, "a webhook's run starts its own trace");
+        trigger.GetTagItem("imagepipeline.trigger").ShouldBe("webhook");
+        var build = Under(trigger, "pipeline.build").ShouldHaveSingleItem();
+        Under(build, "pipeline.build.stage").Select(s => s.GetTagItem("imagepipeline.stage")).ShouldContain("disk");
+        var validate = Under(trigger, "pipeline.validate").ShouldHaveSingleItem();
+        Under(validate, "pipeline.validate.profile").ShouldHaveSingleItem().GetTagItem("imagepipeline.profile").ShouldBe("bios-virtio");
+        Under(trigger, "pipeline.promotion").ShouldHaveSingleItem().GetTagItem("imagepipeline.decision").ShouldBe("approved");
+        var rollout = Under(trigger, "rollout.start").ShouldHaveSingleItem();
+        rollout.GetTagItem("imagepipeline.rollout").ShouldBe(rolloutId);
+        var waves = Under(rollout, "rollout.wave");
+        waves.Select(w => w.GetTagItem("imagepipeline.wave")).ShouldBe([0, 1], ignoreOrder: true);
+        foreach (var wave in waves)
+        {
+            var machine = Under(wave, "machine.deploy").ShouldHaveSingleItem();
+            machine.GetTagItem("imagepipeline.outcome").ShouldBe("healthy");
+            // A machine the boot service first hears of by its desired image is "discovered" until it netboots.
+            var phases = Under(machine, "machine.phase").OrderBy(p => p.StartTimeUtc).Select(p => (string)p.GetTagItem("imagepipeline.phase")!).ToList();
+            phases.ShouldBe(["starting", "discovered", "deploying", "booting"]);
+            Under(machine, "machine.phase").Max(p => p.StartTimeUtc + p.Duration).ShouldBe(machine.StartTimeUtc + machine.Duration, TimeSpan.FromMilliseconds(1), "the last phase ends with the deployment");
+            machine.StartTimeUtc.ShouldBeGreaterThanOrEqualTo(wave.StartTimeUtc);
+        }
+
+        await bootService.StopAsync();
+        bootData.Delete(recursive: true);
     }
 
     /// <summary>

@@ -35,10 +35,15 @@ public static partial class ServerVerb
         };
         var retention = new Option<double>("--artifact-retention-days") { Description = "days an image nothing refers to (no version, rollout or running run: a failed validation's, one built outside the server) stays in the artifact store before the nightly collection removes it", DefaultValueFactory = _ => 14 };
         var gitTimeout = new Option<double>("--git-timeout") { Description = "seconds a clone or fetch of a recipe source may take before it is killed and its job fails", DefaultValueFactory = _ => 300 };
+        var otlp = new Option<string?>("--otlp-endpoint")
+        {
+            Description = "send traces (a run from its trigger through build stages, validation per profile, promotion, rollout waves and each machine's deploy phases) to this OpenTelemetry collector by OTLP, "
+                + "e.g. http://collector:4317 (gRPC; for HTTP set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf and give the URL ending /v1/traces); default $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing",
+        };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, sites, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention,
+            urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, sites, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention, otlp,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -97,8 +102,17 @@ public static partial class ServerVerb
                 return ExitCodes.InvalidInput;
             }
 
+            Uri? otlpEndpoint = null;
+            if ((parse.GetValue(otlp) ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")) is { Length: > 0 } collector
+                && !(Uri.TryCreate(collector, UriKind.Absolute, out otlpEndpoint) && otlpEndpoint.Scheme is "http" or "https"))
+            {
+                Console.Error.WriteLine($"server: --otlp-endpoint '{collector}' is not an http(s) URL of an OpenTelemetry collector (e.g. http://collector:4317)");
+                return ExitCodes.InvalidInput;
+            }
+
             var options = new ServerOptions
             {
+                OtlpEndpoint = otlpEndpoint,
                 HeartbeatStale = TimeSpan.FromSeconds(parse.GetValue(heartbeatStale)),
                 GitTimeout = TimeSpan.FromSeconds(parse.GetValue(gitTimeout)),
                 ArtifactRetention = TimeSpan.FromDays(parse.GetValue(retention)),

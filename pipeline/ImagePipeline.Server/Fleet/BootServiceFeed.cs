@@ -30,6 +30,9 @@ public sealed partial class BootServiceFeed(BootServiceSite site, BootServiceCli
     private readonly Dictionary<string, MachineRecord> machines = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Each machine's last move into healthy or failed: all <see cref="DeploymentEnd.Of"/> needs of its history.</summary>
     private readonly Dictionary<string, MachineEvent> ends = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>While traces are made: each machine's last few state changes, for its deployment's phases.</summary>
+    private readonly Dictionary<string, Queue<MachineEvent>> changes = new(StringComparer.OrdinalIgnoreCase);
+    private const int ChangesKept = 8;
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long? cursor;
     /// <summary>Why the last round failed; null once one succeeded.</summary>
@@ -57,6 +60,15 @@ public sealed partial class BootServiceFeed(BootServiceSite site, BootServiceCli
         {
             return ends.TryGetValue(mac, out var end) ? DeploymentEnd.Of([end], machines.GetValueOrDefault(mac)?.CurrentImage, imageId, since) : null;
         }
+    }
+
+    /// <summary>The machine's state changes since <paramref name="since"/> that this feed saw (its last few, kept only while traces are made), oldest first.</summary>
+    /// <exception cref="BootServiceUnreachableException">the feed is failing: the view may be stale</exception>
+    public async Task<IReadOnlyList<MachineEvent>> ChangesAsync(string mac, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await EnsureCurrentAsync(cancellationToken);
+        lock (gate)
+            return changes.TryGetValue(mac, out var seen) ? [.. seen.Where(e => e.At >= since)] : [];
     }
 
     /// <summary>Follows the feed until <paramref name="cancellationToken"/> ends it; a failed round waits the pacer's backoff.</summary>
@@ -119,6 +131,17 @@ public sealed partial class BootServiceFeed(BootServiceSite site, BootServiceCli
         {
             foreach (var end in page.Events.Where(e => e.EndsDeployment))
                 ends[end.Mac!] = end;
+            if (Telemetry.PipelineTracing.Source.HasListeners())
+            {
+                foreach (var change in page.Events.Where(e => e.To is not null && e.Mac is not null))
+                {
+                    if (!changes.TryGetValue(change.Mac!, out var seen))
+                        changes[change.Mac!] = seen = new Queue<MachineEvent>();
+                    seen.Enqueue(change);
+                    if (seen.Count > ChangesKept)
+                        seen.Dequeue();
+                }
+            }
             foreach (var machine in page.Machines)
                 machines[machine.Mac] = machine;
             cursor = page.Cursor;

@@ -152,6 +152,7 @@ public static class ServerHost
         services.AddHostedService(provider => provider.GetRequiredService<RolloutController>());
         services.AddOpenApi();
         services.AddWebUi(options);
+        Telemetry.ServerTelemetry.Add(services, options);
         return services;
     }
 }

@@ -8,6 +8,7 @@ using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
 using ImagePipeline.Server.Sources;
 using ImagePipeline.Server.State;
+using ImagePipeline.Server.Telemetry;
 using ImagePipeline.Validation.Harness;
 using ImagePipeline.Validation.Running;
 using Microsoft.EntityFrameworkCore;
@@ -37,6 +38,9 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
         run.State = RunState.Building;
         run.StartedAt ??= Now;
         await db.SaveChangesAsync(cancellationToken);
+        using var span = PipelineTracing.Start("pipeline.build", run.TraceParent);
+        span?.SetTag("imagepipeline.run", runId);
+        span?.SetTag("imagepipeline.attempt", run.Attempts);
         var heartbeat = RunHeartbeat.Start(databases, run, clock, options, loops);
         var recipeEntry = run.Recipe!;
         logs.Append(runId, $"run {runId}: {run.Trigger} build of {recipeEntry.Name} (attempt {run.Attempts}, queue {run.Queue}, on {run.Worker})");
@@ -60,7 +64,8 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
             var recipe = await LoadRecipeAsync(mirror, run.Commit, recipeEntry.Path, work, cancellationToken);
             // An emergency takes today's packages from the mirror, not the day's cached base.
             var result = await new ImageBuilder(new BuildOptions { DataDirectory = options.DataDirectory, ReportAgent = options.ReportAgent, Refresh = run.Emergency },
-                new RunLogObserver(logs, runId)).BuildAsync(recipe, cancellationToken);
+                new TracedBuildObserver(new RunLogObserver(logs, runId), span)).BuildAsync(recipe, cancellationToken);
+            span?.SetTag("imagepipeline.image", result.Manifest.ImageId);
             run.ImageId = result.Manifest.ImageId;
             run.InputDigest = result.Manifest.InputDigest;
             if (run.UpdatePackages is not null && await UpdatedPackagesProblemAsync(db, run, result.Manifest, cancellationToken) is { } notUpdated)
@@ -87,12 +92,14 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
         catch (Exception e) when (e is RecipeLintException or BuildStepException or GitException)
         {
             // The same input fails the same way: recorded, not retried.
+            PipelineTracing.Failed(span, e.Message);
             await FinishAsync(db, run, RunState.Failed, e.Message, $"failed: {e.Message}", CancellationToken.None);
         }
         catch (Exception e) when (IsUnexpected(e, cancellationToken))
         {
             // Not the store, not a shutdown: a full disk, a tool that cannot run. It would fail the same way on any
             // worker, so the run ends here instead of being handed from job to job.
+            PipelineTracing.Failed(span, e.Message);
             await FinishAsync(db, run, RunState.Failed, $"{e.GetType().Name}: {e.Message}", $"failed unexpectedly: {e.GetType().Name}: {e.Message}", CancellationToken.None);
         }
         finally
@@ -118,18 +125,30 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
         }
 
         var work = WorkDirectory(runId);
+        using var span = PipelineTracing.Start("pipeline.validate", run.TraceParent);
+        span?.SetTag("imagepipeline.run", runId);
+        span?.SetTag("imagepipeline.image", run.ImageId);
         try
         {
             var mirror = await GitMirror.WithCommitAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, options.GitTimeout, cancellationToken);
             var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
             var plan = ValidationPlan.FromSection(recipe.Validate?.Node, smoke: run.Emergency);
             logs.Append(runId, $"validating{(run.Emergency ? " (EMERGENCY: the smoke profiles)" : "")} on {string.Join(", ", plan.Profiles.Select(p => p.Name))} (attempt {run.Attempts}, on {run.Worker})");
-            var report = await ValidationRunner.RunAsync(directory, plan, profile => logs.Append(runId,
-                $"validation: {profile.Profile} {(profile.Passed ? "passed" : "FAILED")}{(profile.BootSeconds is { } s ? string.Create(CultureInfo.InvariantCulture, $", ready after {s:0.0} s") : "")}"
-                + string.Concat(profile.Checks.Where(c => c.Outcome == CheckResult.Fail).Select(c => $"; {c.Check}: {c.Reason?.Split('\n')[0]}"))), cancellationToken);
+            var report = await ValidationRunner.RunAsync(directory, plan, profile =>
+            {
+                logs.Append(runId, $"validation: {profile.Profile} {(profile.Passed ? "passed" : "FAILED")}{(profile.BootSeconds is { } s ? string.Create(CultureInfo.InvariantCulture, $", ready after {s:0.0} s") : "")}"
+                    + string.Concat(profile.Checks.Where(c => c.Outcome == CheckResult.Fail).Select(c => $"; {c.Check}: {c.Reason?.Split('\n')[0]}")));
+                // Reported when it ended: its span gets its real start and end.
+                var ended = clock.GetUtcNow();
+                var profileSpan = PipelineTracing.Record("pipeline.validate.profile", span?.Id, ended - TimeSpan.FromSeconds(profile.Seconds), ended,
+                    ("imagepipeline.profile", profile.Profile), ("imagepipeline.hardware", profile.Hardware), ("imagepipeline.passed", profile.Passed));
+                if (!profile.Passed)
+                    PipelineTracing.Failed(profileSpan, "validation failed");
+            }, cancellationToken);
             if (!report.Passed)
             {
                 var failed = report.Profiles.Where(p => !p.Passed).Select(p => p.Profile);
+                PipelineTracing.Failed(span, $"validation failed on {string.Join(", ", failed)}");
                 await FinishAsync(db, run, RunState.Failed, $"validation failed on {string.Join(", ", failed)}", $"validation failed in {report.Seconds:0} s", cancellationToken);
                 return;
             }

@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.States;
 using ImagePipeline.Server.State;
+using ImagePipeline.Server.Telemetry;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImagePipeline.Server.Jobs;
@@ -15,13 +16,19 @@ public sealed class RunScheduler(IDbContextFactory<PipelineDb> databases, IBackg
         EmergencyRebuild? emergency = null)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        // The run's trace starts here (under the request that asked for it, if one did).
+        using var span = PipelineTracing.Start("pipeline.trigger", null);
+        span?.SetTag("imagepipeline.trigger", trigger);
         var run = new PipelineRun
         {
             RecipeId = recipeId, Trigger = trigger, Commit = commit, Queue = emergency is null ? queue : Queues.Critical, State = RunState.Queued, CreatedAt = clock.GetUtcNow().UtcDateTime,
             Emergency = emergency is not null, UpdatePackages = emergency?.Packages.Count > 0 ? string.Join(' ', emergency.Packages) : null, Reason = emergency?.Reason,
         };
+        run.TraceParent = span?.Id;
         db.Runs.Add(run);
         await db.SaveChangesAsync(cancellationToken);
+        span?.SetTag("imagepipeline.run", run.Id);
+        span?.SetTag("imagepipeline.recipe_id", recipeId);
         // The run row is written before its job exists: a job always finds its run. A crash
         // between the two leaves a queued run without a job, which the next trigger supersedes.
         EnqueueBuild(run.Id, 0, run.Queue);

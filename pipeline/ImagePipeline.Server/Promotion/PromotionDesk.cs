@@ -1,4 +1,5 @@
 using ImagePipeline.Server.State;
+using ImagePipeline.Server.Telemetry;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImagePipeline.Server.Promotion;
@@ -116,6 +117,17 @@ public sealed class PromotionDesk(IDbContextFactory<PipelineDb> databases, Chann
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        if (promotion.State != PromotionState.Pending)
+        {
+            // From the request to the decision, in the trace of the run that made the image.
+            var span = PipelineTracing.Record("pipeline.promotion", await PipelineTracing.ImageTraceAsync(db, image.ImageId, cancellationToken),
+                new DateTimeOffset(DateTime.SpecifyKind(promotion.RequestedAt, DateTimeKind.Utc)), clock.GetUtcNow(),
+                ("imagepipeline.promotion", promotion.Id), ("imagepipeline.image", image.ImageId), ("imagepipeline.channel", promotion.ToChannel),
+                ("imagepipeline.decision", promotion.State.ToString().ToLowerInvariant()), ("imagepipeline.emergency", promotion.Emergency));
+            if (promotion.State == PromotionState.Rejected)
+                PipelineTracing.Failed(span, "rejected");
+        }
+
         // Attached once the approval is saved: a decision that loses a race leaves no signature beside an unapproved image.
         if (promotion.State == PromotionState.Approved && image.Signature is { } signature)
             ImageSigner.Attach(options.DataDirectory, image.ImageId, signature, signer.SignChunkIndex(options.DataDirectory, image.ImageId));

@@ -21,6 +21,9 @@ public sealed class BootServiceFleetLink(IHttpClientFactory clients, BmcPassword
     public Task<DeploymentEnd?> DeploymentEndAsync(Machine machine, string imageId, DateTimeOffset since, CancellationToken cancellationToken) =>
         feeds.For(machine).DeploymentEndAsync(machine.Mac, imageId, since, cancellationToken);
 
+    public Task<IReadOnlyList<MachineEvent>> ChangesAsync(Machine machine, DateTimeOffset since, CancellationToken cancellationToken) =>
+        feeds.For(machine).ChangesAsync(machine.Mac, since, cancellationToken);
+
     public async Task<IReadOnlyDictionary<string, BootServiceUnreachableException>> AssignAsync(IReadOnlyList<(Machine Machine, bool InPlace)> machines, string imageId,
         CancellationToken cancellationToken)
     {

@@ -30,6 +30,9 @@ public interface IFleetLink
     Task<IReadOnlyDictionary<string, BootServiceUnreachableException>> AssignAsync(IReadOnlyList<(Machine Machine, bool InPlace)> machines, string imageId,
         CancellationToken cancellationToken);
 
+    /// <summary>The machine's state changes since <paramref name="since"/> (its last few), oldest first: its deployment's phases, for traces.</summary>
+    Task<IReadOnlyList<MachineEvent>> ChangesAsync(Machine machine, DateTimeOffset since, CancellationToken cancellationToken);
+
     /// <summary>The machine's BMC network-boots it once with a power cycle: into the deploy environment, which writes its desired image.</summary>
     Task PowerCycleIntoDeployAsync(Machine machine, CancellationToken cancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImagePipeline.Loops;
 using ImagePipeline.Server.Promotion;
+using ImagePipeline.Server.Telemetry;
 using ImagePipeline.Server.State;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,6 +58,9 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
             RollbackOf = rollbackOf, CreatedBy = actor, CreatedAt = now, UpdatedAt = now,
             Reason = schedule.Notes.Count == 0 ? "starting the canary" : $"starting the canary; the planner: {string.Join("; ", schedule.Notes)}",
         };
+        // In the trace of the run that made the image: its waves and machines are traced under this span.
+        using var span = PipelineTracing.Start("rollout.start", await PipelineTracing.ImageTraceAsync(db, imageId, cancellationToken));
+        rollout.TraceParent = span?.Id;
         var macs = machines.ToDictionary(m => m.Name, m => m.Mac, StringComparer.Ordinal);
         foreach (var wave in schedule.Waves)
             rollout.Targets.AddRange(wave.Machines.Select(m => new RolloutTarget { Machine = m.Id, Mac = macs[m.Id], Wave = wave.Number, State = TargetState.Pending }));
@@ -65,6 +69,10 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
         db.Audit.Add(Entry(rollout, actor, rollbackOf is null ? "rollout-started" : "rollback-started",
             $"{image.RecipeName} {AuditEntries.ShortId(imageId)} ({image.Channel}) to {machines.Count} machine(s) ({selector}), plan {effective.Describe()}: {string.Join(" + ", schedule.Waves.Select(w => w.Machines.Count))}", now));
         await db.SaveChangesAsync(cancellationToken);
+        span?.SetTag("imagepipeline.rollout", rollout.Id);
+        span?.SetTag("imagepipeline.image", imageId);
+        span?.SetTag("imagepipeline.machines", machines.Count);
+        span?.SetTag("imagepipeline.plan", effective.Describe());
         // Its canary starts now, not at the controller's next round.
         controller.Wake();
         return rollout;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImagePipeline.BootService.Contract;
 using ImagePipeline.Server.Fleet;
 using ImagePipeline.Server.State;
+using ImagePipeline.Server.Telemetry;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImagePipeline.Server.Rollouts;
@@ -192,6 +193,8 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
             t.State switch { TargetState.Healthy => MachineOutcome.Healthy, TargetState.Failed => MachineOutcome.Failed, _ => MachineOutcome.Deploying },
             new DateTimeOffset(DateTime.SpecifyKind(t.Since ?? started, DateTimeKind.Utc)), t.Reason)).ToList();
         var verdict = WaveGate.Decide(progress, new DateTimeOffset(started), plan, new DateTimeOffset(now));
+        if (verdict.Decision is WaveDecision.Passed or WaveDecision.Failed)
+            await TraceWaveAsync(rollout, wave, machines, verdict, started, now, cancellationToken);
         switch (verdict.Decision)
         {
             case WaveDecision.Passed when rollout.Wave == rollout.Waves - 1:
@@ -245,6 +248,51 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
         await SaveAsync(db, rollout, now, cancellationToken);
         return rollout.State == RolloutState.Running && rollout.WaveDecided;
     }
+
+    /// <summary>
+    /// The decided wave in the rollout's trace, with its real start and end: a span per machine
+    /// from the wave's start to its end, and under it one per phase (starting: the power cycle and
+    /// netboot, or the in-place agent's turn; then each state the boot service saw it enter).
+    /// </summary>
+    private async Task TraceWaveAsync(Rollout rollout, List<RolloutTarget> wave, Dictionary<string, Machine> machines, WaveVerdict verdict, DateTime started, DateTime now,
+        CancellationToken cancellationToken)
+    {
+        if (rollout.TraceParent is null || !PipelineTracing.Source.HasListeners())
+            return;
+        var begun = Utc(started);
+        var waveSpan = PipelineTracing.Record("rollout.wave", rollout.TraceParent, begun, Utc(now), ("imagepipeline.rollout", rollout.Id), ("imagepipeline.wave", rollout.Wave),
+            ("imagepipeline.machines", wave.Count), ("imagepipeline.healthy", verdict.Healthy), ("imagepipeline.failed", verdict.Failed));
+        if (verdict.Decision == WaveDecision.Failed)
+            PipelineTracing.Failed(waveSpan, verdict.Reason);
+        foreach (var target in wave.Where(t => t.State is TargetState.Healthy or TargetState.Failed && t.Since is not null))
+        {
+            var ended = Utc(target.Since!.Value);
+            var machineSpan = PipelineTracing.Record("machine.deploy", waveSpan, begun, ended, ("imagepipeline.machine", target.Machine),
+                ("imagepipeline.outcome", target.State.ToString().ToLowerInvariant()));
+            if (target.State == TargetState.Failed)
+                PipelineTracing.Failed(machineSpan, target.Reason ?? "failed");
+            IReadOnlyList<MachineEvent> changes;
+            try
+            {
+                changes = await fleet.ChangesAsync(machines[target.Machine], begun, cancellationToken);
+            }
+            catch (BootServiceUnreachableException)
+            {
+                continue;
+            }
+
+            var (phase, from) = ("starting", begun);
+            foreach (var change in changes.Where(c => c.At <= ended))
+            {
+                PipelineTracing.Record("machine.phase", machineSpan, from, change.At, ("imagepipeline.phase", phase));
+                (phase, from) = (change.To!.Value.ToString().ToLowerInvariant(), change.At);
+                if (change.EndsDeployment)
+                    break;
+            }
+        }
+    }
+
+    private static DateTimeOffset Utc(DateTime at) => new(DateTime.SpecifyKind(at, DateTimeKind.Utc));
 
     public static string WaveName(int wave) => wave == 0 ? "canary" : $"wave {wave}";
 

@@ -22,6 +22,8 @@ public sealed class PipelineRun
     /// <summary>The Hangfire queue the build runs on.</summary>
     public required string Queue { get; set; }
     public string? Error { get; set; }
+    /// <summary>The W3C traceparent of the run's trigger span: its build, validation, promotion and rollouts are traced under it (null: tracing was off).</summary>
+    public string? TraceParent { get; set; }
     /// <summary>How many times the job started (a restart after a crash runs it again).</summary>
     public int Attempts { get; set; }
     /// <summary>The server process (host:pid) of the latest attempt: with several servers on one database, where the work ran.</summary>

@@ -30,6 +30,8 @@ public sealed class Rollout
     public int Waves { get; set; }
     /// <summary>When the present wave's machines were power-cycled; null before.</summary>
     public DateTime? WaveStartedAt { get; set; }
+    /// <summary>The W3C traceparent of the rollout's start span: its waves and their machines' deployments are traced under it (null: tracing was off).</summary>
+    public string? TraceParent { get; set; }
     /// <summary>The present wave's gate has spoken (passed or failed): resuming starts the next wave.</summary>
     public bool WaveDecided { get; set; }
     public string Reason { get; set; } = "";

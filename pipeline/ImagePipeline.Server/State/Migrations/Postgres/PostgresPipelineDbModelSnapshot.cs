@@ -279,6 +279,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("text");
+
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasColumnType("text");
@@ -512,6 +515,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
 
                     b.Property<string>("State")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("TraceParent")
                         .HasColumnType("text");
 
                     b.Property<DateTime>("UpdatedAt")

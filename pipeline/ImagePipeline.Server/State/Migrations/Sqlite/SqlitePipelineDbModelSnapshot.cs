@@ -264,6 +264,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -487,6 +490,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
 
                     b.Property<string>("State")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TraceParent")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
