@@ -38,7 +38,7 @@ public static partial class ServerVerb
         var otlp = new Option<string?>("--otlp-endpoint")
         {
             Description = "send traces (a run from its trigger through build stages, validation per profile, promotion, rollout waves and each machine's deploy phases) to this OpenTelemetry collector by OTLP, "
-                + "e.g. http://collector:4317 (gRPC; for HTTP set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf and give the URL ending /v1/traces); default $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing",
+                + "e.g. http://collector:4317 (gRPC), or a URL ending /v1/traces (OTLP/HTTP, e.g. http://collector:4318/v1/traces); default $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing",
         };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")

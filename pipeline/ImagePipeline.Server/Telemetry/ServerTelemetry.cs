@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
@@ -29,7 +30,15 @@ public static class ServerTelemetry
                     .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = request =>
                         request.RequestUri?.AbsolutePath.StartsWith("/api/v1/events", StringComparison.Ordinal) != true);
                 if (options.OtlpEndpoint is { } endpoint)
-                    tracing.AddOtlpExporter(otlp => otlp.Endpoint = endpoint);
+                {
+                    tracing.AddOtlpExporter(otlp =>
+                    {
+                        otlp.Endpoint = endpoint;
+                        // A collector's OTLP/HTTP traces URL says which protocol: gRPC otherwise (port 4317).
+                        if (endpoint.AbsolutePath.EndsWith("/v1/traces", StringComparison.Ordinal))
+                            otlp.Protocol = OtlpExportProtocol.HttpProtobuf;
+                    });
+                }
                 options.TraceExporter?.Invoke(tracing);
             });
     }
