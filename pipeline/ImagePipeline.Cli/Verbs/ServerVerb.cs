@@ -45,6 +45,9 @@ public static partial class ServerVerb
         {
             urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, sites, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention, otlp,
         };
+        var oidc = new OidcOptions();
+        foreach (var option in oidc.All)
+            command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var (bootServiceSecret, tokenProblem) = bootServiceToken.Read(parse);
@@ -102,6 +105,13 @@ public static partial class ServerVerb
                 return ExitCodes.InvalidInput;
             }
 
+            var (oidcSettings, oidcProblem) = oidc.Read(parse);
+            if (oidcProblem is not null)
+            {
+                Console.Error.WriteLine($"server: {oidcProblem}");
+                return ExitCodes.InvalidInput;
+            }
+
             Uri? otlpEndpoint = null;
             if ((parse.GetValue(otlp) ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")) is { Length: > 0 } collector
                 && !(Uri.TryCreate(collector, UriKind.Absolute, out otlpEndpoint) && otlpEndpoint.Scheme is "http" or "https"))
@@ -113,6 +123,7 @@ public static partial class ServerVerb
             var options = new ServerOptions
             {
                 OtlpEndpoint = otlpEndpoint,
+                Oidc = oidcSettings,
                 HeartbeatStale = TimeSpan.FromSeconds(parse.GetValue(heartbeatStale)),
                 GitTimeout = TimeSpan.FromSeconds(parse.GetValue(gitTimeout)),
                 ArtifactRetention = TimeSpan.FromDays(parse.GetValue(retention)),

@@ -86,6 +86,8 @@ public static class ServerHost
             .AddPolicyScheme(SignInSchemes.Auto, "header credentials or the web UI's cookie", scheme => scheme.ForwardDefaultSelector = SignInSchemes.Select)
             .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(CredentialsAuthenticationHandler.SchemeName, null)
             .AddWebUiCookie();
+        if (options.Oidc is { } oidc)
+            services.AddAuthentication().AddWebUiOidc(oidc);
         services.AddAuthorization(authorization =>
         {
             // Deny by default: an endpoint that says nothing needs an account with a role, whose one-time password is changed.

@@ -63,6 +63,9 @@ public static class WebUi
     /// <summary>Every request re-reads the account: a role taken away, a deleted account or a changed password takes effect at once, not at the cookie's expiry.</summary>
     private static async Task RefreshFromAccountAsync(CookieValidatePrincipalContext context)
     {
+        // Signed in through the identity provider: no local account; its roles hold for the session.
+        if (context.Principal?.HasClaim(c => c.Type == OidcSignIn.ProviderClaim) == true)
+            return;
         var databases = context.HttpContext.RequestServices.GetRequiredService<IDbContextFactory<PipelineDb>>();
         await using var db = await databases.CreateDbContextAsync(context.HttpContext.RequestAborted);
         var name = context.Principal?.Identity?.Name;
@@ -80,6 +83,10 @@ public static class WebUi
 
     private const string PasswordStamp = "imagepipe:password-stamp";
 
+    /// <summary>A return URL on this server (a path), else the home page: never another site.</summary>
+    private static string LocalOrHome(string? returnUrl) =>
+        returnUrl is { Length: > 0 } && returnUrl[0] == '/' && !returnUrl.StartsWith("//", StringComparison.Ordinal) && !returnUrl.StartsWith("/\\", StringComparison.Ordinal) ? returnUrl : "/";
+
     /// <summary>The last characters of the password hash: changing the password ends every other session.</summary>
     private static string StampOf(Account account) => account.PasswordHash[^8..];
 
@@ -93,6 +100,16 @@ public static class WebUi
     public static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapRazorPages();
+        if (endpoints.ServiceProvider.GetRequiredService<ServerOptions>().Oidc is not null)
+        {
+            endpoints.MapGet(OidcSignIn.StartPath, (string? returnUrl) => Results.Challenge(
+                new AuthenticationProperties { RedirectUri = $"{OidcSignIn.LandingPath}?returnUrl={Uri.EscapeDataString(LocalOrHome(returnUrl))}" }, [OidcSignIn.Scheme])).AllowAnonymous();
+            endpoints.MapGet(OidcSignIn.LandingPath, (string? returnUrl) =>
+            {
+                var target = System.Net.WebUtility.HtmlEncode(LocalOrHome(returnUrl));
+                return Results.Content($"<!doctype html><meta http-equiv=\"refresh\" content=\"0;url={target}\"><title>Signed in</title><a href=\"{target}\">Continue</a>", "text/html");
+            }).AllowAnonymous();
+        }
         endpoints.MapGet("/assets/{name}", ServeAsset).AllowAnonymous();
         endpoints.MapGet("/ui/live", (HttpContext http, LiveFeed feed, CancellationToken ct) => feed.StreamAsync(http, ct)).RequireAuthorization(Roles.Policies.Read);
         endpoints.MapGet("/ui/runs/{id:long}/log", RunsApi.StreamLogAsync).RequireAuthorization(Roles.Policies.Read);

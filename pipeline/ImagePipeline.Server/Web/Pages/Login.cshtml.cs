@@ -6,8 +6,15 @@ using Microsoft.EntityFrameworkCore;
 namespace ImagePipeline.Server.Web.Pages;
 
 /// <summary>Sign in with an account's name and password: a session cookie for the web UI (scripts use API tokens).</summary>
-public sealed class LoginModel(TimeProvider clock) : PipelinePage
+public sealed class LoginModel(TimeProvider clock, ServerOptions options) : PipelinePage
 {
+    /// <summary>Single sign-on is configured: the page offers it beside the account form.</summary>
+    public bool SingleSignOn => options.Oidc is not null;
+
+    /// <summary>Why the identity provider's sign-in was refused (no role mapped, a provider error).</summary>
+    [BindProperty(SupportsGet = true, Name = "refused")]
+    public string? SingleSignOnRefused { get; set; }
+
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
