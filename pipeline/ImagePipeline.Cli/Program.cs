@@ -3,6 +3,7 @@ using ImagePipeline.Cli.Verbs;
 
 var root = new RootCommand("imagepipe — build golden OS images, validate them in QEMU, roll them out to bare metal.");
 root.Subcommands.Add(BuildVerb.Create());
+root.Subcommands.Add(ImportVerb.Create());
 root.Subcommands.Add(RecipeVerb.Create());
 root.Subcommands.Add(ValidateVerb.Create());
 root.Subcommands.Add(BuildDeployEnvVerb.Create());

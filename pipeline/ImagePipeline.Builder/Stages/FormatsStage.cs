@@ -1,5 +1,6 @@
 using ImagePipeline.ArtifactStore;
 using ImagePipeline.Builder.Caching;
+using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
 
 namespace ImagePipeline.Builder.Stages;
@@ -29,33 +30,45 @@ public static class FormatsStage
             await context.RunAsync("formats", "cp", "--sparse=always", "--reflink=auto", cachedRaw, raw);
         }
 
+        return await ProduceAsync(context.Tools, context.Log, context.ChunkStore, context.Recipe.Formats, staging, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// From <c>STAGING/disk.raw</c> (in place already): its zstd stream, its qcow2, its chunk index
+    /// (the chunks into <paramref name="chunkStore"/>) and the <paramref name="formats"/> exports,
+    /// each with size and SHA-256, disk.raw first. A build and an import (<see cref="Import.ImageImporter"/>) both end here.
+    /// </summary>
+    public static async Task<IReadOnlyList<ArtifactEntry>> ProduceAsync(ToolRunner tools, BuildLog log, string chunkStore, IReadOnlyList<ExportFormat> formats, string staging,
+        CancellationToken cancellationToken)
+    {
+        var raw = Path.Combine(staging, ArtifactStoreLayout.RawDisk);
         async Task<ArtifactEntry> Describe(string name, Func<Task> produce)
         {
             await produce();
             var path = Path.Combine(staging, name);
-            return new ArtifactEntry(name, new FileInfo(path).Length, await DigestBuilder.Sha256FileAsync(path, context.CancellationToken));
+            return new ArtifactEntry(name, new FileInfo(path).Length, await DigestBuilder.Sha256FileAsync(path, cancellationToken));
         }
 
+        Task Run(params string[] arguments) => tools.RunAsync("formats", arguments[0], arguments[1..], cancellationToken);
         var size = new FileInfo(raw).Length;
-        if (context.Recipe.Formats.Count > 0 && size % DiskSpec.MiB != 0)
+        if (formats.Count > 0 && size % DiskSpec.MiB != 0)
             throw new Tools.BuildStepException("formats", "qemu-img convert", $"the disk is {size} bytes, not a whole number of MiB, which the exports (vhd for Azure above all) need; give disk.size in MiB or GiB", "");
         return await Task.WhenAll(
         [
             Describe(ArtifactStoreLayout.RawDisk, () => Task.CompletedTask),
-            Describe(ArtifactStoreLayout.CompressedDisk, () => context.RunAsync("formats", "zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ArtifactStoreLayout.CompressedDisk))),
-            Describe(ArtifactStoreLayout.Qcow2Disk, () => ConvertToQcow2Async(context, raw, Path.Combine(staging, ArtifactStoreLayout.Qcow2Disk))),
-            Describe(ArtifactStoreLayout.ChunkIndex, () => WriteChunksAsync(context, raw, Path.Combine(staging, ArtifactStoreLayout.ChunkIndex))),
-            .. context.Recipe.Formats.Select(format => Describe(FileName(format),
-                () => context.Tools.RunAsync("formats", "qemu-img", ["convert", "-q", "-f", "raw", .. ConvertOptions(format), raw, Path.Combine(staging, FileName(format))],
-                    context.CancellationToken))),
+            Describe(ArtifactStoreLayout.CompressedDisk, () => Run("zstd", "-q", "-3", "-T2", "-f", raw, "-o", Path.Combine(staging, ArtifactStoreLayout.CompressedDisk))),
+            Describe(ArtifactStoreLayout.Qcow2Disk, () => Run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, Path.Combine(staging, ArtifactStoreLayout.Qcow2Disk))),
+            Describe(ArtifactStoreLayout.ChunkIndex, () => WriteChunksAsync(log, chunkStore, raw, Path.Combine(staging, ArtifactStoreLayout.ChunkIndex), cancellationToken)),
+            .. formats.Select(format => Describe(FileName(format),
+                () => Run(["qemu-img", "convert", "-q", "-f", "raw", .. ConvertOptions(format), raw, Path.Combine(staging, FileName(format))]))),
         ]);
     }
 
-    private static async Task WriteChunksAsync(BuildContext context, string raw, string index)
+    private static async Task WriteChunksAsync(BuildLog log, string chunkStore, string raw, string index, CancellationToken cancellationToken)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var (written, added) = await Artifacts.ChunkStoreWriter.WriteAsync(raw, context.ChunkStore, index, context.CancellationToken);
-        context.Log.Line($"chunks: {written.Chunks.Count} ({written.Chunks.Select(c => c.Sha256).Distinct(StringComparer.Ordinal).Count()} distinct, {added} new to the store) in {watch.Elapsed.TotalSeconds:0.0} s");
+        var (written, added) = await Artifacts.ChunkStoreWriter.WriteAsync(raw, chunkStore, index, cancellationToken);
+        log.Line($"chunks: {written.Chunks.Count} ({written.Chunks.Select(c => c.Sha256).Distinct(StringComparer.Ordinal).Count()} distinct, {added} new to the store) in {watch.Elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>The export's file name in the image's directory.</summary>
