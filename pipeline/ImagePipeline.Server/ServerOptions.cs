@@ -46,6 +46,8 @@ public sealed record ServerOptions
     public TimeSpan ArtifactRetention { get; init; } = TimeSpan.FromDays(14);
     /// <summary>This process among the servers sharing a database: its Hangfire servers' names start with it, and runs record it.</summary>
     public string WorkerName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+    /// <summary>The largest disk image <c>POST /api/v1/images</c> takes (the upload and the disk inside it; <c>--import-max-size</c>).</summary>
+    public long ImportLimit { get; init; } = 64L << 30;
     /// <summary>Single sign-on for the web UI through an OpenID Connect provider (<c>--oidc-authority</c>); null: local accounts only.</summary>
     public Auth.OidcSettings? Oidc { get; init; }
     /// <summary>Where traces go by OTLP (<c>--otlp-endpoint</c>, e.g. http://collector:4317); null with no <see cref="TraceExporter"/>: no tracing.</summary>

@@ -40,10 +40,11 @@ public static partial class ServerVerb
             Description = "send traces (a run from its trigger through build stages, validation per profile, promotion, rollout waves and each machine's deploy phases) to this OpenTelemetry collector by OTLP, "
                 + "e.g. http://collector:4317 (gRPC), or a URL ending /v1/traces (OTLP/HTTP, e.g. http://collector:4318/v1/traces); default $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing",
         };
+        var importLimit = new Option<string>("--import-max-size") { Description = "the largest disk image POST /api/v1/images takes (the upload and the disk in it), e.g. 64G", DefaultValueFactory = _ => ImportVerb.DefaultLimit };
         var data = new Option<string?>("--data") { Description = "data directory (default ./data or $IMAGEPIPE_DATA)" };
         var command = new Command("server", "Run the pipeline server: the web UI (/), REST API (/api/v1, /openapi/v1.json), webhooks, Hangfire jobs and dashboard (/hangfire), /healthz and /readyz.")
         {
-            urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, sites, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention, otlp,
+            urls, database, data, adminPassword.File, adminPassword.Refused, bootService, bootServiceToken.File, bootServiceToken.Refused, sites, channels, signingKey, emergencyHours, heartbeatStale, gitTimeout, retention, otlp, importLimit,
         };
         var oidc = new OidcOptions();
         foreach (var option in oidc.All)
@@ -112,6 +113,12 @@ public static partial class ServerVerb
                 return ExitCodes.InvalidInput;
             }
 
+            if (!Recipes.ByteSize.TryParse(parse.GetValue(importLimit)!, out var importBytes) || importBytes <= 0)
+            {
+                Console.Error.WriteLine($"server: --import-max-size '{parse.GetValue(importLimit)}' is not a size; give one like 64G or 512M");
+                return ExitCodes.InvalidInput;
+            }
+
             Uri? otlpEndpoint = null;
             if ((parse.GetValue(otlp) ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")) is { Length: > 0 } collector
                 && !(Uri.TryCreate(collector, UriKind.Absolute, out otlpEndpoint) && otlpEndpoint.Scheme is "http" or "https"))
@@ -124,6 +131,7 @@ public static partial class ServerVerb
             {
                 OtlpEndpoint = otlpEndpoint,
                 Oidc = oidcSettings,
+                ImportLimit = importBytes,
                 HeartbeatStale = TimeSpan.FromSeconds(parse.GetValue(heartbeatStale)),
                 GitTimeout = TimeSpan.FromSeconds(parse.GetValue(gitTimeout)),
                 ArtifactRetention = TimeSpan.FromDays(parse.GetValue(retention)),

@@ -61,6 +61,7 @@ public static class ServerHost
             endpoints.MapRecipesApi();
             endpoints.MapRunsApi();
             endpoints.MapImagesApi();
+            endpoints.MapImageImportApi();
             endpoints.MapArtifactsApi();
             endpoints.MapPromotionsApi();
             endpoints.MapMachinesApi();

@@ -40,6 +40,7 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/runs/{id:long}/log"] = Read,
         ["GET /api/v1/images/"] = Read,
         ["GET /api/v1/images/{id}"] = Read,
+        ["POST /api/v1/images"] = [Roles.Builder, Roles.Admin],
         ["GET /api/v1/audit"] = Read,
         ["GET /api/v1/artifacts/images/{id}/{file}"] = [Roles.Operator, Roles.Admin],
         ["GET /api/v1/artifacts/chunks/{sha256}"] = [Roles.Operator, Roles.Admin],
