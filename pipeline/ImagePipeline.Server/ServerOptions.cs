@@ -49,7 +49,7 @@ public sealed record ServerOptions
     /// <summary>The largest disk image <c>POST /api/v1/images</c> takes (the upload and the disk inside it; <c>--import-max-size</c>).</summary>
     public long ImportLimit { get; init; } = 64L << 30;
     /// <summary>Single sign-on for the web UI through an OpenID Connect provider (<c>--oidc-authority</c>); null: local accounts only.</summary>
-    public Auth.OidcSettings? Oidc { get; init; }
+    public OidcSettings? Oidc { get; init; }
     /// <summary>Where traces go by OTLP (<c>--otlp-endpoint</c>, e.g. http://collector:4317); null with no <see cref="TraceExporter"/>: no tracing.</summary>
     public Uri? OtlpEndpoint { get; init; }
     /// <summary>Another trace exporter to add (a test's in-memory one); tracing is on when this or <see cref="OtlpEndpoint"/> is set.</summary>

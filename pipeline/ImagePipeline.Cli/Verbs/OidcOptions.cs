@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ImagePipeline.Server;
 using ImagePipeline.Server.Auth;
 
 namespace ImagePipeline.Cli.Verbs;
@@ -35,7 +36,7 @@ public sealed class OidcOptions
             return (null, problem);
         try
         {
-            var map = OidcSettings.ParseRoleMap(parse.GetValue(roles) ?? []);
+            var map = OidcRoleMap.Parse(parse.GetValue(roles) ?? []);
             return map.Count == 0
                 ? (null, "--oidc-authority needs at least one --oidc-role GROUP=ROLE: without one, no one signing in through the provider has a role")
                 : (new OidcSettings(url, client, secret, parse.GetValue(roleClaim)!, map, parse.GetValue(scopes) ?? []), null);

@@ -10,7 +10,7 @@ namespace ImagePipeline.Server.Auth;
 /// <summary>
 /// The web UI's single sign-on: ASP.NET Core's OpenID Connect handler with the authorization code
 /// flow and PKCE; once the provider's ID token is validated, the person's groups are mapped to the
-/// server's roles (<see cref="OidcSettings"/>) and the web UI's own cookie is issued, as for a
+/// server's roles (<see cref="OidcRoleMap"/>) and the web UI's own cookie is issued, as for a
 /// local account. The person's name is the provider's <c>preferred_username</c> (else email, else
 /// subject) prefixed <c>oidc:</c>, so no one at the provider can pass for a local account (four
 /// eyes count people by name). Local accounts keep working beside it; API scripts keep their
@@ -63,7 +63,7 @@ public static class OidcSignIn
                 var principal = context.Principal!;
                 var groups = principal.FindAll(settings.RoleClaim).Select(c => c.Value).ToList();
                 var name = NamePrefix + (principal.FindFirst("preferred_username")?.Value ?? principal.FindFirst("email")?.Value ?? principal.FindFirst("sub")!.Value);
-                var roles = settings.RolesFor(groups);
+                var roles = OidcRoleMap.RolesFor(settings, groups);
                 if (roles.Count == 0)
                 {
                     context.Fail($"{name} has no role here: none of their {settings.RoleClaim} ({(groups.Count == 0 ? "none" : string.Join(", ", groups))}) is mapped to a role (server --oidc-role GROUP=ROLE)");

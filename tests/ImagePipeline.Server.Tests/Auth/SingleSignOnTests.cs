@@ -23,7 +23,7 @@ public sealed partial class SingleSignOnTests
         await using var server = await TestServer.StartAsync(kestrel: true, configure: o => o with
         {
             Oidc = new OidcSettings(provider.Issuer, "imagepipeline", "client-secret", OidcSettings.DefaultRoleClaim,
-                OidcSettings.ParseRoleMap(["release-managers=approver+operator", "platform=admin"]), []),
+                OidcRoleMap.Parse(["release-managers=approver+operator", "platform=admin"]), []),
         });
         await provider.RegisterClientAsync("imagepipeline", "client-secret", new Uri(server.BaseAddress, "signin-oidc"));
 
