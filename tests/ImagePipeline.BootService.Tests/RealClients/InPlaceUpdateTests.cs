@@ -25,8 +25,18 @@ namespace ImagePipeline.BootService.Tests.RealClients;
 /// first build again, which its agent writes by delta from what the disk holds (each slot's
 /// chunks, moved), fetching only what it lacks, and the disk ends byte for byte the image.
 /// </summary>
-public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
+public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDisposable
 {
+    /// <summary>
+    /// This scenario's boot service's own data (its boot database and DHCP leases), across its
+    /// restarts; the images and chunks come from the shared store (<c>--artifacts</c>). The BIOS and
+    /// UEFI scenarios run side by side on networks of the same subnet: with one boot database the
+    /// two services each leased an address from their own pool into the same lease table, and a
+    /// restarted one could load the other's lease for its machine's address first, give its machine
+    /// another address, and the agent's token (bound to the first) was refused (401).
+    /// </summary>
+    private readonly DirectoryInfo serviceData = Directory.CreateTempSubdirectory("imagepipe-inplace-bootsvc-");
+
     private const string AdminToken = "in-place-test-admin";
     private static readonly Regex WrittenInPlace = new(@"imagepipeline-agent: written in place in [0-9.]+ s: (?<fetched>[0-9]+) chunks fetched");
     private static readonly Regex MarkedGood = new("imagepipeline-agent: slot b marked good");
@@ -184,7 +194,14 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy)
 
     /// <summary>The boot service, telling healthy agents to ask for in-place updates every 2 s (30 by default).</summary>
     private Task<BootServiceProcess> StartServiceAsync(VirtualNetwork network) =>
-        BootServiceProcess.StartAsync(network, deploy, deploy.DataDirectory, "--admin-token", AdminToken, "--update-check-seconds", "2");
+        BootServiceProcess.StartAsync(network, deploy, serviceData.FullName, "--admin-token", AdminToken, "--update-check-seconds", "2",
+            "--artifacts", ArtifactStoreLayout.Root(deploy.DataDirectory));
+
+    public void Dispose()
+    {
+        serviceData.Delete(recursive: true);
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>tiny with A/B slots; its next build (the motd changed); and a build whose start crashes the kernel.</summary>
     private async Task<((string Id, string Directory) First, (string Id, string Directory) Next, (string Id, string Directory) Panicking)> BuildAsync()
