@@ -24,7 +24,7 @@ public static class ImportVerb
         {
             var path = parse.GetValue(file)!;
             var imageName = parse.GetValue(name)!;
-            if (!System.Text.RegularExpressions.Regex.IsMatch(imageName, "^[a-z][a-z0-9-]{0,62}$"))
+            if (!ImageImporter.IsValidName(imageName))
             {
                 Console.Error.WriteLine($"import: --name '{imageName}': give 1-63 of a-z, 0-9 and '-', starting with a letter");
                 return ExitCodes.InvalidInput;

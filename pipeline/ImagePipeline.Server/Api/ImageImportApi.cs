@@ -36,7 +36,7 @@ public static class ImageImportApi
     private static async Task<IResult> ImportAsync(HttpContext http, string? name, string? sha256, ServerOptions options, IDbContextFactory<PipelineDb> databases,
         TimeProvider clock, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (name is null || !System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9-]{0,62}$"))
+        if (!ImageImporter.IsValidName(name))
             return Results.BadRequest("name: give the image's name, 1-63 of a-z, 0-9 and '-' starting with a letter (?name=packer-web)");
         if (sha256 is not null && !System.Text.RegularExpressions.Regex.IsMatch(sha256, "^[0-9a-f]{64}$"))
             return Results.BadRequest("sha256: give the upload's SHA-256 as 64 lower-case hex digits, or leave it out");
