@@ -29,7 +29,7 @@ public sealed class ImageImporter(string dataDirectory, TimeProvider? clock = nu
     public static readonly IReadOnlyList<string> Formats = ["raw", "qcow2", "vhdx", "vmdk", "vpc"];
     public const string ImportedBase = "imported";
     /// <summary>Whether <paramref name="name"/> may name an imported image (as a recipe's name): 1-63 of a-z, 0-9 and '-', starting with a letter.</summary>
-    public static bool IsValidName(string? name) => name is not null && System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9-]{0,62}$");
+    public static bool IsValidName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) => name is not null && System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9-]{0,62}$");
 
     private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 
