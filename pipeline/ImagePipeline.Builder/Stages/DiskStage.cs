@@ -112,11 +112,11 @@ public static class DiskStage
             {
                 RootFilesystem.Squashfs => MakeSquashfsAsync(context, tree, rootImage, rootSectors * SectorSize),
                 RootFilesystem.Erofs => MakeErofsAsync(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid),
-                _ => MakeExt4Async(context, tree, layers, rootImage, rootSectors * SectorSize, rootFsUuid, "root", "disk.size"),
+                _ => MakeExt4Async(context, tree, rootImage, rootSectors * SectorSize, rootFsUuid, "root", "disk.size"),
             };
             // The image's /var, as the first content of a /var that keeps what the machine writes.
             Task MakeVarAsync() => recipe.Disk.VarPartition
-                ? MakeExt4Async(context, Path.Combine(tree, "var"), layers, varImage, varSectors * SectorSize, varFsUuid, "var", "disk.var")
+                ? MakeExt4Async(context, Path.Combine(tree, "var"), varImage, varSectors * SectorSize, varFsUuid, "var", "disk.var")
                 : Task.CompletedTask;
             Guid? varPartition = recipe.Disk.VarPartition ? varGuid : null;
             VerityHashTree? verity = null;
@@ -322,17 +322,11 @@ public static class DiskStage
     }
 
     /// <param name="tree">what the file system holds: the root tree, or its /var</param>
-    /// <param name="layers">the cached layers under the tree, whose timestamps are set back first</param>
     /// <param name="sizeField">the recipe field that makes the partition larger, for the error when it is too small</param>
-    private static async Task MakeExt4Async(BuildContext context, string tree, IReadOnlyList<string> layers, string image, long bytes, Guid uuid, string label, string sizeField)
+    private static async Task MakeExt4Async(BuildContext context, string tree, string image, long bytes, Guid uuid, string label, string sizeField)
     {
         await using (var file = new FileStream(image, FileMode.CreateNew, FileAccess.Write))
             file.SetLength(bytes);
-        // mkfs.ext4 -d copies each file's atime, and reading a file (an earlier mkfs did) moves its
-        // atime under relatime: set every timestamp back right before the copy, in each layer itself
-        // (the overlay view is read-only).
-        foreach (var layer in layers)
-            await context.Tools.RunAsync(Name, "find", [layer, "-exec", "touch", "-h", "-d", $"@{context.SourceDateEpoch}", "{}", "+"], context.CancellationToken);
         try
         {
             await context.Tools.RunAsync(Name, "mkfs.ext4",
@@ -351,8 +345,10 @@ public static class DiskStage
                 e.OutputTail);
         }
 
-        // mkfs.ext4 -d copies each file's ctime, which no one can set on the source tree: rewrite it
-        // on every inode so two builds of one tree are byte-identical.
+        // mkfs.ext4 -d copies each file's ctime, which no one can set on the source tree, and its
+        // atime, which any reader of the cached layers moves under relatime (another build beside
+        // this one, or this build's own root filesystem made at the same time): rewrite both on
+        // every inode so two builds of one tree are byte-identical.
         var epoch = "@" + context.SourceDateEpoch.ToString(CultureInfo.InvariantCulture);
         var commands = new System.Text.StringBuilder();
         foreach (var path in await EnumerateTreeAsync(context, tree))
@@ -362,9 +358,10 @@ public static class DiskStage
                 throw new Tools.BuildStepException(Name, "debugfs", $"the image contains a file name with a double quote or a newline, which cannot be made reproducible: {path}; rename it", "");
             var quoted = "\"" + path + "\"";
             commands.Append("sif ").Append(quoted).Append(" ctime ").Append(epoch).Append('\n');
+            commands.Append("sif ").Append(quoted).Append(" atime ").Append(epoch).Append('\n');
         }
 
-        context.Log.Line($"fixing ctime of {commands.ToString().Count(c => c == '\n')} inodes");
+        context.Log.Line($"fixing ctime and atime of {commands.ToString().Count(c => c == '\n') / 2} inodes");
         var script = image + ".debugfs";
         await File.WriteAllTextAsync(script, commands.ToString(), context.CancellationToken);
         try
