@@ -49,10 +49,11 @@ public sealed class BootServiceClient(HttpClient http, Uri baseUrl, string? admi
             ?? throw new HttpRequestException("reading the fleet snapshot: the boot service answered an empty body");
 
     /// <param name="mode">how it gets there (<see cref="DeployModes"/>); null: reimage</param>
-    public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null)
+    /// <param name="health">for an image without our agent: the probes it is known healthy by</param>
+    public async Task SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null, IReadOnlyList<HealthProbe>? health = null)
     {
         using var request = Request(HttpMethod.Put, $"api/v1/machines/{mac}/desired-image");
-        request.Content = JsonContent.Create(new DesiredImageRequest(imageId, mode), BootServiceJson.Default.DesiredImageRequest);
+        request.Content = JsonContent.Create(new DesiredImageRequest(imageId, mode, health), BootServiceJson.Default.DesiredImageRequest);
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureAsync(response, $"setting the desired image of {mac}", cancellationToken);
     }

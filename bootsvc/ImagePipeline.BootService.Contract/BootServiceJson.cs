@@ -16,4 +16,5 @@ namespace ImagePipeline.BootService.Contract;
 [JsonSerializable(typeof(DesiredImagesRequest))]
 [JsonSerializable(typeof(EventFeedPage))]
 [JsonSerializable(typeof(FleetSnapshot))]
+[JsonSerializable(typeof(IReadOnlyList<HealthProbe>))]
 public sealed partial class BootServiceJson : JsonSerializerContext;

@@ -1,7 +1,11 @@
 namespace ImagePipeline.BootService.Contract;
 
-/// <summary>Body of <c>PUT /api/v1/machines/{mac}/desired-image</c>: the image's id, the SHA-256 of its raw disk, and how it gets there (<see cref="DeployModes"/>; reimage when absent).</summary>
-public sealed record DesiredImageRequest(string ImageId, string? Mode = null);
+/// <summary>
+/// Body of <c>PUT /api/v1/machines/{mac}/desired-image</c>: the image's id, the SHA-256 of its raw
+/// disk, how it gets there (<see cref="DeployModes"/>; reimage when absent), and for an image
+/// without our agent the probes its health is known by (<see cref="HealthProbe"/>; none: its agent reports).
+/// </summary>
+public sealed record DesiredImageRequest(string ImageId, string? Mode = null, IReadOnlyList<HealthProbe>? Health = null);
 
 /// <summary>How a machine gets its desired image.</summary>
 public static class DeployModes

@@ -11,4 +11,4 @@ public sealed record DesiredImagesRequest(IReadOnlyList<DesiredImageEntry> Machi
 }
 
 /// <summary>One machine of a <see cref="DesiredImagesRequest"/>: its MAC, and its desired image as in <see cref="DesiredImageRequest"/>.</summary>
-public sealed record DesiredImageEntry(string Mac, string ImageId, string? Mode = null);
+public sealed record DesiredImageEntry(string Mac, string ImageId, string? Mode = null, IReadOnlyList<HealthProbe>? Health = null);

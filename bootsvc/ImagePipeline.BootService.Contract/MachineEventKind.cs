@@ -9,6 +9,8 @@ public static class MachineEventKind
     public const string Registered = "registered";
     /// <summary>An operator or a rollout set the image the machine should run.</summary>
     public const string DesiredImage = "desired-image";
+    /// <summary>The boot service's probes of an image without our agent failed, for a new reason (<c>HealthProber</c>).</summary>
+    public const string Probe = "probe";
 
     /// <summary>The kind of the event that moves a machine into <paramref name="state"/>.</summary>
     public static string Of(MachineState state) => state.ToString().ToLowerInvariant();

@@ -32,6 +32,8 @@ public sealed record MachineRecord
     public string? DesiredMode { get; init; }
     /// <summary>The A/B slot the machine last reported running from; null for an image without slots.</summary>
     public string? Slot { get; init; }
+    /// <summary>For a desired image without our agent: the probes the boot service makes from outside once it booted; null when the image's agent reports its health.</summary>
+    public IReadOnlyList<HealthProbe>? DesiredHealth { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 

@@ -53,6 +53,8 @@ public static class BootServiceExtensions
         services.AddSingleton<DeployProgressBoard>();
         services.AddSingleton<BootNetworkService>();
         services.AddHostedService(sp => sp.GetRequiredService<BootNetworkService>());
+        services.AddSingleton<Health.HealthProber>();
+        services.AddHostedService(sp => sp.GetRequiredService<Health.HealthProber>());
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJson.Default);

@@ -54,10 +54,10 @@ public static class InventoryApi
     {
         if (!MacAddress.TryNormalize(mac, out var canonical))
             return TypedResults.BadRequest($"'{mac}' is not a MAC address");
-        if (Problem(request.ImageId, request.Mode) is { } problem)
+        if (Problem(request.ImageId, request.Mode, request.Health) is { } problem)
             return TypedResults.BadRequest(problem);
         var machine = await inventory.GetByMacAsync(canonical, cancellationToken) ?? await inventory.DiscoverAsync(canonical, cancellationToken);
-        return TypedResults.Ok((await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken, request.Mode)));
+        return TypedResults.Ok((await inventory.SetDesiredImageAsync(machine.Mac, request.ImageId, cancellationToken, request.Mode, request.Health)));
     }
 
     /// <summary>A wave's desired images in one request and one transaction; one bad entry refuses them all, naming it.</summary>
@@ -73,7 +73,7 @@ public static class InventoryApi
             var entry = machines[i];
             if (!MacAddress.TryNormalize(entry.Mac ?? "", out var canonical))
                 return TypedResults.BadRequest($"machines[{i}]: '{IpxeScripts.Printable(entry.Mac ?? "")}' is not a MAC address; nothing was set");
-            if (Problem(entry.ImageId, entry.Mode) is { } problem)
+            if (Problem(entry.ImageId, entry.Mode, entry.Health) is { } problem)
                 return TypedResults.BadRequest($"machines[{i}] ({canonical}): {problem}; nothing was set");
             if (!seen.Add(canonical))
                 return TypedResults.BadRequest($"machines[{i}]: {canonical} is listed twice; nothing was set");
@@ -83,9 +83,13 @@ public static class InventoryApi
         return TypedResults.Ok(await inventory.SetDesiredImagesAsync(entries, cancellationToken));
     }
 
-    /// <summary>What is wrong with a desired image and its mode, or null.</summary>
-    private static string? Problem(string? imageId, string? mode)
+    /// <summary>What is wrong with a desired image, its mode and its health probes, or null.</summary>
+    private static string? Problem(string? imageId, string? mode, IReadOnlyList<HealthProbe>? health)
     {
+        if (health?.Select(p => p.Problem()).FirstOrDefault(p => p is not null) is { } probe)
+            return $"health: {IpxeScripts.Printable(probe)}";
+        if (health is { Count: > 0 } && mode == DeployModes.InPlace)
+            return "health probes are for images without our agent, and an in-place update needs the agent of the running system: reimage such an image";
         if (string.IsNullOrWhiteSpace(imageId))
             return "imageId is required: the image's id (the SHA-256 of its raw disk)";
         if (imageId.Length != 64 || !imageId.All(char.IsAsciiHexDigitLower))

@@ -9,6 +9,9 @@ public interface IMachineInventory : IMachineLookup
 {
     Task<IReadOnlyList<MachineRecord>> ListAsync(CancellationToken cancellationToken);
 
+    /// <summary>The machines booting an image without our agent that they wrote: the ones the boot service's probes are to tell healthy.</summary>
+    Task<IReadOnlyList<MachineRecord>> AwaitingProbesAsync(CancellationToken cancellationToken);
+
     /// <summary>Creates the machine in <see cref="MachineState.Discovered"/>, or returns it if it exists.</summary>
     Task<MachineRecord> DiscoverAsync(string mac, CancellationToken cancellationToken);
 
@@ -38,8 +41,11 @@ public interface IMachineInventory : IMachineLookup
     /// <summary>Completes when the next event is written (from the moment it is read: read it before looking for events, so none is missed).</summary>
     Task NextEventWritten { get; }
 
-    /// <summary>Sets what the machine should run: the next network boot deploys it, or with <paramref name="mode"/> in-place its running system's agent does.</summary>
-    Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null);
+    /// <summary>
+    /// Sets what the machine should run: the next network boot deploys it, or with <paramref name="mode"/> in-place its running system's agent does;
+    /// with <paramref name="health"/>, the image has no agent of ours and is healthy once those probes pass from outside.
+    /// </summary>
+    Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null, IReadOnlyList<HealthProbe>? health = null);
 
     /// <summary>Sets the desired images of many machines (discovering the unknown ones) in one transaction: all, or none.</summary>
     Task<IReadOnlyList<MachineRecord>> SetDesiredImagesAsync(IReadOnlyList<DesiredImageEntry> machines, CancellationToken cancellationToken);

@@ -9,7 +9,7 @@ namespace ImagePipeline.BootService.Storage;
 /// </summary>
 public sealed class BootDatabase : IAsyncDisposable
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
 
     private readonly SqliteConnection connection;
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -55,6 +55,7 @@ public sealed class BootDatabase : IAsyncDisposable
                     last_deploy_bytes INTEGER,
                     desired_mode TEXT,
                     slot TEXT,
+                    desired_health TEXT,
                     created_at TEXT NOT NULL,
                     updated_at TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS machines_address ON machines (address);
@@ -107,6 +108,13 @@ public sealed class BootDatabase : IAsyncDisposable
                 {
                     // 4: in-place updates: how the desired image gets there, and the A/B slot the machine runs from.
                     command.CommandText = "ALTER TABLE machines ADD COLUMN desired_mode TEXT; ALTER TABLE machines ADD COLUMN slot TEXT; UPDATE schema_version SET version = 4";
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+
+                if (version is 1L or 2L or 3L or 4L)
+                {
+                    // 5: the probes an image without our agent is known healthy by (JSON).
+                    command.CommandText = "ALTER TABLE machines ADD COLUMN desired_health TEXT; UPDATE schema_version SET version = 5";
                     await command.ExecuteNonQueryAsync(ct);
                 }
             }

@@ -26,7 +26,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
 {
     /// <summary>Events kept: at a few dozen per deployment, hundreds of deployments of a 10,000-machine fleet.</summary>
     public const long DefaultEventRetention = 1_000_000;
-    private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at, last_deploy_method, last_deploy_bytes, desired_mode, slot";
+    private const string Columns = "id, mac, state, address, firmware, desired_image, current_image, facts, deploy_attempts, last_error, created_at, updated_at, last_deploy_method, last_deploy_bytes, desired_mode, slot, desired_health";
     private const string EventColumns = "e.id, e.machine_id, e.at, e.kind, e.from_state, e.to_state, e.detail, m.mac";
 
     private TaskCompletionSource written = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,6 +46,15 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         {
             await using var command = c.CreateCommand();
             command.CommandText = $"SELECT {Columns} FROM machines ORDER BY mac";
+            return await ReadMachinesAsync(command, ct);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<MachineRecord>> AwaitingProbesAsync(CancellationToken cancellationToken) =>
+        database.ExecuteAsync<IReadOnlyList<MachineRecord>>(async (c, ct) =>
+        {
+            await using var command = c.CreateCommand();
+            command.CommandText = $"SELECT {Columns} FROM machines WHERE state = $state AND desired_health IS NOT NULL AND current_image = desired_image ORDER BY mac";
+            command.Parameters.AddWithValue("$state", nameof(MachineState.Booting));
             return await ReadMachinesAsync(command, ct);
         }, cancellationToken);
 
@@ -94,8 +103,8 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
     public Task<MachineRecord> UpdateAsync(string mac, string eventKind, string detail, Func<MachineRecord, MachineRecord> change, CancellationToken cancellationToken) =>
         ChangeAsync(mac, machine => (change(machine) with { State = machine.State }, eventKind, detail), cancellationToken);
 
-    public Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null) =>
-        UpdateAsync(mac, MachineEventKind.DesiredImage, DesiredImageDetail(imageId, mode), m => WithDesiredImage(m, imageId, mode), cancellationToken);
+    public Task<MachineRecord> SetDesiredImageAsync(string mac, string imageId, CancellationToken cancellationToken, string? mode = null, IReadOnlyList<HealthProbe>? health = null) =>
+        UpdateAsync(mac, MachineEventKind.DesiredImage, DesiredImageDetail(imageId, mode, health), m => WithDesiredImage(m, imageId, mode, health), cancellationToken);
 
     public Task<IReadOnlyList<MachineRecord>> SetDesiredImagesAsync(IReadOnlyList<DesiredImageEntry> machines, CancellationToken cancellationToken)
     {
@@ -108,8 +117,8 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             foreach (var entry in entries)
             {
                 var machine = await QueryOneAsync(c, "mac = $key", entry.Mac, ct) ?? await InsertAsync(c, entry.Mac, ct);
-                changed.Add(await ChangeAsync(c, machine, WithDesiredImage(machine, entry.ImageId, entry.Mode), MachineEventKind.DesiredImage,
-                    DesiredImageDetail(entry.ImageId, entry.Mode), ct));
+                changed.Add(await ChangeAsync(c, machine, WithDesiredImage(machine, entry.ImageId, entry.Mode, entry.Health), MachineEventKind.DesiredImage,
+                    DesiredImageDetail(entry.ImageId, entry.Mode, entry.Health), ct));
             }
 
             await transaction.CommitAsync(ct);
@@ -117,10 +126,11 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
         }, cancellationToken);
     }
 
-    private static MachineRecord WithDesiredImage(MachineRecord machine, string imageId, string? mode) =>
-        machine with { DesiredImage = imageId, DesiredMode = mode == DeployModes.InPlace ? mode : null, DeployAttempts = 0 };
+    private static MachineRecord WithDesiredImage(MachineRecord machine, string imageId, string? mode, IReadOnlyList<HealthProbe>? health) =>
+        machine with { DesiredImage = imageId, DesiredMode = mode == DeployModes.InPlace ? mode : null, DesiredHealth = health is { Count: > 0 } ? health : null, DeployAttempts = 0 };
 
-    private static string DesiredImageDetail(string imageId, string? mode) => $"desired image set to {imageId}{(mode == DeployModes.InPlace ? ", in place" : "")}";
+    private static string DesiredImageDetail(string imageId, string? mode, IReadOnlyList<HealthProbe>? health) =>
+        $"desired image set to {imageId}{(mode == DeployModes.InPlace ? ", in place" : "")}{(health is { Count: > 0 } ? $", healthy by probes from outside: {string.Join(", ", health)}" : "")}";
 
     public Task RecordAddressAsync(string mac, IPAddress? address, string? firmware, CancellationToken cancellationToken) =>
         RecordAsync(mac, address, firmware, netboot: null, cancellationToken);
@@ -283,7 +293,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             command.CommandText = """
                 UPDATE machines SET state = $state, address = $address, firmware = $firmware, desired_image = $desired,
                     current_image = $current, facts = $facts, deploy_attempts = $attempts, last_error = $error, updated_at = $updated,
-                    last_deploy_method = $method, last_deploy_bytes = $bytes, desired_mode = $mode, slot = $slot
+                    last_deploy_method = $method, last_deploy_bytes = $bytes, desired_mode = $mode, slot = $slot, desired_health = $health
                 WHERE id = $id
                 """;
             command.Parameters.AddWithValue("$id", changed.Id);
@@ -300,6 +310,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
             command.Parameters.AddWithValue("$bytes", (object?)changed.LastDeploy?.BytesFetched ?? DBNull.Value);
             command.Parameters.AddWithValue("$mode", (object?)changed.DesiredMode ?? DBNull.Value);
             command.Parameters.AddWithValue("$slot", (object?)changed.Slot ?? DBNull.Value);
+            command.Parameters.AddWithValue("$health", changed.DesiredHealth is null ? DBNull.Value : JsonSerializer.Serialize(changed.DesiredHealth, BootServiceJson.Default.IReadOnlyListHealthProbe));
             await command.ExecuteNonQueryAsync(ct);
         }
 
@@ -377,6 +388,7 @@ public sealed class SqliteMachineInventory(BootDatabase database, TimeProvider c
                 LastDeploy = reader.IsDBNull(12) ? null : new LastDeploy(reader.GetString(12), reader.IsDBNull(13) ? 0 : reader.GetInt64(13)),
                 DesiredMode = reader.IsDBNull(14) ? null : reader.GetString(14),
                 Slot = reader.IsDBNull(15) ? null : reader.GetString(15),
+                DesiredHealth = reader.IsDBNull(16) ? null : JsonSerializer.Deserialize(reader.GetString(16), BootServiceJson.Default.IReadOnlyListHealthProbe),
             });
         }
 

@@ -5,6 +5,7 @@ using ImagePipeline.Builder;
 using ImagePipeline.Builder.Import;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Server.Auth;
+using ImagePipeline.Server.Jobs;
 using ImagePipeline.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -14,8 +15,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ImagePipeline.Server.Api;
 
-/// <summary>What an import made: the image (its id is its raw disk's SHA-256) and its manifest.</summary>
-public sealed record ImportedImage(string ImageId, bool AlreadyStored, ImageManifest Manifest);
+/// <summary>
+/// What an import made: the image (its id is its raw disk's SHA-256) and its manifest; the run that
+/// validates it when its name has checks (<see cref="ImportsApi"/>), else what to do next.
+/// </summary>
+public sealed record ImportedImage(string ImageId, bool AlreadyStored, ImageManifest Manifest, long? RunId = null, string? Next = null);
 
 /// <summary>
 /// <c>POST /api/v1/images?name=NAME[&amp;sha256=HEX]</c> (builder): a disk built elsewhere, the
@@ -34,12 +38,18 @@ public static class ImageImportApi
     }
 
     private static async Task<IResult> ImportAsync(HttpContext http, string? name, string? sha256, ServerOptions options, IDbContextFactory<PipelineDb> databases,
-        TimeProvider clock, ClaimsPrincipal user, CancellationToken cancellationToken)
+        RunScheduler scheduler, RunLogs logs, TimeProvider clock, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (!ImageImporter.IsValidName(name))
             return Results.BadRequest("name: give the image's name, 1-63 of a-z, 0-9 and '-' starting with a letter (?name=packer-web)");
         if (sha256 is not null && !System.Text.RegularExpressions.Regex.IsMatch(sha256, "^[0-9a-f]{64}$"))
             return Results.BadRequest("sha256: give the upload's SHA-256 as 64 lower-case hex digits, or leave it out");
+        // A recipe's name is not an import's, and it is refused before a byte is read.
+        RecipeEntry? entry;
+        await using (var db = await databases.CreateDbContextAsync(cancellationToken))
+            entry = await db.Recipes.Include(r => r.Source).SingleOrDefaultAsync(r => r.Name == name, cancellationToken);
+        if (entry is { Imported: false })
+            return Results.Conflict($"'{name}' is the recipe {entry.Source!.Name}:{entry.Path}, whose images are built here; import under another name");
         var limit = options.ImportLimit;
         if (http.Request.ContentLength > limit)
             return Results.Problem($"the upload is {http.Request.ContentLength:N0} bytes, more than the import limit of {limit:N0} (server --import-max-size)", statusCode: 413);
@@ -105,7 +115,17 @@ public static class ImageImportApi
                 await db.SaveChangesAsync(cancellationToken);
             }
 
-            return Results.Created($"/api/v1/artifacts/{result.Manifest.ImageId}", new ImportedImage(result.Manifest.ImageId, result.AlreadyStored, result.Manifest));
+            if (entry?.ImportChecks is null)
+            {
+                return Results.Created($"/api/v1/artifacts/{result.Manifest.ImageId}", new ImportedImage(result.Manifest.ImageId, result.AlreadyStored, result.Manifest,
+                    Next: $"stored, not validated: give '{name}' its checks (PUT /api/v1/imports/{name}, a validate: section with tcp/http checks), then upload it again to make it a version"));
+            }
+
+            var run = await scheduler.CreateImportRunAsync(entry, result.Manifest.ImageId, result.Manifest.InputDigest, digest, cancellationToken);
+            logs.Append(run.Id, $"import: {name} {result.Manifest.ImageId} from an upload of {received:N0} bytes (sha256 {digest}) by {user.Identity!.Name}");
+            logs.Append(run.Id, run.State == RunState.Unchanged ? $"image {run.ImageId} is already a version: nothing new to validate" : "queued for validation");
+            return Results.Created($"/api/v1/runs/{run.Id}", new ImportedImage(result.Manifest.ImageId, result.AlreadyStored, result.Manifest, run.Id,
+                run.State == RunState.Unchanged ? "already a version: nothing new to validate" : $"validating: GET /api/v1/runs/{run.Id}"));
         }
         finally
         {

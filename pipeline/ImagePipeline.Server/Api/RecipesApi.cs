@@ -25,21 +25,25 @@ public static class RecipesApi
         return app;
     }
 
-    private static async Task<Results<Accepted<RunView>, NotFound<string>>> TriggerAsync(string name, RunScheduler scheduler, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Accepted<RunView>, NotFound<string>, Conflict<string>>> TriggerAsync(string name, RunScheduler scheduler, HttpContext http, CancellationToken ct)
     {
-        var (run, problem) = await scheduler.TriggerAsync(name, SourcesApi.Actor(http), null, ct);
-        return run is null ? TypedResults.NotFound(problem!) : TypedResults.Accepted($"/api/v1/runs/{run.Id}", RunView.Of(run));
+        var (run, problem, status) = await scheduler.TriggerAsync(name, SourcesApi.Actor(http), null, ct);
+        if (run is not null)
+            return TypedResults.Accepted($"/api/v1/runs/{run.Id}", RunView.Of(run));
+        return status == StatusCodes.Status409Conflict ? TypedResults.Conflict(problem!) : TypedResults.NotFound(problem!);
     }
 
     /// <summary>POST /api/v1/recipes/NAME/emergency {"reason": ..., "packages": [...]}: an emergency rebuild (critical queue, fresh base, smoke profiles).</summary>
-    private static async Task<Results<Accepted<RunView>, NotFound<string>, BadRequest<string>>> EmergencyAsync(string name, EmergencyRequest request, RunScheduler scheduler,
+    private static async Task<Results<Accepted<RunView>, NotFound<string>, Conflict<string>, BadRequest<string>>> EmergencyAsync(string name, EmergencyRequest request, RunScheduler scheduler,
         HttpContext http, CancellationToken ct)
     {
         var (rebuild, invalid) = EmergencyRebuild.Parse(request.Reason, request.Packages);
         if (rebuild is null)
             return TypedResults.BadRequest(invalid!);
-        var (run, problem) = await scheduler.TriggerAsync(name, SourcesApi.Actor(http), rebuild, ct);
-        return run is null ? TypedResults.NotFound(problem!) : TypedResults.Accepted($"/api/v1/runs/{run.Id}", RunView.Of(run));
+        var (run, problem, status) = await scheduler.TriggerAsync(name, SourcesApi.Actor(http), rebuild, ct);
+        if (run is not null)
+            return TypedResults.Accepted($"/api/v1/runs/{run.Id}", RunView.Of(run));
+        return status == StatusCodes.Status409Conflict ? TypedResults.Conflict(problem!) : TypedResults.NotFound(problem!);
     }
 }
 

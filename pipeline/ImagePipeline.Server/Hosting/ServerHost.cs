@@ -62,6 +62,7 @@ public static class ServerHost
             endpoints.MapRunsApi();
             endpoints.MapImagesApi();
             endpoints.MapImageImportApi();
+            endpoints.MapImportsApi();
             endpoints.MapArtifactsApi();
             endpoints.MapPromotionsApi();
             endpoints.MapMachinesApi();

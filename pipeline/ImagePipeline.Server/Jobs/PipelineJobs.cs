@@ -6,6 +6,7 @@ using ImagePipeline.Builder.Artifacts;
 using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Builder.Tools;
 using ImagePipeline.Recipes;
+using ImagePipeline.Server.ImportedImages;
 using ImagePipeline.Server.Sources;
 using ImagePipeline.Server.State;
 using ImagePipeline.Server.Telemetry;
@@ -130,9 +131,23 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
         span?.SetTag("imagepipeline.image", run.ImageId);
         try
         {
-            var mirror = await GitMirror.WithCommitAsync(run.Recipe!.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, options.GitTimeout, cancellationToken);
-            var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
-            var plan = ValidationPlan.FromSection(recipe.Validate?.Node, smoke: run.Emergency);
+            ValidationPlan plan;
+            string? healthProbes = null;
+            if (run.Recipe!.Imported)
+            {
+                // Built elsewhere: the checks its name was given, and their tcp/http ones become its health on machines.
+                var checks = ImportChecks.Parse(run.Recipe.ImportChecks ?? throw new FormatException($"'{run.Recipe.Name}' has no checks: PUT /api/v1/imports/{run.Recipe.Name}"));
+                plan = checks.Plan;
+                healthProbes = checks.ProbesJson();
+                logs.Append(runId, $"imported image: no agent of ours inside; its health on machines will be probed from outside: {string.Join(", ", checks.Probes)}");
+            }
+            else
+            {
+                var mirror = await GitMirror.WithCommitAsync(run.Recipe.Source!.Url, MirrorPath(run.Recipe.Source), run.Commit, options.GitTimeout, cancellationToken);
+                var recipe = await LoadRecipeAsync(mirror, run.Commit, run.Recipe.Path, work, cancellationToken);
+                plan = ValidationPlan.FromSection(recipe.Validate?.Node, smoke: run.Emergency);
+            }
+
             logs.Append(runId, $"validating{(run.Emergency ? " (EMERGENCY: the smoke profiles)" : "")} on {string.Join(", ", plan.Profiles.Select(p => p.Name))} (attempt {run.Attempts}, on {run.Worker})");
             var report = await ValidationRunner.RunAsync(directory, plan, profile =>
             {
@@ -158,7 +173,7 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
                 db.Images.Add(new ImageVersion
                 {
                     ImageId = run.ImageId!, RecipeId = run.RecipeId, RecipeName = run.Recipe.Name, InputDigest = run.InputDigest!,
-                    Commit = run.Commit, Channel = "candidate", RunId = run.Id, CreatedAt = Now,
+                    Commit = run.Commit, Channel = "candidate", RunId = run.Id, CreatedAt = Now, HealthProbes = healthProbes,
                 });
             }
 

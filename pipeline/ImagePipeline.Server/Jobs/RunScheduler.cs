@@ -38,17 +38,20 @@ public sealed class RunScheduler(IDbContextFactory<PipelineDb> databases, IBackg
     /// <summary>
     /// A person's trigger of a recipe by name (API, web UI, CLI): a run at the branch's head, audited
     /// with who asked; an emergency rebuild is marked EMERGENCY with its reason. Null with the known
-    /// recipes when the name is unknown.
+    /// recipes when the name is unknown (status 404), or why when it names imported images (409).
     /// </summary>
-    public async Task<(PipelineRun? Run, string? Problem)> TriggerAsync(string recipeName, string actor, EmergencyRebuild? emergency, CancellationToken cancellationToken)
+    public async Task<(PipelineRun? Run, string? Problem, int Status)> TriggerAsync(string recipeName, string actor, EmergencyRebuild? emergency, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var recipe = await db.Recipes.Include(r => r.Source).SingleOrDefaultAsync(r => r.Name == recipeName, cancellationToken);
         if (recipe is null)
         {
-            var known = await db.Recipes.Select(r => r.Name).OrderBy(n => n).ToListAsync(cancellationToken);
-            return (null, $"no recipe '{recipeName}'; known: {(known.Count == 0 ? "none (register a source: POST /api/v1/sources)" : string.Join(", ", known))}");
+            var known = await db.Recipes.Where(r => r.SourceId != null).Select(r => r.Name).OrderBy(n => n).ToListAsync(cancellationToken);
+            return (null, $"no recipe '{recipeName}'; known: {(known.Count == 0 ? "none (register a source: POST /api/v1/sources)" : string.Join(", ", known))}", 404);
         }
+
+        if (recipe.Imported)
+            return (null, $"'{recipeName}' names images built elsewhere, not a recipe: nothing to build; a new version comes from an upload (POST /api/v1/images?name={recipeName})", 409);
 
         var run = await CreateRunAsync(recipe.Id, emergency is null ? "manual" : "emergency", BranchHead, Queues.Default, cancellationToken, emergency);
         db.Audit.Add(AuditEntries.For(actor, emergency is null ? "triggered" : "rebuild", emergency is not null,
@@ -56,7 +59,36 @@ public sealed class RunScheduler(IDbContextFactory<PipelineDb> databases, IBackg
             clock.GetUtcNow().UtcDateTime));
         await db.SaveChangesAsync(cancellationToken);
         run.Recipe = recipe;
-        return (run, null);
+        return (run, null, 0);
+    }
+
+    /// <summary>
+    /// A run for an image imported under <paramref name="entry"/> (stored already): nothing to build,
+    /// so it starts at validation; unchanged at once when the image is a version already. Its
+    /// commit says where the image came from: "upload:" and the upload's SHA-256.
+    /// </summary>
+    public async Task<PipelineRun> CreateImportRunAsync(RecipeEntry entry, string imageId, string inputDigest, string uploadSha256, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        using var span = PipelineTracing.Start("pipeline.trigger", null);
+        span?.SetTag("imagepipeline.trigger", "import");
+        var now = clock.GetUtcNow().UtcDateTime;
+        var known = await db.Images.AnyAsync(i => i.ImageId == imageId, cancellationToken);
+        var run = new PipelineRun
+        {
+            RecipeId = entry.Id, Trigger = "import", Commit = $"upload:{uploadSha256}", Queue = Queues.Validation, CreatedAt = now, StartedAt = now,
+            ImageId = imageId, InputDigest = inputDigest,
+            State = known ? RunState.Unchanged : RunState.Validating, FinishedAt = known ? now : null,
+        };
+        run.TraceParent = span?.Id;
+        db.Runs.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        span?.SetTag("imagepipeline.run", run.Id);
+        span?.SetTag("imagepipeline.image", imageId);
+        if (!known)
+            EnqueueValidation(run.Id, run.Generation);
+        run.Recipe = entry;
+        return run;
     }
 
     public void EnqueueBuild(long runId, int generation, string queue) =>

@@ -25,7 +25,7 @@ public sealed class BootServiceFleetLink(IHttpClientFactory clients, BmcPassword
         feeds.For(machine).ChangesAsync(machine.Mac, since, cancellationToken);
 
     public async Task<IReadOnlyDictionary<string, BootServiceUnreachableException>> AssignAsync(IReadOnlyList<(Machine Machine, bool InPlace)> machines, string imageId,
-        CancellationToken cancellationToken)
+        IReadOnlyList<HealthProbe>? health, CancellationToken cancellationToken)
     {
         var away = new Dictionary<string, BootServiceUnreachableException>(StringComparer.Ordinal);
         foreach (var group in machines.GroupBy(m => feeds.For(m.Machine).Site))
@@ -34,7 +34,7 @@ public sealed class BootServiceFleetLink(IHttpClientFactory clients, BmcPassword
             try
             {
                 await ConfiguredBootService.Client(site, clients).SetDesiredImagesAsync(
-                    [.. group.Select(m => new DesiredImageEntry(m.Machine.Mac, imageId, m.InPlace ? DeployModes.InPlace : null))], cancellationToken);
+                    [.. group.Select(m => new DesiredImageEntry(m.Machine.Mac, imageId, m.InPlace ? DeployModes.InPlace : null, health))], cancellationToken);
             }
             catch (Exception e) when (BootServiceUnreachableException.IsUnreachable(e, cancellationToken))
             {

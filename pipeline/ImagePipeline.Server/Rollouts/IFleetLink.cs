@@ -26,9 +26,10 @@ public interface IFleetLink
     /// InPlace, the machine's running system's agent writes it (no power cycle), else it waits for
     /// <see cref="PowerCycleIntoDeployAsync"/>.
     /// </summary>
+    /// <param name="health">for an image without our agent: the probes its boot service makes from outside to know it healthy</param>
     /// <returns>the machines (by name) not told because their site's boot service is away, and why</returns>
     Task<IReadOnlyDictionary<string, BootServiceUnreachableException>> AssignAsync(IReadOnlyList<(Machine Machine, bool InPlace)> machines, string imageId,
-        CancellationToken cancellationToken);
+        IReadOnlyList<HealthProbe>? health, CancellationToken cancellationToken);
 
     /// <summary>The machine's state changes since <paramref name="since"/> (its last few), oldest first: its deployment's phases, for traces.</summary>
     Task<IReadOnlyList<MachineEvent>> ChangesAsync(Machine machine, DateTimeOffset since, CancellationToken cancellationToken);

@@ -41,6 +41,8 @@ public sealed class RolloutDesk(IDbContextFactory<PipelineDb> databases, Channel
             throw new RequestRefusedException(409, $"machine {clash.Machine} is in rollout {clash.RolloutId}, which is still active: let it complete, or abort or roll it back first");
 
         var effective = plan ?? (emergency ? RolloutPlan.Emergency : new RolloutPlan());
+        if (effective.Mode == BootService.Contract.DeployModes.InPlace && image.HealthProbes is not null)
+            throw new RequestRefusedException(400, $"mode in-place: image {AuditEntries.ShortId(imageId)} ({image.RecipeName}) was imported and has no agent of ours to write its next image in place; roll it out with mode reimage");
         RolloutSchedule schedule;
         try
         {

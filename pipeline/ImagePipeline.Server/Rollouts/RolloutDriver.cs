@@ -65,7 +65,10 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
             // power-cycling one twice.
             var firstStart = wave.All(t => t.State == TargetState.Pending);
             rollout.WaveStartedAt ??= now;
-            var inPlaceMode = plan.Mode == DeployModes.InPlace;
+            // An image without our agent is known healthy by its boot service's probes, and is
+            // always reimaged: an in-place update needs the agent of the image it replaces and of itself.
+            var health = ImportedImages.ImportChecks.ReadProbes(await db.Images.Where(i => i.ImageId == rollout.ImageId).Select(i => i.HealthProbes).SingleOrDefaultAsync(cancellationToken));
+            var inPlaceMode = plan.Mode == DeployModes.InPlace && health is null;
             var starting = new List<(RolloutTarget Target, Machine Machine, bool InPlace)>();
             try
             {
@@ -89,7 +92,7 @@ public sealed class RolloutDriver(IDbContextFactory<PipelineDb> databases, IFlee
                     }
                 }
 
-                foreach (var (machine, why) in await fleet.AssignAsync([.. starting.Select(s => (s.Machine, s.InPlace))], rollout.ImageId, cancellationToken))
+                foreach (var (machine, why) in await fleet.AssignAsync([.. starting.Select(s => (s.Machine, s.InPlace))], rollout.ImageId, health, cancellationToken))
                     away[machine] = why;
                 starting.RemoveAll(s => away.ContainsKey(s.Target.Machine));
             }

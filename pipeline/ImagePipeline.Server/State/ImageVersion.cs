@@ -17,4 +17,9 @@ public sealed class ImageVersion
     /// <summary>ECDSA P-256 over the image id (the raw disk's SHA-256), base64 (IEEE P1363): made when a promotion is approved.</summary>
     public string? Signature { get; set; }
     public string? SignedBy { get; set; }
+    /// <summary>
+    /// For an image without our agent (imported): the probes, as JSON, its machines' boot service
+    /// makes from outside to know it healthy; null when the image's agent reports its health.
+    /// </summary>
+    public string? HealthProbes { get; set; }
 }

@@ -25,7 +25,7 @@ public abstract class PipelineDb(DbContextOptions options) : DbContext(options)
         modelBuilder.Entity<RecipeSource>(e =>
         {
             e.HasIndex(s => s.Name).IsUnique();
-            e.HasMany(s => s.Recipes).WithOne(r => r.Source).HasForeignKey(r => r.SourceId);
+            e.HasMany(s => s.Recipes).WithOne(r => r.Source).HasForeignKey(r => r.SourceId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<RecipeEntry>(e =>
         {

@@ -19,6 +19,11 @@ public static class Ui
 
     public static string ShortId(string? id) => id is null ? "—" : AuditEntries.ShortId(id);
 
+    /// <summary>How an image version's machines are known healthy: its agent's report from inside, or (imported, no agent) its boot service's probes from outside.</summary>
+    public static string Health(string? healthProbes) => ImportedImages.ImportChecks.ReadProbes(healthProbes) is { } probes
+        ? $"probes from outside: {string.Join(", ", probes)}"
+        : "agent: reports from inside the image";
+
     /// <summary>How the agent last wrote the machine's image and the bytes that crossed the network: "delta, 21.9 MiB".</summary>
     public static string LastWrite(BootService.Contract.LastDeploy? last) =>
         last is null ? "—" : string.Create(CultureInfo.InvariantCulture, $"{last.Method}, {last.BytesFetched / 1048576.0:0.0} MiB");

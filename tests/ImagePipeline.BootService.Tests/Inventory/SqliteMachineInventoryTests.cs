@@ -102,7 +102,7 @@ public sealed class SqliteMachineInventoryTests
         {
             await using var command = c.CreateCommand();
             command.CommandText = "ALTER TABLE machines DROP COLUMN last_deploy_method; ALTER TABLE machines DROP COLUMN last_deploy_bytes; "
-                + "ALTER TABLE machines DROP COLUMN desired_mode; ALTER TABLE machines DROP COLUMN slot; UPDATE schema_version SET version = 2";
+                + "ALTER TABLE machines DROP COLUMN desired_mode; ALTER TABLE machines DROP COLUMN slot; ALTER TABLE machines DROP COLUMN desired_health; UPDATE schema_version SET version = 2";
             return await command.ExecuteNonQueryAsync(ct);
         }, Ct);
 
@@ -110,10 +110,13 @@ public sealed class SqliteMachineInventoryTests
         var kept = (await store.Inventory.GetByMacAsync("52:54:00:aa:00:09", Ct)).ShouldNotBeNull();
         await store.Inventory.UpdateAsync("52:54:00:aa:00:09", "written", "by delta", m => m with { LastDeploy = new LastDeploy("delta", 22_937_600), Slot = "b" }, Ct);
         await store.Inventory.SetDesiredImageAsync("52:54:00:aa:00:09", new string('e', 64), Ct, DeployModes.InPlace);
+        await store.Inventory.DiscoverAsync("52:54:00:aa:00:0a", Ct);
+        await store.Inventory.SetDesiredImageAsync("52:54:00:aa:00:0a", new string('e', 64), Ct, health: [new HealthProbe(HealthProbe.Http, 80, "/healthz")]);
         await store.ReopenAsync();
 
-        (kept.LastDeploy, kept.DesiredMode, kept.Slot).ShouldBe((null, null, null));
+        (kept.LastDeploy, kept.DesiredMode, kept.Slot, kept.DesiredHealth).ShouldBe((null, null, null, null));
         var upgraded = (await store.Inventory.GetByMacAsync("52:54:00:aa:00:09", Ct))!;
         (upgraded.LastDeploy, upgraded.DesiredMode, upgraded.Slot).ShouldBe((new LastDeploy("delta", 22_937_600), DeployModes.InPlace, "b"));
+        (await store.Inventory.GetByMacAsync("52:54:00:aa:00:0a", Ct))!.DesiredHealth.ShouldBe([new HealthProbe(HealthProbe.Http, 80, "/healthz")]);
     }
 }

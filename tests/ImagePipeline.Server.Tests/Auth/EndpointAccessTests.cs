@@ -41,6 +41,8 @@ public sealed class EndpointAccessTests
         ["GET /api/v1/images/"] = Read,
         ["GET /api/v1/images/{id}"] = Read,
         ["POST /api/v1/images"] = [Roles.Builder, Roles.Admin],
+        ["GET /api/v1/imports/"] = Read,
+        ["PUT /api/v1/imports/{name}"] = [Roles.Builder, Roles.Admin],
         ["GET /api/v1/audit"] = Read,
         ["GET /api/v1/artifacts/images/{id}/{file}"] = [Roles.Operator, Roles.Admin],
         ["GET /api/v1/artifacts/chunks/{sha256}"] = [Roles.Operator, Roles.Admin],

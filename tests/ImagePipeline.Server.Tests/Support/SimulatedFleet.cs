@@ -45,6 +45,9 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
     /// <summary>Machines whose new image comes up with a failed unit (their health report says so).</summary>
     public ConcurrentDictionary<string, bool> Unhealthy { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Machines whose new image has no agent of ours (imported): after the reboot they report nothing, and their boot service's probes decide.</summary>
+    public ConcurrentDictionary<string, bool> WithoutAgent { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Machines whose images have A/B slots: their report agent says which slot it runs from and, once healthy, asks for in-place updates every second, as the real one does.</summary>
     public ConcurrentDictionary<string, bool> Slotted { get; } = new(StringComparer.Ordinal);
 
@@ -119,6 +122,8 @@ internal sealed partial class SimulatedFleet : IAsyncDisposable
         }, cancellationToken);
         // The reboot: the boot service now hands the machine to its disk, whose report agent says how it is.
         await UntilAnsweredAsync(() => http.GetStringAsync(new Uri(bootService, $"boot/{mac}.ipxe"), cancellationToken), cancellationToken);
+        if (WithoutAgent.ContainsKey(name))
+            return;
         var slotted = Slotted.ContainsKey(name);
         var healthy = await ReportHealthAsync(agent, assignment.ImageId, slotted ? "a" : null, unhealthy, cancellationToken);
         if (slotted && healthy)

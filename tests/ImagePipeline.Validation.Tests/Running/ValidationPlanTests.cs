@@ -46,6 +46,18 @@ public sealed class ValidationPlanTests
         ValidationPlan.Default().Profiles.Select(p => p.Name).ShouldBe(["bios-virtio", "uefi-virtio", "uefi-nvme", "bios-sata-e1000"]);
 
     [Fact]
+    public void An_image_built_elsewhere_gets_no_check_that_reads_our_agents_boot_report_and_no_command_check()
+    {
+        var plain = ValidationPlan.FromSection(Section("checks: [{ tcp: 22 }]"), agentless: true);
+        var withReady = ValidationPlan.FromSection(Section("ready: 'web login:'\nchecks: [{ tcp: 22 }]"), agentless: true);
+        var command = Should.Throw<FormatException>(() => ValidationPlan.FromSection(Section("checks: [{ tcp: 22 }, { command: uptime }]"), agentless: true));
+
+        plain.Checks.Select(c => c.Name).ShouldBe(["tcp 22", "kernel-healthy"]);
+        withReady.Checks.Select(c => c.Name).ShouldBe(["ready", "tcp 22", "kernel-healthy"]);
+        command.Message.ShouldContain("command checks run through our agent");
+    }
+
+    [Fact]
     public void The_command_line_narrows_the_profiles() =>
         ValidationPlan.Default(["uefi-nvme"]).Profiles.ShouldHaveSingleItem().Name.ShouldBe("uefi-nvme");
 

@@ -65,10 +65,13 @@ internal sealed class TestLab : IAsyncDisposable
     public static string SystemPath(string id) => $"/redfish/v1/Systems/{id}";
 
     /// <summary>Deploys the image to the named machines through Redfish and the boot service, as <c>imagepipe lab deploy</c> does.</summary>
-    public Task<IReadOnlyList<DeployOutcome>> DeployAsync(string imageId, TimeSpan timeout, params string[] ids) =>
+    public Task<IReadOnlyList<DeployOutcome>> DeployAsync(string imageId, TimeSpan timeout, params string[] ids) => DeployAsync(imageId, timeout, null, ids);
+
+    /// <param name="health">for an image without our agent: the probes its boot service makes from outside</param>
+    public Task<IReadOnlyList<DeployOutcome>> DeployAsync(string imageId, TimeSpan timeout, IReadOnlyList<BootService.Contract.HealthProbe>? health, params string[] ids) =>
         new FleetDeployment(BootService, Redfish, TimeProvider.System).DeployAsync(imageId, 512L << 20,
             [.. ids.Select(id => new DeployTarget(id, Fleet[id].Mac, SystemPath(id)))], timeout, line => TestContext.Current.SendDiagnosticMessage(line),
-            TestContext.Current.CancellationToken);
+            TestContext.Current.CancellationToken, health);
 
     public async ValueTask DisposeAsync()
     {

@@ -22,7 +22,9 @@ public sealed record ValidationPlan(IReadOnlyList<QemuMachine> Profiles, IReadOn
     /// <param name="section">the recipe's validate mapping, or null</param>
     /// <param name="onlyProfiles">profiles asked for on the command line (overrides the recipe's list)</param>
     /// <param name="smoke">an emergency: only the recipe's smoke profiles (validate.smoke; without it, the first profile)</param>
-    public static ValidationPlan FromSection(YamlMappingNode? section, IEnumerable<string>? onlyProfiles = null, bool smoke = false)
+    /// <param name="agentless">an image built elsewhere, without our agent: no built-in check that reads its boot report
+    /// (network, failed units), the console's ready line only when <c>ready:</c> names one, no command checks</param>
+    public static ValidationPlan FromSection(YamlMappingNode? section, IEnumerable<string>? onlyProfiles = null, bool smoke = false, bool agentless = false)
     {
         var fields = section?.Children.ToDictionary(e => ((YamlScalarNode)e.Key).Value ?? "", e => e.Value, StringComparer.Ordinal) ?? [];
         var timeout = fields.TryGetValue("timeout", out var t) ? Seconds(t, "validate.timeout") : DefaultTimeout;
@@ -60,9 +62,13 @@ public sealed record ValidationPlan(IReadOnlyList<QemuMachine> Profiles, IReadOn
             profiles = only.Select(name => profiles.FirstOrDefault(p => p.Name == name) ?? HardwareProfiles.Get(name)).ToList();
 
         var ready = fields.TryGetValue("ready", out var readyNode) ? new Regex(Scalar(readyNode, "validate.ready"), RegexOptions.Multiline) : ReadyCheck.LoginPrompt;
-        var checks = new List<ValidationCheck> { new ReadyCheck(ready, timeout), new NetworkCheck(timeout), new FailedUnitsCheck(timeout) };
+        List<ValidationCheck> checks = agentless
+            ? readyNode is null ? [] : [new ReadyCheck(ready, timeout)]
+            : [new ReadyCheck(ready, timeout), new NetworkCheck(timeout), new FailedUnitsCheck(timeout)];
         if (fields.TryGetValue("checks", out var checkList) && checkList is YamlSequenceNode checkItems)
             checks.AddRange(checkItems.Select(item => ParseCheck(item, timeout)));
+        if (agentless && checks.OfType<CommandCheck>().FirstOrDefault() is { } command)
+            throw new FormatException($"check '{command.Name}': command checks run through our agent, which an image built elsewhere does not have; use tcp, http or console checks");
         checks.Add(new KernelHealthCheck());
         return new ValidationPlan(profiles, checks, retries);
     }

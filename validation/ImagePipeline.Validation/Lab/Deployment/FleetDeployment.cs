@@ -17,14 +17,15 @@ namespace ImagePipeline.Validation.Lab.Deployment;
 /// </summary>
 public sealed partial class FleetDeployment(BootServiceClient bootService, RedfishClient redfish, TimeProvider clock)
 {
+    /// <param name="health">for an image without our agent: the probes the boot service makes from outside to know it healthy</param>
     public async Task<IReadOnlyList<DeployOutcome>> DeployAsync(string imageId, long imageBytes, IReadOnlyList<DeployTarget> targets, TimeSpan timeout,
-        Action<string>? progress, CancellationToken cancellationToken)
+        Action<string>? progress, CancellationToken cancellationToken, IReadOnlyList<HealthProbe>? health = null)
     {
         var started = clock.GetUtcNow();
         var poweredOn = new Dictionary<string, DateTimeOffset>();
         foreach (var target in targets)
         {
-            await bootService.SetDesiredImageAsync(target.Mac, imageId, cancellationToken);
+            await bootService.SetDesiredImageAsync(target.Mac, imageId, cancellationToken, health: health);
             await redfish.NetbootOnceAsync(target.SystemPath, cancellationToken);
             poweredOn[target.Name] = clock.GetUtcNow();
             progress?.Invoke($"{target.Name}: desired image set, network boot once, power cycled");

@@ -135,6 +135,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("HealthProbes")
+                        .HasColumnType("text");
+
                     b.Property<string>("InputDigest")
                         .IsRequired()
                         .HasColumnType("text");
@@ -398,6 +401,9 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("ImportChecks")
+                        .HasColumnType("text");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("text");
@@ -409,7 +415,7 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<long>("SourceId")
+                    b.Property<long?>("SourceId")
                         .HasColumnType("bigint");
 
                     b.Property<string>("TimeZone")
@@ -620,8 +626,7 @@ namespace ImagePipeline.Server.State.Migrations.Postgres
                     b.HasOne("ImagePipeline.Server.State.RecipeSource", "Source")
                         .WithMany("Recipes")
                         .HasForeignKey("SourceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.Navigation("Source");
                 });

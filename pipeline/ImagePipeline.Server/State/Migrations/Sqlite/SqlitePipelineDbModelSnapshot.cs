@@ -124,6 +124,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("HealthProbes")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("InputDigest")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -377,6 +380,9 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ImportChecks")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -388,7 +394,7 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<long>("SourceId")
+                    b.Property<long?>("SourceId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("TimeZone")
@@ -593,8 +599,7 @@ namespace ImagePipeline.Server.State.Migrations.Sqlite
                     b.HasOne("ImagePipeline.Server.State.RecipeSource", "Source")
                         .WithMany("Recipes")
                         .HasForeignKey("SourceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.Navigation("Source");
                 });

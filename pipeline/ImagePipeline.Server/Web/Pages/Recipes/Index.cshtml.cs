@@ -25,7 +25,7 @@ public sealed class RecipesModel(RunScheduler scheduler) : PipelinePage
     [HandlerPolicy(Roles.Policies.Build)]
     public async Task<IActionResult> OnPostBuildAsync(string recipe)
     {
-        var (run, problem) = await scheduler.TriggerAsync(recipe, Actor, null, HttpContext.RequestAborted);
+        var (run, problem, _) = await scheduler.TriggerAsync(recipe, Actor, null, HttpContext.RequestAborted);
         return run is null ? Refused(problem!) : Done($"run {run.Id} of {recipe} queued", $"/runs/{run.Id}");
     }
 
@@ -35,7 +35,7 @@ public sealed class RecipesModel(RunScheduler scheduler) : PipelinePage
         var (rebuild, invalid) = EmergencyRebuild.Parse(reason, packages is null ? null : [packages]);
         if (rebuild is null)
             return Refused(invalid!);
-        var (run, problem) = await scheduler.TriggerAsync(recipe, Actor, rebuild, HttpContext.RequestAborted);
+        var (run, problem, _) = await scheduler.TriggerAsync(recipe, Actor, rebuild, HttpContext.RequestAborted);
         return run is null ? Refused(problem!) : Done($"EMERGENCY rebuild of {recipe}: run {run.Id} on the critical queue", $"/runs/{run.Id}");
     }
 }
