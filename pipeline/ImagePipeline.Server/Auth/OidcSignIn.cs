@@ -20,6 +20,8 @@ public static class OidcSignIn
 {
     public const string Scheme = "imagepipe-oidc";
     public const string CallbackPath = "/signin-oidc";
+    /// <summary>Where the provider sends the browser back after it ended its session (register it as the client's post-logout redirect URI).</summary>
+    public const string SignedOutCallbackPath = "/signout-callback-oidc";
     /// <summary>Where the sign-in page's single sign-on button leads: the challenge.</summary>
     public const string StartPath = "/login/oidc";
     /// <summary>
@@ -50,6 +52,7 @@ public static class OidcSignIn
             oidc.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             oidc.SignInScheme = SignInSchemes.Cookie;
             oidc.CallbackPath = CallbackPath;
+            oidc.SignedOutCallbackPath = SignedOutCallbackPath;
             // A provider on plain HTTP is accepted only on loopback (a test, a collector beside the server).
             oidc.RequireHttpsMetadata = !settings.Authority.IsLoopback;
             oidc.MapInboundClaims = false;
@@ -73,6 +76,10 @@ public static class OidcSignIn
                 var claims = new List<Claim> { new(ClaimTypes.Name, name), new(ClaimTypes.AuthenticationMethod, "oidc"), new(ProviderClaim, settings.Authority.ToString()) };
                 claims.AddRange(roles.Select(role => new Claim(ClaimTypes.Role, role)));
                 context.Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SignInSchemes.Cookie));
+                // Only the ID token is kept (in the session cookie): sign-out hands it back to the
+                // provider as id_token_hint, to end the provider's session too.
+                if ((context.TokenEndpointResponse?.IdToken ?? context.ProtocolMessage.IdToken) is { } idToken)
+                    context.Properties!.StoreTokens([new AuthenticationToken { Name = "id_token", Value = idToken }]);
                 return Task.CompletedTask;
             };
             oidc.Events.OnRemoteFailure = context =>
@@ -82,4 +89,17 @@ public static class OidcSignIn
                 return Task.CompletedTask;
             };
         });
+
+    /// <summary>
+    /// Whether signing <paramref name="http"/>'s person out should end their provider's session too:
+    /// they signed in through it, and its discovery document names an end-session endpoint.
+    /// </summary>
+    public static async Task<bool> EndsProviderSessionAsync(HttpContext http)
+    {
+        if (!http.User.HasClaim(c => c.Type == ProviderClaim))
+            return false;
+        var options = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<OpenIdConnectOptions>>().Get(Scheme);
+        var configuration = await options.ConfigurationManager!.GetConfigurationAsync(http.RequestAborted);
+        return !string.IsNullOrEmpty(configuration.EndSessionEndpoint);
+    }
 }

@@ -17,7 +17,7 @@ public sealed partial class SingleSignOnTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_person_signs_in_through_the_provider_with_the_roles_their_groups_map_to_one_without_a_mapped_group_is_refused_and_sign_out_ends_the_session()
+    public async Task A_person_signs_in_through_the_provider_with_the_roles_their_groups_map_to_one_without_a_mapped_group_is_refused_and_sign_out_ends_the_session_here_and_at_the_provider()
     {
         await using var provider = await TestIdentityProvider.StartAsync();
         await using var server = await TestServer.StartAsync(kestrel: true, configure: o => o with
@@ -25,7 +25,7 @@ public sealed partial class SingleSignOnTests
             Oidc = new OidcSettings(provider.Issuer, "imagepipeline", "client-secret", OidcSettings.DefaultRoleClaim,
                 OidcRoleMap.Parse(["release-managers=approver+operator", "platform=admin"]), []),
         });
-        await provider.RegisterClientAsync("imagepipeline", "client-secret", new Uri(server.BaseAddress, "signin-oidc"));
+        await provider.RegisterClientAsync("imagepipeline", "client-secret", new Uri(server.BaseAddress, "signin-oidc"), new Uri(server.BaseAddress, "signout-callback-oidc"));
 
         // Alice manages releases: approver and operator, not admin.
         provider.SignInNext("alice", "release-managers", "everyone");
@@ -63,6 +63,7 @@ public sealed partial class SingleSignOnTests
         accounts.StatusCode.ShouldBe(HttpStatusCode.Forbidden, "release-managers grants approver and operator, not admin");
         loginPage.ShouldContain("Sign in with single sign-on");
         signedOut.RequestMessage!.RequestUri!.AbsolutePath.ShouldBe("/login");
+        provider.EndedSessions.ToArray().ShouldBe(["alice"], "sign-out ended alice's session at the provider too, with her ID token as the hint");
         afterSignOut.RequestMessage!.RequestUri!.AbsolutePath.ShouldBe("/login", "signed out: the pages ask for a sign-in again");
         refused.RequestMessage!.RequestUri!.AbsolutePath.ShouldBe("/login");
         WebUtility.HtmlDecode(refusedPage).ShouldContain("oidc:mallory has no role here: none of their groups (contractors) is mapped to a role");

@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using CliWrap;
+using CliWrap.Buffered;
 using ImagePipeline.Builder;
 using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Recipes;
@@ -62,7 +64,8 @@ public sealed class ImportedImagePipelineTests
         await Eventually.WaitAsync("the import's validation", async () => (await server.GetJsonAsync($"/api/v1/runs/{runId}"))["state"]!.GetValue<string>() is "candidate" or "failed", 480);
         var run = await server.GetJsonAsync($"/api/v1/runs/{runId}");
         var log = await server.Http.GetStringAsync($"/api/v1/runs/{runId}/log", Ct);
-        var again = await UploadAsync(builder, bytes);
+        // The same disk again, by the CLI (imagepipe import --server): the same image, no new version.
+        var again = await CliImportAsync(server, builder, vmdk);
         var trigger = await builder.PostAsync("/api/v1/recipes/packer-web/runs", null, Ct);
 
         (await noProbe.Content.ReadAsStringAsync(Ct)).ShouldContain("list at least one tcp or http check");
@@ -84,7 +87,9 @@ public sealed class ImportedImagePipelineTests
         var version = await server.GetJsonAsync($"/api/v1/images/{imageId}");
         version["channel"]!.GetValue<string>().ShouldBe("candidate");
         version["healthProbes"]!.GetValue<string>().ShouldContain($"\"port\":{WebPort}");
-        again["next"]!.GetValue<string>().ShouldBe("already a version: nothing new to validate");
+        again.ExitCode.ShouldBe(0, again.StandardError);
+        again.StandardOutput.ShouldContain($"image {imageId} (already in the store)");
+        again.StandardOutput.ShouldContain("already a version: nothing new to validate");
         trigger.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await trigger.Content.ReadAsStringAsync(Ct)).ShouldContain("names images built elsewhere, not a recipe");
         var page = await server.Http.GetStringAsync("/images", Ct);
@@ -141,6 +146,17 @@ public sealed class ImportedImagePipelineTests
 
         await bootService.StopAsync();
         bootData.Delete(recursive: true);
+    }
+
+    private static async Task<BufferedCommandResult> CliImportAsync(TestServer server, HttpClient builder, string disk)
+    {
+        var tokenFile = Path.Combine(Path.GetDirectoryName(disk)!, "builder.token");
+        await File.WriteAllTextAsync(tokenFile, builder.DefaultRequestHeaders.Authorization!.Parameter, Ct);
+        File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return await CliWrap.Cli.Wrap("dotnet")
+            .WithArguments([Path.Combine(AppContext.BaseDirectory, "imagepipe.dll"), "import", disk, "--name", "packer-web", "--server", server.BaseAddress.ToString(), "--token-file", tokenFile, "--wait"])
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(Ct);
     }
 
     private static async Task<JsonNode> MachineAsync(TestServer server, string name) =>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenIddict.Abstractions;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -36,6 +37,9 @@ internal sealed class TestIdentityProvider : IAsyncDisposable
 
     private sealed record Person(string Name, IReadOnlyList<string> Groups);
 
+    /// <summary>Whose sessions clients ended (RP-initiated logout), by the ID token they handed back.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> EndedSessions { get; } = new();
+
     /// <summary>The person the next authorization request signs in, as if they had typed their password.</summary>
     public void SignInNext(string name, params string[] groups) => next = new Person(name, groups);
 
@@ -54,11 +58,11 @@ internal sealed class TestIdentityProvider : IAsyncDisposable
             .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityProviderDb>())
             .AddServer(server =>
             {
-                server.SetAuthorizationEndpointUris("/connect/authorize").SetTokenEndpointUris("/connect/token");
+                server.SetAuthorizationEndpointUris("/connect/authorize").SetTokenEndpointUris("/connect/token").SetEndSessionEndpointUris("/connect/logout");
                 server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
                 server.RegisterScopes(Scopes.OpenId, Scopes.Profile);
                 server.AddEphemeralEncryptionKey().AddEphemeralSigningKey().DisableAccessTokenEncryption();
-                server.UseAspNetCore().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
+                server.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableEndSessionEndpointPassthrough().DisableTransportSecurityRequirement();
             });
         var app = builder.Build();
         var provider = new TestIdentityProvider(app, data);
@@ -74,22 +78,29 @@ internal sealed class TestIdentityProvider : IAsyncDisposable
             identity.SetDestinations(_ => [Destinations.IdentityToken, Destinations.AccessToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         });
+        // The end of a session: who it was (the ID token the client hands back), then back to the client.
+        app.MapMethods("/connect/logout", [HttpMethods.Get, HttpMethods.Post], async (HttpContext http) =>
+        {
+            var hint = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            provider.EndedSessions.Enqueue(hint.Principal?.FindFirst(Claims.PreferredUsername)?.Value ?? "(no id_token_hint)");
+            return Results.SignOut(null, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        });
         await using (var scope = app.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<IdentityProviderDb>().Database.EnsureCreatedAsync(TestContext.Current.CancellationToken);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return provider;
     }
 
-    /// <summary>A confidential client that may use the code flow (with PKCE) and return to <paramref name="redirect"/>.</summary>
-    public async Task RegisterClientAsync(string clientId, string secret, Uri redirect)
+    /// <summary>A confidential client that may use the code flow (with PKCE) and return to <paramref name="redirect"/>, and end sessions returning to <paramref name="signedOut"/>.</summary>
+    public async Task RegisterClientAsync(string clientId, string secret, Uri redirect, Uri signedOut)
     {
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
         {
-            ClientId = clientId, ClientSecret = secret, ClientType = ClientTypes.Confidential, RedirectUris = { redirect },
+            ClientId = clientId, ClientSecret = secret, ClientType = ClientTypes.Confidential, RedirectUris = { redirect }, PostLogoutRedirectUris = { signedOut },
             Permissions =
             {
-                Permissions.Endpoints.Authorization, Permissions.Endpoints.Token, Permissions.GrantTypes.AuthorizationCode, Permissions.ResponseTypes.Code,
+                Permissions.Endpoints.Authorization, Permissions.Endpoints.Token, Permissions.Endpoints.EndSession, Permissions.GrantTypes.AuthorizationCode, Permissions.ResponseTypes.Code,
                 Permissions.Scopes.Profile,
             },
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
