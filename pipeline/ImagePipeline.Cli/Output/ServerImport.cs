@@ -56,14 +56,6 @@ public static class ServerImport
         }
     }
 
-    private static int Refused(string what, HttpResponseMessage response, string body)
-    {
-        Console.Error.WriteLine((int)response.StatusCode switch
-        {
-            401 => "import: 401: the server does not accept this token (unknown or expired): create a new one",
-            403 => "import: 403: the token's account may not import images: it needs the builder or admin role",
-            _ => $"import: {what} refused: {(int)response.StatusCode}: {body.Trim('"')}",
-        });
-        return (int)response.StatusCode is 400 or 404 or 409 or 413 ? ExitCodes.InvalidInput : ExitCodes.Failed;
-    }
+    private static int Refused(string what, HttpResponseMessage response, string body) =>
+        ServerRefusal.Report("import", "import images", (int)response.StatusCode, $"{what} refused: {body.Trim('"')}");
 }

@@ -59,13 +59,7 @@ public static class TriggerVerb
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
-                    Console.Error.WriteLine((int)response.StatusCode switch
-                    {
-                        401 => "trigger: 401: the server does not accept this token (unknown or expired): create a new one",
-                        403 => "trigger: 403: the token's account may not trigger builds: it needs the builder or admin role",
-                        _ => $"trigger: {(int)response.StatusCode}: {body.Trim('"')}",
-                    });
-                    return (int)response.StatusCode is 400 or 404 ? ExitCodes.InvalidInput : ExitCodes.Failed;
+                    return ServerRefusal.Report("trigger", "trigger builds", (int)response.StatusCode, body);
                 }
 
                 var run = JsonNode.Parse(body)!;
