@@ -114,7 +114,8 @@ public static class ServerHost
         var store = StateStore.For(options);
         services.AddSingleton(store);
         store.AddPipelineDb(services);
-        services.AddHangfire(hangfire => store.UseHangfireStorage(hangfire
+        services.AddHangfire((provider, hangfire) => store.UseHangfireStorage(hangfire
+            .UseLogProvider(new HangfireLogging(provider.GetRequiredService<ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings(), options));

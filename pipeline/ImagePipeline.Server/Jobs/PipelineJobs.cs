@@ -244,10 +244,13 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
 
         foreach (var broken in discovered.Where(d => d.Error is not null))
             db.Audit.Add(new AuditEntry { At = Now, Actor = trigger, Action = "recipe-invalid", Detail = $"{source.Name}:{broken.Path} at {head} does not lint: {broken.Error}" });
-        foreach (var found in discovered.Where(d => d.Name is not null))
+        var accepted = await AcceptNamesAsync(db, source, discovered, trigger, head, cancellationToken);
+        foreach (var found in accepted)
         {
             if (source.Recipes.FirstOrDefault(r => r.Path == found.Path) is { } known)
                 known.Name = found.Name!;
+            else if (source.Recipes.FirstOrDefault(r => r.Name == found.Name && discovered.All(d => d.Path != r.Path)) is { } moved)
+                moved.Path = found.Path; // the file moved: the same recipe, its history kept
             else
                 source.Recipes.Add(new RecipeEntry { Path = found.Path, Name = found.Name! });
         }
@@ -263,11 +266,43 @@ public sealed partial class PipelineJobs(IDbContextFactory<PipelineDb> databases
         await db.SaveChangesAsync(cancellationToken);
         foreach (var recipe in source.Recipes)
             NightlyRebuild.Schedule(recurring, recipe);
-        foreach (var recipe in source.Recipes.Where(r => discovered.Any(d => d.Path == r.Path && d.Name is not null) && RecipeDiscovery.Touches(r.Path, changed)))
+        foreach (var recipe in source.Recipes.Where(r => accepted.Any(d => d.Path == r.Path) && RecipeDiscovery.Touches(r.Path, changed)))
         {
             var run = await scheduler.CreateRunAsync(recipe.Id, trigger, head, Queues.Default, cancellationToken);
             logs.Append(run.Id, $"{trigger}: {source.Name} at {head} changed {recipe.Path}");
         }
+    }
+
+    /// <summary>
+    /// The recipes whose names this source may use: a name is one image's history, so a file may
+    /// not take a name another source's recipe, an imported image or another file of this source
+    /// holds. Each refused file is audited with what to fix and is neither listed nor
+    /// built; the rest of the source syncs as usual.
+    /// </summary>
+    private async Task<List<DiscoveredRecipe>> AcceptNamesAsync(PipelineDb db, RecipeSource source, IReadOnlyList<DiscoveredRecipe> discovered, string trigger, string head, CancellationToken cancellationToken)
+    {
+        var elsewhere = await db.Recipes.Where(r => r.SourceId != source.Id)
+            .Select(r => new { r.Name, Source = r.Source == null ? null : r.Source.Name })
+            .ToDictionaryAsync(r => r.Name, r => r.Source is null ? "images are imported under it" : $"source {r.Source} has a recipe of that name", StringComparer.Ordinal, cancellationToken);
+        var here = new Dictionary<string, string>(StringComparer.Ordinal);
+        var accepted = new List<DiscoveredRecipe>();
+        // The file that holds a name already keeps it; otherwise the first by path.
+        var claims = discovered.Where(d => d.Name is not null)
+            .OrderBy(d => source.Recipes.Any(r => r.Path == d.Path && r.Name == d.Name) ? 0 : 1).ThenBy(d => d.Path, StringComparer.Ordinal);
+        foreach (var found in claims)
+        {
+            var holder = elsewhere.GetValueOrDefault(found.Name!) ?? (here.TryGetValue(found.Name!, out var path) ? $"{path} in this source has it too" : null);
+            if (holder is not null)
+            {
+                db.Audit.Add(new AuditEntry { At = Now, Actor = trigger, Action = "recipe-invalid", Detail = $"{source.Name}:{found.Path} at {head} is not listed: its name {found.Name} is taken ({holder}); give the recipe another name" });
+                continue;
+            }
+
+            here[found.Name!] = found.Path;
+            accepted.Add(found);
+        }
+
+        return accepted;
     }
 
     /// <summary>
