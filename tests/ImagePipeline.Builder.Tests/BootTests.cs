@@ -7,27 +7,16 @@ using ImagePipeline.Validation.Qemu;
 
 namespace ImagePipeline.Builder.Tests;
 
-/// <summary>The built disk boots in real QEMU (TCG): both firmwares, the disk buses of the hardware catalogue.</summary>
+/// <summary>
+/// The built disk boots in real QEMU (TCG) and stays as published. That tiny boots on both
+/// firmwares and the catalogue's disk buses is the validation harness's default matrix
+/// (Validation.Tests' ValidationRunnerTests: BIOS and UEFI on virtio, UEFI on NVMe, BIOS on SATA),
+/// not booted a second time here.
+/// </summary>
 public sealed class BootTests(TinyImage tiny)
 {
     // Not anchored at the end of a line: a kernel message may follow the prompt at any moment.
     private static readonly Regex LoginPrompt = new("tiny login: ");
-
-    [Theory]
-    [InlineData(Firmware.Uefi, DiskBus.Virtio)]
-    [InlineData(Firmware.Bios, DiskBus.Virtio)]
-    [InlineData(Firmware.Uefi, DiskBus.Nvme)]
-    [InlineData(Firmware.Bios, DiskBus.Sata)]
-    public async Task The_tiny_disk_boots_to_a_login_prompt(Firmware firmware, DiskBus bus)
-    {
-        var machine = QemuMachine.Create($"{firmware}-{bus}".ToLowerInvariant()).WithFirmware(firmware).WithDiskBus(bus);
-
-        await using var vm = await QemuVm.StartAsync(machine, tiny.DiskQcow2, cancellationToken: TestContext.Current.CancellationToken);
-
-        await vm.WaitForConsoleTextAsync(LoginPrompt, TimeSpan.FromSeconds(120), cancellationToken: TestContext.Current.CancellationToken);
-        vm.Console.Text.ShouldContain("imagepipeline: tiny started");
-        vm.Console.Text.ShouldNotContain("Kernel panic");
-    }
 
     [Fact]
     public async Task A_squashfs_root_boots_read_only_under_a_writable_overlay()

@@ -23,7 +23,9 @@ namespace ImagePipeline.BootService.Tests.RealClients;
 /// back, the machine's report says it fell back and why. On BIOS the scenario goes on as the
 /// production path's reimage: the machine is netbooted into the deploy environment and given the
 /// first build again, which its agent writes by delta from what the disk holds (each slot's
-/// chunks, moved), fetching only what it lacks, and the disk ends byte for byte the image.
+/// chunks, moved), fetching only what it lacks, and the disk ends byte for byte the image. The
+/// first power-on after the deploy netboots and gets the local-disk script, which boots the disk on
+/// each firmware.
 /// </summary>
 public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDisposable
 {
@@ -71,10 +73,17 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
             await vm.WaitForExitAsync(Ct);
             vm.Console.Text.ShouldContain("holds no partition table", customMessage: "a blank disk gets the whole stream");
             (await service.GetAsync($"/api/v1/machines/{mac}")).ShouldContain("\"lastDeploy\":{\"method\":\"full\"");
-            // From now on it boots from its disk (a BMC's boot override): the updates below need no netboot.
-            await vm.PowerOnAsync(machine.WithNetworkBoot(NetworkBoot.None), Ct);
+            // Its first power-on after the deploy netboots again, as a PXE-first server does: with
+            // nothing to deploy, the boot service hands it the local-disk script (sanboot on BIOS; on
+            // UEFI, exit to the firmware's next boot option) and it boots its disk, the deploy
+            // environment not fetched again.
+            var scriptRequest = new Regex($"GET /boot/{Regex.Escape(mac)}\\.ipxe");
+            var (scripts, deployFetches) = (scriptRequest.Count(service.Output), Regex.Count(service.Output, "GET /files/deploy/"));
+            await vm.PowerOnAsync(Ct);
             await vm.WaitForConsoleTextAsync(AgentConsoleLines.HealthReported, TimeSpan.FromSeconds(120), cancellationToken: Ct);
             (await vm.SucceedAsync("cat /proc/cmdline", cancellationToken: Ct)).ShouldContain("imagepipeline.slot=a");
+            scriptRequest.Count(service.Output).ShouldBe(scripts + 1);
+            Regex.Count(service.Output, "GET /files/deploy/").ShouldBe(deployFetches, "nothing to deploy: the deploy environment is not fetched again");
 
             // The next build, in place: the machine's agent asks on its own, writes slot B by delta, reboots into one trial boot; healthy, marked good.
             var since = vm.Console.Position;
@@ -84,7 +93,8 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
             vm.Console.TextSince(since).ShouldContain("armed for one trial boot");
             int.Parse(written.Groups["fetched"].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0);
             since = vm.Console.Position;
-            await vm.PowerOnAsync(Ct);
+            // From now on it boots from its disk (a BMC's boot override): the updates below need no netboot.
+            await vm.PowerOnAsync(machine.WithNetworkBoot(NetworkBoot.None), Ct);
             await vm.WaitForConsoleTextAsync(MarkedGood, TimeSpan.FromSeconds(120), since, cancellationToken: Ct);
             (await vm.SucceedAsync("cat /proc/cmdline", cancellationToken: Ct)).ShouldContain("imagepipeline.slot=b");
             (await vm.SucceedAsync("cat /etc/motd", cancellationToken: Ct)).ShouldContain("tiny: the next build");

@@ -6,7 +6,7 @@ using ImagePipeline.Validation.Tests.Support;
 
 namespace ImagePipeline.Validation.Tests.Profiles;
 
-public sealed class HardwareProfilesTests(TestImages images)
+public sealed class HardwareProfilesTests(TestImages images) : IClassFixture<TestImages>
 {
     public static TheoryData<string> CatalogueNames => new(HardwareProfiles.Catalogue.Keys);
 

@@ -3,7 +3,7 @@ using ImagePipeline.Validation.Tests.Support;
 
 namespace ImagePipeline.Validation.Tests.Qemu;
 
-public sealed class AcceleratorTests(TestImages images)
+public sealed class AcceleratorTests(TestImages images) : IClassFixture<TestImages>
 {
     [Fact]
     public async Task KVM_is_used_only_when_a_probe_guest_answers_and_the_answer_is_remembered_until_reboot()

@@ -7,7 +7,8 @@ using ImagePipeline.Validation.Tests.Support;
 
 namespace ImagePipeline.Validation.Tests.Qemu;
 
-public sealed class QemuVmTests(TestImages images)
+/// <summary>The QEMU harness on real TCG guests; the tests that only ask a running guest share one (<see cref="RunningTinyVm"/>).</summary>
+public sealed class QemuVmTests(TestImages images, RunningTinyVm running) : IClassFixture<TestImages>, IClassFixture<RunningTinyVm>
 {
     // Not anchored at the end of a line: a kernel message may follow the prompt at any moment.
     private static readonly Regex LoginPrompt = new("login: ");
@@ -16,8 +17,7 @@ public sealed class QemuVmTests(TestImages images)
     [Fact]
     public async Task Commands_run_in_the_guest_with_their_exit_code_and_output()
     {
-        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, cancellationToken: Ct);
-        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+        var vm = running.Vm;
 
         (await vm.SucceedAsync("cat /etc/hostname", cancellationToken: Ct)).ShouldBe("tiny\n");
         (await vm.ExecuteAsync("echo to stderr >&2; exit 3", cancellationToken: Ct)).ShouldBe((3, "to stderr\n"));
@@ -30,14 +30,13 @@ public sealed class QemuVmTests(TestImages images)
     [Fact]
     public async Task A_port_is_open_only_once_the_guest_listens()
     {
-        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, [8080], cancellationToken: Ct);
-        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+        var vm = running.Vm;
 
-        var closed = await Should.ThrowAsync<CheckFailedException>(() => vm.WaitForOpenPortAsync(8080, TimeSpan.FromSeconds(3), Ct));
-        closed.Message.ShouldContain("port 8080");
+        var closed = await Should.ThrowAsync<CheckFailedException>(() => vm.WaitForOpenPortAsync(RunningTinyVm.ForwardedPort, TimeSpan.FromSeconds(3), Ct));
+        closed.Message.ShouldContain($"port {RunningTinyVm.ForwardedPort}");
 
-        await vm.SucceedAsync("httpd -p 8080 -h /etc", cancellationToken: Ct);
-        await vm.WaitForOpenPortAsync(8080, TimeSpan.FromSeconds(30), Ct);
+        await vm.SucceedAsync($"httpd -p {RunningTinyVm.ForwardedPort} -h /etc", cancellationToken: Ct);
+        await vm.WaitForOpenPortAsync(RunningTinyVm.ForwardedPort, TimeSpan.FromSeconds(30), Ct);
     }
 
     [Fact]
@@ -92,8 +91,7 @@ public sealed class QemuVmTests(TestImages images)
     [Fact]
     public async Task A_screenshot_is_a_png_of_the_vga_console()
     {
-        await using var vm = await QemuVm.StartAsync(QemuMachine.Create("bios-virtio"), images.Tiny, cancellationToken: Ct);
-        await vm.WaitForConsoleTextAsync(LoginPrompt, cancellationToken: Ct);
+        var vm = running.Vm;
         var png = Path.Combine(vm.Directory, "screen.png");
 
         await vm.ScreenshotAsync(png, Ct);

@@ -9,7 +9,7 @@ using System.Text.RegularExpressions;
 
 namespace ImagePipeline.Validation.Tests.Running;
 
-public sealed class ValidationRunnerTests(TestImages images)
+public sealed class ValidationRunnerTests(TestImages images) : IClassFixture<TestImages>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
