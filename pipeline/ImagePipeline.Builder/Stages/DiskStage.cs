@@ -21,8 +21,11 @@ public static class DiskStage
     public const string Name = "disk";
     public const string LayoutFile = "layout.json";
     private const int SectorSize = 512;
-    /// <summary>How <see cref="MakeSquashfsAsync"/> compresses, named in the digest of a squashfs root's disk.</summary>
-    private const string SquashfsCompression = "zstd-6";
+    /// <summary>
+    /// The zstd level <see cref="MakeSquashfsAsync"/> compresses at, named in the digest of a
+    /// squashfs root's disk (one constant: a new level must make a new digest).
+    /// </summary>
+    private const int SquashfsZstdLevel = 6;
 
     public static string Digest(Recipe recipe, string rootfsDigest, long sourceDateEpoch)
     {
@@ -38,7 +41,7 @@ public static class DiskStage
             .Add("epoch", sourceDateEpoch.ToString(CultureInfo.InvariantCulture));
         // A squashfs root's compression is in its bytes: other roots' digests (and image ids) stay as they were.
         if (recipe.Disk.Root == RootFilesystem.Squashfs)
-            digest.Add("squashfs", SquashfsCompression);
+            digest.Add("squashfs", $"zstd-{SquashfsZstdLevel}");
         return digest.Finish();
     }
 
@@ -398,7 +401,7 @@ public static class DiskStage
             // zstd at level 6, not mksquashfs's default 15: on 1.1 GiB of libraries here, 13.7 s of
             // CPU for 313 MB against 188 s for 287 MB (level 3: 5.4 s, 336 MB). A build, an
             // emergency patch's above all, should not spend minutes for the last 9%.
-            [tree, image, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "6"],
+            [tree, image, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", SquashfsZstdLevel.ToString(CultureInfo.InvariantCulture)],
             context.CancellationToken, context.ReproducibleEnvironment());
         var size = new FileInfo(image).Length;
         if (size > partitionBytes)
