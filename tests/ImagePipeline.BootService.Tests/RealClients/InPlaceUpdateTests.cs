@@ -6,6 +6,7 @@ using ImagePipeline.Builder;
 using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Recipes;
 using ImagePipeline.Tests.Deploy;
+using ImagePipeline.Tests.Waiting;
 using ImagePipeline.Validation.Machines;
 using ImagePipeline.Validation.Networks;
 using ImagePipeline.Validation.Qemu;
@@ -69,7 +70,7 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
                 .WithNetwork(NetworkAttachment.Tap(network.Namespace, await network.AddTapAsync(Ct))).WithMac(mac)
                 .WithNetworkBoot(NetworkBoot.IpxeRom);
             await using var vm = await QemuVm.StartBlankAsync(machine, 1L << 30, cancellationToken: Ct);
-            await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, TimeSpan.FromSeconds(240), cancellationToken: Ct);
+            await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, GuestWait.Deploy, cancellationToken: Ct);
             await vm.WaitForExitAsync(Ct);
             vm.Console.Text.ShouldContain("holds no partition table", customMessage: "a blank disk gets the whole stream");
             (await service.GetAsync($"/api/v1/machines/{mac}")).ShouldContain("\"lastDeploy\":{\"method\":\"full\"");
@@ -80,7 +81,7 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
             var scriptRequest = new Regex($"GET /boot/{Regex.Escape(mac)}\\.ipxe");
             var (scripts, deployFetches) = (scriptRequest.Count(service.Output), Regex.Count(service.Output, "GET /files/deploy/"));
             await vm.PowerOnAsync(Ct);
-            await vm.WaitForConsoleTextAsync(AgentConsoleLines.HealthReported, TimeSpan.FromSeconds(120), cancellationToken: Ct);
+            await vm.WaitForConsoleTextAsync(AgentConsoleLines.HealthReported, GuestWait.Boot, cancellationToken: Ct);
             (await vm.SucceedAsync("cat /proc/cmdline", cancellationToken: Ct)).ShouldContain("imagepipeline.slot=a");
             scriptRequest.Count(service.Output).ShouldBe(scripts + 1);
             Regex.Count(service.Output, "GET /files/deploy/").ShouldBe(deployFetches, "nothing to deploy: the deploy environment is not fetched again");
@@ -88,14 +89,14 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
             // The next build, in place: the machine's agent asks on its own, writes slot B by delta, reboots into one trial boot; healthy, marked good.
             var since = vm.Console.Position;
             await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{next.Id}}","mode":"in-place"}""", AdminToken);
-            var written = await vm.WaitForConsoleTextAsync(WrittenInPlace, TimeSpan.FromSeconds(300), since, cancellationToken: Ct);
-            await vm.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            var written = await vm.WaitForConsoleTextAsync(WrittenInPlace, GuestWait.Deploy, since, cancellationToken: Ct);
+            await vm.WaitForExitAsync(Ct).WaitAsync(GuestWait.Boot, Ct);
             vm.Console.TextSince(since).ShouldContain("armed for one trial boot");
             int.Parse(written.Groups["fetched"].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0);
             since = vm.Console.Position;
             // From now on it boots from its disk (a BMC's boot override): the updates below need no netboot.
             await vm.PowerOnAsync(machine.WithNetworkBoot(NetworkBoot.None), Ct);
-            await vm.WaitForConsoleTextAsync(MarkedGood, TimeSpan.FromSeconds(120), since, cancellationToken: Ct);
+            await vm.WaitForConsoleTextAsync(MarkedGood, GuestWait.Boot, since, cancellationToken: Ct);
             (await vm.SucceedAsync("cat /proc/cmdline", cancellationToken: Ct)).ShouldContain("imagepipeline.slot=b");
             (await vm.SucceedAsync("cat /etc/motd", cancellationToken: Ct)).ShouldContain("tiny: the next build");
             var healthy = await service.GetAsync($"/api/v1/machines/{mac}");
@@ -106,18 +107,18 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
             // An image that panics at boot goes into slot A; its trial boot happens with the boot service gone.
             since = vm.Console.Position;
             await service.PutAsync($"/api/v1/machines/{mac}/desired-image", $$"""{"imageId":"{{panicking.Id}}","mode":"in-place"}""", AdminToken);
-            await vm.WaitForConsoleTextAsync(WrittenInPlace, TimeSpan.FromSeconds(300), since, cancellationToken: Ct);
-            await vm.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            await vm.WaitForConsoleTextAsync(WrittenInPlace, GuestWait.Deploy, since, cancellationToken: Ct);
+            await vm.WaitForExitAsync(Ct).WaitAsync(GuestWait.Boot, Ct);
             vm.Console.TextSince(since).ShouldContain("slot a holds image");
             await service.DisposeAsync();
             serviceRunning = false;
             since = vm.Console.Position;
             await vm.PowerOnAsync(Ct);
-            await vm.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+            await vm.WaitForExitAsync(Ct).WaitAsync(GuestWait.Boot, Ct);
             vm.Console.TextSince(since).ShouldContain("Kernel panic");
             since = vm.Console.Position;
             await vm.PowerOnAsync(Ct);
-            var fell = await vm.WaitForConsoleTextAsync(FellBack, TimeSpan.FromSeconds(120), since, cancellationToken: Ct);
+            var fell = await vm.WaitForConsoleTextAsync(FellBack, GuestWait.Boot, since, cancellationToken: Ct);
             fell.Groups["image"].Value.ShouldBe(panicking.Id);
             (await vm.SucceedAsync("cat /proc/cmdline", cancellationToken: Ct)).ShouldContain("imagepipeline.slot=b");
             (await vm.SucceedAsync("cat /etc/motd", cancellationToken: Ct)).ShouldContain("tiny: the next build");
@@ -126,7 +127,7 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
             since = vm.Console.Position;
             service = await StartServiceAsync(network);
             serviceRunning = true;
-            await vm.WaitForConsoleTextAsync(FailedReport, TimeSpan.FromSeconds(90), since, cancellationToken: Ct);
+            await vm.WaitForConsoleTextAsync(FailedReport, GuestWait.Boot, since, cancellationToken: Ct);
             var failed = await service.GetAsync($"/api/v1/machines/{mac}");
             failed.ShouldContain("\"state\":\"Failed\"");
             failed.ShouldContain($"\"currentImage\":\"{next.Id}\"");
@@ -154,8 +155,8 @@ public abstract class InPlaceUpdateTests(DeployEnvironmentFixture deploy) : IDis
         await vm.CrashAsync();
         var since = vm.Console.Position;
         await vm.PowerOnAsync(netbooting, Ct);
-        var written = await vm.WaitForConsoleTextAsync(DeltaWritten, TimeSpan.FromSeconds(240), since, cancellationToken: Ct);
-        await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, TimeSpan.FromSeconds(60), since, cancellationToken: Ct);
+        var written = await vm.WaitForConsoleTextAsync(DeltaWritten, GuestWait.Deploy, since, cancellationToken: Ct);
+        await vm.WaitForConsoleTextAsync(AgentConsoleLines.Rebooting, GuestWait.Boot, since, cancellationToken: Ct);
         await vm.WaitForExitAsync(Ct);
 
         var served = ChunkBatch.Matches(service.Output).Where(m => m.Groups["image"].Value == image.Id).Sum(m => int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture));

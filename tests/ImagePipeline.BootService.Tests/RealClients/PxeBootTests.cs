@@ -1,4 +1,5 @@
 using ImagePipeline.Tests.Deploy;
+using ImagePipeline.Tests.Waiting;
 using System.Text.RegularExpressions;
 using ImagePipeline.BootService.Tests.Support;
 using ImagePipeline.Validation.Machines;
@@ -24,7 +25,7 @@ public sealed class PxeBootTests(DeployEnvironmentFixture deploy)
         var machine = QemuMachine.Create($"pxe-{mac[^2..]}").WithFirmware(firmware).WithNetwork(NetworkAttachment.Tap(network.Namespace, tap))
             .WithMac(mac).WithNetworkBoot(boot);
         await using var vm = await QemuVm.StartBlankAsync(machine, 1L << 30, cancellationToken: Ct);
-        var match = await vm.WaitForConsoleTextAsync(DeployNetworkUp, TimeSpan.FromSeconds(120), cancellationToken: Ct);
+        var match = await vm.WaitForConsoleTextAsync(DeployNetworkUp, GuestWait.Boot, cancellationToken: Ct);
         return match.Groups[1].Value;
     }
 
