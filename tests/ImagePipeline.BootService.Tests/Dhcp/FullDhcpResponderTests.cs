@@ -52,6 +52,9 @@ public sealed class FullDhcpResponderTests
         ipxe.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://10.0.0.1:8080/boot/52:54:00:00:00:02.ipxe?firmware=bios");
         http.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://10.0.0.1:8080/files/snponly.efi");
         http.Options.GetText(DhcpOptionCode.VendorClassIdentifier).ShouldBe("HTTPClient");
+        // iPXE is told not to wait for ProxyDHCP offers (no-pxedhcp, 175.176 = 1); firmware PXE gets no iPXE option.
+        ipxe.Options.Get(DhcpOptionCode.IpxeEncapsulated).ShouldBe([176, 1, 1]);
+        bios.Options.Contains(DhcpOptionCode.IpxeEncapsulated).ShouldBeFalse();
     }
 
     [Fact]

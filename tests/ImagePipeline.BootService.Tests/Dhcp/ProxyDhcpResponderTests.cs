@@ -32,6 +32,15 @@ public sealed class ProxyDhcpResponderTests
     }
 
     [Fact]
+    public async Task IPxe_is_not_told_to_skip_ProxyDHCP_when_the_proxy_is_what_it_waits_for()
+    {
+        var offer = (await SendAsync(DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:02", "PXEClient:Arch:00000:UNDI:002001", 0, ipxe: true)))!;
+
+        offer.Options.GetText(DhcpOptionCode.BootFileName).ShouldBe("http://192.168.1.5:8080/boot/52:54:00:00:00:02.ipxe?firmware=bios");
+        offer.Options.Contains(DhcpOptionCode.IpxeEncapsulated).ShouldBeFalse("in proxy mode this is the ProxyDHCP offer iPXE waits for; the address comes from another server");
+    }
+
+    [Fact]
     public async Task Clients_that_are_not_network_booting_belong_to_the_real_DHCP_server()
     {
         (await SendAsync(DhcpRequests.Create(DhcpMessageType.Discover, "52:54:00:00:00:01", "udhcp 1.35.0"))).ShouldBeNull();
