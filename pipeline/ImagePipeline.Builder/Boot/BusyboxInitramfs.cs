@@ -31,14 +31,19 @@ public static class BusyboxInitramfs
 
     /// <summary>
     /// The part every busybox initramfs shares: the base directories, /dev/console, busybox and a
-    /// symlink per applet, and <paramref name="modules"/> (with their dependencies, in load order)
-    /// flat in /lib/modules with /etc/modules.order for the init to insmod.
+    /// symlink per applet, <paramref name="modules"/> (with their dependencies) flat in
+    /// /lib/modules, and <c>/bin/load-drivers</c>, which the init runs to load them: the drivers
+    /// of the hardware present (<c>/etc/modules.aliases</c>: each driver's PCI and virtio device
+    /// patterns from modules.alias) and those tied to no device, each after its dependencies
+    /// (<c>/etc/modules.sets</c>: a module, "hw" or "always", and the files to insmod).
     /// </summary>
     internal static async Task WriteBusyboxSystemAsync(BuildContext context, CpioNewcWriter cpio, string tree, string kernelVersion,
         IEnumerable<string> modules, IEnumerable<string> extraDirectories)
     {
         var modulesDir = Path.Combine(tree, "lib/modules", kernelVersion);
-        var order = new KernelModules(modulesDir).LoadOrder(modules);
+        var kernelModules = new KernelModules(modulesDir);
+        var requested = modules.ToList();
+        var order = kernelModules.LoadOrder(requested);
         var applets = (await context.RunAsync(BaseRootfsStage.Name, Path.Combine(tree, "bin/busybox"), "--list"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(a => a != "busybox")
@@ -50,17 +55,32 @@ public static class BusyboxInitramfs
         foreach (var applet in applets)
             cpio.Symlink($"bin/{applet}", "busybox");
 
-        var flat = new List<string>();
         foreach (var module in order)
         {
             var name = Path.GetFileName(module);
             if (!name.EndsWith(".ko", StringComparison.Ordinal))
                 throw new Tools.BuildStepException(BaseRootfsStage.Name, "initramfs", $"module {module} is compressed; busybox insmod loads only uncompressed .ko files", "");
             cpio.File($"lib/modules/{name}", await File.ReadAllBytesAsync(Path.Combine(modulesDir, module), context.CancellationToken), 0b110_100_100);
-            flat.Add(name);
         }
 
-        cpio.File("etc/modules.order", System.Text.Encoding.UTF8.GetBytes(string.Join('\n', flat) + "\n"), 0b110_100_100);
-        context.Log.Line($"initramfs: busybox and {flat.Count} modules");
+        var sets = new System.Text.StringBuilder();
+        var aliases = new System.Text.StringBuilder();
+        var hardware = 0;
+        foreach (var name in requested.Select(KernelModules.NameOf).Distinct(StringComparer.Ordinal))
+        {
+            var files = kernelModules.LoadOrder([name]).Select(Path.GetFileName).ToList();
+            if (files.Count == 0)
+                continue;
+            var patterns = kernelModules.DevicePatterns(name);
+            sets.Append(name).Append(patterns.Count > 0 ? " hw " : " always ").AppendJoin(' ', files).Append('\n');
+            foreach (var pattern in patterns)
+                aliases.Append(pattern).Append(' ').Append(name).Append('\n');
+            hardware += patterns.Count > 0 ? 1 : 0;
+        }
+
+        cpio.File("etc/modules.sets", System.Text.Encoding.UTF8.GetBytes(sets.ToString()), 0b110_100_100);
+        cpio.File("etc/modules.aliases", System.Text.Encoding.UTF8.GetBytes(aliases.ToString()), 0b110_100_100);
+        cpio.File("bin/load-drivers", System.Text.Encoding.UTF8.GetBytes(EmbeddedFiles.Read("Boot/load-drivers.sh")), 0b111_101_101);
+        context.Log.Line($"initramfs: busybox and {order.Count} modules ({hardware} drivers loaded only for hardware present)");
     }
 }

@@ -7,9 +7,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-while read -r module; do
-  insmod "/lib/modules/$module" 2>/dev/null
-done < /etc/modules.order
+load-drivers disk
 
 partuuid=""
 fstype=ext4

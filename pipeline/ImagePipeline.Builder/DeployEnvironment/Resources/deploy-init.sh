@@ -1,7 +1,7 @@
 #!/bin/sh
 # ImagePipeline deploy environment: the netboot system the boot service's iPXE script starts.
-# It loads storage and NIC drivers, brings up the NIC the machine booted from with DHCP, and
-# hands over to the agent, which registers, writes the image and reboots. Without an agent (an
+# It loads the storage and NIC drivers of the hardware present (load-drivers), brings up the NIC
+# the machine booted from with DHCP, and hands over to the agent, which registers, writes the image and reboots. Without an agent (an
 # environment built for a test) it reports itself on the console and waits.
 export PATH=/bin
 mount -t proc proc /proc
@@ -13,9 +13,7 @@ dmesg -n 1
 
 say() { echo "imagepipeline-deploy: $*" > /dev/console; }
 
-while read -r module; do
-  insmod "/lib/modules/$module" 2>/dev/null
-done < /etc/modules.order
+load-drivers disk nic
 
 server="" mac=""
 for arg in $(cat /proc/cmdline); do
