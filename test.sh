@@ -115,9 +115,9 @@ if [ $# -gt 0 ]; then
   run_lane $chosen
 else
   # Three lanes on two cores. CPU is what limits the suite (two lanes used 171% of the cores,
-  # three 162%): the lanes only let its parts end close together. Fresh clone of 0134293 here,
-  # 31 min 12 s: the VM lab 1377 s + the small ones 100 s; boot service 1086 s + the harness's
-  # own tests 377 s + builder 241 s; server 930 s + read-only roots 580 s.
+  # three 162-170%): the lanes only let its parts end close together. Fresh clone of a31650f here,
+  # 22 min 46 s: the VM lab 1043 s + the small ones 86 s; boot service 733 s + the harness's own
+  # tests 345 s + builder 199 s; server 719 s + read-only roots 465 s.
   builder=$(echo "$all" | grep -E '/ImagePipeline\.Builder\.Tests\.csproj$')
   validation=$(echo "$all" | grep -E '/ImagePipeline\.Validation\.Tests\.csproj$')
   others=$(echo "$all" | grep -v -E '/ImagePipeline\.(Validation|Builder)\.Tests\.csproj$')

@@ -28,6 +28,11 @@ public static class BootsvcVerb
         var tftpPort = new Option<int>("--tftp-port") { Description = "TFTP port", DefaultValueFactory = _ => 69 };
         var discovery = new Option<bool>("--discovery") { Description = "record unknown machines and boot them into the deploy environment to register" };
         var adminToken = new SecretOption("admin-token", "the token of the operator API (/api/v1: machines, events, desired images)", "IMAGEPIPE_ADMIN_TOKEN");
+        var routerAdvertisements = new Option<bool?>("--router-advertisements")
+        {
+            Description = "send IPv6 router advertisements (lifetime 0, no prefixes), which end iPXE's ~14 s wait for IPv6 at each netboot: "
+                + "on by default in full mode; in proxy mode, true where the network has no IPv6 router of its own",
+        };
         var updateCheck = new Option<int>("--update-check-seconds") { Description = "how often the agent of a healthy machine with A/B slots asks whether to update in place", DefaultValueFactory = _ => 30 };
         var eventRetention = new Option<long>("--event-retention") { Description = "how many of the newest machine events the boot database keeps (the event feed's window, GET /api/v1/events)", DefaultValueFactory = _ => BootService.Storage.SqliteMachineInventory.DefaultEventRetention };
         var kernelArgs = new Option<string?>("--kernel-args") { Description = "extra kernel command-line arguments for the deploy environment" };
@@ -38,7 +43,7 @@ public static class BootsvcVerb
         var command = new Command("bootsvc", "Run the boot service: DHCP (full or proxy), TFTP, HTTP iPXE scripts and the agent API.")
         {
             iface, mode, address, pool, router, dns, leaseTime, httpPort, tftpPort, discovery, adminToken.File, adminToken.Refused, kernelArgs, data, artifacts,
-            upstream, upstreamToken.File, upstreamToken.Refused, updateCheck, eventRetention,
+            upstream, upstreamToken.File, upstreamToken.Refused, updateCheck, eventRetention, routerAdvertisements,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -72,6 +77,7 @@ public static class BootsvcVerb
                     HttpPort = parse.GetValue(httpPort),
                     TftpPort = parse.GetValue(tftpPort),
                     Discovery = parse.GetValue(discovery),
+                    RouterAdvertisements = parse.GetValue(routerAdvertisements),
                     AdminToken = token,
                     ExtraKernelArguments = parse.GetValue(kernelArgs) ?? "",
                     UpdateCheckInterval = parse.GetValue(updateCheck) is > 0 and var seconds ? TimeSpan.FromSeconds(seconds)
