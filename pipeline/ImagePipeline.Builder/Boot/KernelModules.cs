@@ -4,6 +4,8 @@ namespace ImagePipeline.Builder.Boot;
 public sealed class KernelModules
 {
     private readonly Dictionary<string, (string File, string[] Dependencies)> modules = new(StringComparer.Ordinal);
+    /// <summary>modules.alias's PCI and virtio patterns by module, read on first use.</summary>
+    private Dictionary<string, List<string>>? aliases;
 
     public KernelModules(string modulesDirectory)
     {
@@ -39,8 +41,6 @@ public sealed class KernelModules
             return [];
         return [.. entry.Dependencies.SelectMany(d => aliases.TryGetValue(NameOf(d), out var patterns) ? patterns : []).Distinct(StringComparer.Ordinal)];
     }
-
-    private Dictionary<string, List<string>>? aliases;
 
     private Dictionary<string, List<string>> ReadDeviceAliases()
     {
