@@ -28,6 +28,19 @@ public sealed class QemuVmTests(TestImages images, RunningTinyVm running) : ICla
     }
 
     [Fact]
+    public async Task The_guest_cpu_has_a_hardware_random_generator_so_the_kernel_random_pool_is_ready_before_userspace()
+    {
+        var vm = running.Vm;
+
+        (await vm.SucceedAsync("grep -m1 -o -w rdrand /proc/cpuinfo", cancellationToken: Ct)).ShouldBe("rdrand\n");
+        // Without it the pool is ready only once the kernel has gathered timer jitter, seconds into a TCG boot.
+        var ready = Regex.Match(vm.Console.Text, @"\[ *(?<seconds>[0-9]+\.[0-9]+)\] random: crng init done");
+        ready.Success.ShouldBeTrue("the kernel says when its random pool is ready");
+        double.Parse(ready.Groups["seconds"].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeLessThan(1.0);
+        vm.Console.Text.IndexOf(ready.Value, StringComparison.Ordinal).ShouldBeLessThan(vm.Console.Text.IndexOf("Run /init", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_port_is_open_only_once_the_guest_listens()
     {
         var vm = running.Vm;
