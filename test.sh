@@ -28,6 +28,9 @@ done
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
+# The tiny recipes' busybox base, built by the first test process that needs it and linked into
+# the others' stage caches (tests/Shared/Seed/SeededBase.cs): once per run instead of once per project.
+export IMAGEPIPE_TEST_SEED="$results/seed"
 # The server's PostgreSQL tests need Docker and the local PostgreSQL image; made while the solution
 # builds (mostly downloads and unpacking beside a compiler), not by the first such test.
 postgres_image=""

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Seed;
 using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests;
@@ -21,7 +22,7 @@ public sealed class CrashResumeTests : IDisposable
     {
         using var repository = await RecipeRepository.CreateAsync();
         var log = Path.Combine(data.FullName, "server", "runs", "1.log");
-        await SeededBase.IntoAsync(data.FullName);
+        await SeededBase.IntoAsync(data.FullName, Ct);
         var first = await ServerProcess.StartAsync(data.FullName);
         using var http = await first.CreateClientAsync();
         (await http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct)).EnsureSuccessStatusCode();

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Support;
 using ImagePipeline.Server.Webhooks;
+using ImagePipeline.Tests.Seed;
 using ImagePipeline.Tests.Waiting;
 using OpenTelemetry.Trace;
 
@@ -28,7 +29,7 @@ public sealed class PipelineTests
         {
             BootServiceUrl = bootUrl, BootServiceToken = BootServiceHost.AdminToken, TraceExporter = tracing => tracing.AddInMemoryExporter(spans),
         });
-        await SeededBase.IntoAsync(server.DataDirectory);
+        await SeededBase.IntoAsync(server.DataDirectory, Ct);
         await server.RegisterAsync("recipes", repository.Path, Secret);
         var commit = await repository.CommitAsync(new Dictionary<string, string> { ["recipes/tiny.yaml"] = RecipeRepository.Tiny("tiny, second commit") }, "new motd");
         var body = new JsonObject

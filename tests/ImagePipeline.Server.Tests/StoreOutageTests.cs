@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Seed;
 using ImagePipeline.Tests.Waiting;
 using Microsoft.Data.Sqlite;
 
@@ -50,7 +51,7 @@ public sealed partial class StoreOutageTests
         string? database = postgres is null ? null : $"Host=127.0.0.1;Port={port};Database=postgres;Username=postgres;Password=postgres";
         using var repository = await RecipeRepository.CreateAsync(command: "sleep 40");
         var log = Path.Combine(data, "server", "runs", "1.log");
-        await SeededBase.IntoAsync(data);
+        await SeededBase.IntoAsync(data, Ct);
         await using var server = await ServerProcess.StartAsync(data, database: database, extra: ["--heartbeat-stale", $"{StaleSeconds}"]);
         using var http = await server.CreateClientAsync();
         (await http.PostAsJsonAsync("/api/v1/sources", new { name = "recipes", url = repository.Path }, Ct)).EnsureSuccessStatusCode();

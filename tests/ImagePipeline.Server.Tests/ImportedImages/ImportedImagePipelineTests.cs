@@ -11,6 +11,7 @@ using ImagePipeline.Builder.Orchestration;
 using ImagePipeline.Recipes;
 using ImagePipeline.Server.Auth;
 using ImagePipeline.Server.Tests.Support;
+using ImagePipeline.Tests.Seed;
 using ImagePipeline.Tests.Waiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -179,7 +180,7 @@ public sealed class ImportedImagePipelineTests
     private static async Task<string> DiskBuiltElsewhereAsync()
     {
         var data = Directory.CreateTempSubdirectory("imagepipe-built-elsewhere-");
-        await SeededBase.IntoAsync(data.FullName);
+        await SeededBase.IntoAsync(data.FullName, Ct);
         var recipe = RecipeParser.Parse($$"""
             name: packer-web
             base: busybox

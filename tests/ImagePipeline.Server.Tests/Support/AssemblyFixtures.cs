@@ -6,3 +6,5 @@
 [assembly: AssemblyFixture(typeof(ImagePipeline.Server.Tests.Support.PostgresServer))]
 // The browser for the web UI tests, if one started, is closed when the assembly's tests end.
 [assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Browser.Chromium))]
+// The tiny base a project run alone built for itself (tests/Shared/Seed), removed when its tests end.
+[assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Seed.SeededBase))]

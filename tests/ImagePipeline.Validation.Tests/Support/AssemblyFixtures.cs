@@ -2,3 +2,5 @@
 [assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Deploy.SharedBuildDataRemoval))]
 // The browser for the web UI steps of the lab rollout test, if one started, is closed when the assembly's tests end.
 [assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Browser.Chromium))]
+// The tiny base a project run alone built for itself (tests/Shared/Seed), removed when its tests end.
+[assembly: AssemblyFixture(typeof(ImagePipeline.Tests.Seed.SeededBase))]
