@@ -6,8 +6,8 @@ namespace ImagePipeline.Tests.Deploy;
 /// One data directory (stage cache and artifact store) for the fixtures of a test process that
 /// build on the same busybox base: the tiny images and the deploy environment share one base,
 /// linked in from <see cref="SeededBase"/> (built once per test run) on the first of their turns
-/// (<see cref="TakeTurnAsync"/>); each build finds the stages the ones before it cached. Removed by <see cref="SharedBuildDataRemoval"/> when
-/// the assembly's tests have ended.
+/// (<see cref="TakeTurnAsync"/>); each build finds the stages the ones before it cached. Removed
+/// by <see cref="SharedBuildDataRemoval"/> when the assembly's tests have ended.
 /// </summary>
 public static class SharedBuildData
 {
