@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -39,6 +40,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
 {
     private const string AdminPassword = "lab-rollout-admin-password";
     private static readonly string[] Profiles = ["bios-scsi-rtl8139", "uefi-nvme", "uefi-sata-e1000", "bios-scsi-rtl8139"];
+    private static readonly System.Text.RegularExpressions.Regex Escapes = new(@"\x1b\[[0-9;=?]*[A-Za-z]|[\x00-\x08\x0b-\x1f]");
     private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("imagepipe-lab-rollout-");
 
     /// <summary>Three TCG guests in a wave keep both cores busy: the browser's actions get a minute, not 15 s.</summary>
@@ -109,7 +111,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         Step("operator signed in; starting the first rollout");
         var rollout = await StartInBrowserAsync(page, first);
         Step($"watching rollout {rollout}");
-        await WatchUntilAsync(page, rollout, "completed", 900);
+        await WatchUntilAsync(page, lab, rollout, "completed", 900);
         var done = await GetJsonAsync(admin, $"/api/v1/rollouts/{rollout}");
 
         done["state"]!.GetValue<string>().ShouldBe("completed", done.ToJsonString());
@@ -137,7 +139,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         Step("starting the failing rollout");
         var bad = await StartInBrowserAsync(page, failing);
         Step($"watching rollout {bad}");
-        await WatchUntilAsync(page, bad, "paused", 600);
+        await WatchUntilAsync(page, lab, bad, "paused", 600);
         (await page.Locator("#rollout-reason").TextContentAsync())!.ShouldContain("canary failed");
         var paused = await GetJsonAsync(admin, $"/api/v1/rollouts/{bad}");
 
@@ -160,7 +162,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         back["imageId"]!.GetValue<string>().ShouldBe(first);
         back["rollbackOf"]!.GetValue<long>().ShouldBe(bad);
         Step($"watching rollback {backId}");
-        await WatchUntilAsync(page, backId, "completed", 600);
+        await WatchUntilAsync(page, lab, backId, "completed", 600);
         var restored = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
 
         restored["state"]!.GetValue<string>().ShouldBe("completed", restored.ToJsonString());
@@ -246,15 +248,39 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         return long.Parse(url[(url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Watches the rollout's page, never reloading it, until its state is the one expected (or another end: then the test says which).</summary>
-    private static async Task WatchUntilAsync(IPage page, long rollout, string state, int seconds)
+    /// <summary>
+    /// Watches the rollout's page, never reloading it, until its state is the one expected. Another
+    /// end fails the test with the page's reason first, then what each machine was last doing (its
+    /// boot service events and the end of its console): the failure's first lines say why.
+    /// </summary>
+    private static async Task WatchUntilAsync(IPage page, TestLab lab, long rollout, string state, int seconds)
     {
         (await page.EvaluateAsync<string>("() => location.pathname")).ShouldBe($"/rollouts/{rollout}");
         var ended = page.Locator("#rollout-state [data-state=completed], #rollout-state [data-state=paused], #rollout-state [data-state=aborted], #rollout-state [data-state=rolled-back]");
         await ended.WaitForAsync(new() { Timeout = seconds * 1000 });
         var reason = await page.Locator("#rollout-reason").TextContentAsync();
-        (await ended.GetAttributeAsync("data-state")).ShouldBe(state, reason);
+        var actual = await ended.GetAttributeAsync("data-state");
+        if (actual != state)
+            Assert.Fail($"rollout {rollout} ended {actual}, not {state}: {reason}\n{await MachinesAsync(lab)}");
         TestContext.Current.SendDiagnosticMessage($"rollout {rollout}: {state}: {reason}");
+    }
+
+    /// <summary>Each lab machine in a few short lines: its state, its last boot service events, its console's last lines.</summary>
+    private static async Task<string> MachinesAsync(TestLab lab)
+    {
+        var text = new StringBuilder();
+        foreach (var machine in lab.Fleet.Machines)
+        {
+            var record = await lab.BootService.GetAsync(machine.Mac, Ct);
+            text.Append(CultureInfo.InvariantCulture, $"{machine.Id} ({machine.Profile}, {record?.State}, power {machine.PowerState}):\n");
+            foreach (var e in (await lab.BootService.EventsAsync(machine.Mac, Ct)).TakeLast(6))
+                text.Append(CultureInfo.InvariantCulture, $"  {e.At:HH:mm:ss} {e.Kind}: {e.Detail}\n");
+            var console = Escapes.Replace(machine.Vm.Console.Text, "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var line in console.TakeLast(4))
+                text.Append(CultureInfo.InvariantCulture, $"  console: {line[..Math.Min(line.Length, 200)]}\n");
+        }
+
+        return text.ToString();
     }
 
     private static async Task<HttpClient> ClientAsync(WebApplication server, string name, string password)
