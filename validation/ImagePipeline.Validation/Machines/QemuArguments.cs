@@ -20,8 +20,9 @@ public static class QemuArguments
             "-machine", $"{machine.MachineType},accel={accelerator}",
             // QEMU's default CPU model (qemu64) lacks RDRAND, which every x86 server we deploy to has
             // (since 2012): without it the guest kernel's random pool is not ready until it has
-            // gathered timer jitter, and the first getrandom() (the agent's, sshd's) waits ~1-2 s of
-            // each TCG boot for it. With it, the pool is ready at boot as on the real machines.
+            // gathered timer jitter (8.8-17.7 s into three traced TCG boots), and the first
+            // getrandom() (the agent's, sshd's) waits for it. With it, the pool is ready at boot as
+            // on the real machines.
             "-cpu", "qemu64,+rdrand",
             "-m", machine.MemoryMiB.ToString(CultureInfo.InvariantCulture),
             "-smp", machine.Cpus.ToString(CultureInfo.InvariantCulture),
