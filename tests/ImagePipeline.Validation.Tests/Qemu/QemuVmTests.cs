@@ -79,10 +79,14 @@ public sealed class QemuVmTests(TestImages images, RunningTinyVm running) : ICla
 
         await vm.RebootAsync("reboot -f", TimeSpan.FromSeconds(60), Ct);
         vm.IsRunning.ShouldBeFalse();
+        // Both read to the end once the exit is seen: the SHUTDOWN event, and the kernel's last line
+        // (printed just before the reset), which stays in the console's text after the next power-on.
         vm.LastShutdownReason.ShouldBe("guest-reset");
+        vm.Console.Text.ShouldContain("reboot: Restarting system");
 
         var since = vm.Console.Position;
         await vm.PowerOnAsync(Ct);
+        vm.Console.Text[..since].ShouldContain("reboot: Restarting system");
         await vm.WaitForConsoleTextAsync(LoginPrompt, since: since, cancellationToken: Ct);
         var powerOff = await Should.ThrowAsync<CheckFailedException>(() => vm.RebootAsync("poweroff -f", TimeSpan.FromSeconds(60), Ct));
         powerOff.Message.ShouldContain("stopped (guest-shutdown) instead of rebooting");

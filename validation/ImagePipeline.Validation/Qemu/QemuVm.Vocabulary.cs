@@ -115,6 +115,8 @@ public sealed partial class QemuVm
         catch (OperationCanceledException)
         {
         }
+
+        await ReadLastWordsAsync();
     }
 
     /// <summary>The cable is pulled: the NIC reports no link until <see cref="UnblockAsync"/>.</summary>

@@ -187,7 +187,12 @@ public sealed partial class QemuVm : IAsyncDisposable
 
         var previous = console;
         if (previous is not null)
+        {
+            // The last power cycle's final console lines first: they are kept in the new console's text.
+            await ReadLastWordsAsync();
             await previous.DisposeAsync();
+        }
+
         if (qmp is not null)
             await qmp.DisposeAsync();
         if (channel is not null)
@@ -225,6 +230,23 @@ public sealed partial class QemuVm : IAsyncDisposable
         {
             // Killed (a power cut): exited all the same.
         }
+
+        await ReadLastWordsAsync();
+    }
+
+    /// <summary>
+    /// After QEMU exited: what it sent on its sockets just before, read to the end. The process's
+    /// exit and the reads of its sockets are seen on different threads, in either order; without
+    /// this, a caller could find the SHUTDOWN event (<see cref="LastShutdownReason"/>) not read yet
+    /// (and a lab BMC leave a rebooted machine off), or the guest's last console lines missing.
+    /// </summary>
+    private async Task ReadLastWordsAsync()
+    {
+        var limit = TimeSpan.FromSeconds(10);
+        if (console is not null)
+            await console.WaitForEndAsync(limit);
+        if (qmp is not null)
+            await qmp.WaitForEndAsync(limit);
     }
 
     /// <summary>

@@ -93,6 +93,22 @@ public sealed class QmpClient : IAsyncDisposable
             return events.LastOrDefault(e => (string?)e["event"] == name);
     }
 
+    /// <summary>
+    /// Completes once the connection has ended (QEMU exited) and every event sent before that is
+    /// kept: the SHUTDOWN that says why QEMU stopped is read before anyone asks. Gives up after
+    /// <paramref name="limit"/>.
+    /// </summary>
+    public async Task WaitForEndAsync(TimeSpan limit)
+    {
+        try
+        {
+            await readLoop.WaitAsync(limit);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     private async Task ReadLoopAsync()
     {
         using var reader = new StreamReader(stream, Encoding.UTF8);

@@ -75,6 +75,22 @@ public sealed class SerialConsole : IAsyncDisposable
         return match.Success ? match : null;
     }
 
+    /// <summary>
+    /// Completes once the connection has ended (QEMU exited) and everything sent before that is in
+    /// <see cref="Text"/>: a guest's last lines before a reboot are read, not cut off by the next
+    /// power-on. Gives up after <paramref name="limit"/>.
+    /// </summary>
+    public async Task WaitForEndAsync(TimeSpan limit)
+    {
+        try
+        {
+            await readLoop.WaitAsync(limit);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     public async Task WriteAsync(string input, CancellationToken cancellationToken)
     {
         try
