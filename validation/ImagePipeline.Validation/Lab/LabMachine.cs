@@ -136,8 +136,13 @@ public sealed class LabMachine : IAsyncDisposable
             await gate.WaitAsync(disposed.Token);
             try
             {
-                if (cycle == Volatile.Read(ref generation) && Vm.LastShutdownReason == "guest-reset")
-                    await PowerOnLockedAsync(disposed.Token);
+                if (cycle == Volatile.Read(ref generation))
+                {
+                    if (Vm.LastShutdownReason == "guest-reset")
+                        await PowerOnLockedAsync(disposed.Token);
+                    else
+                        await Console.Error.WriteLineAsync($"lab: {Id} stopped ({Vm.LastShutdownReason ?? "QEMU exited without a SHUTDOWN event"}) and stays off");
+                }
             }
             finally
             {
