@@ -59,12 +59,19 @@ public sealed partial class QemuVm
     public async Task<Match> WaitForConsoleTextAsync(Regex pattern, TimeSpan? timeout = null, int since = 0, bool withoutKernelLog = false, CancellationToken cancellationToken = default)
     {
         Match? match = null;
-        await Retry.UntilAsync($"/{pattern}/ on the serial console of {Machine.Name}", _ =>
+        await Retry.UntilAsync($"/{pattern}/ on the serial console of {Machine.Name}", async _ =>
         {
             match = Console.Find(pattern, since, withoutKernelLog);
+            if (match is null && process is { IsCompleted: true })
+            {
+                // Stopped: what it printed last may not be read yet, and may be the line waited for.
+                await ReadLastWordsAsync();
+                match = Console.Find(pattern, since, withoutKernelLog);
+            }
+
             if (match is null)
                 ThrowIfDead($"/{pattern}/");
-            return Task.FromResult(match is null ? "not seen yet" : null);
+            return match is null ? "not seen yet" : null;
         }, timeout, () => "last console lines:\n" + string.Join('\n', Console.LastLines(50)) + "\nlast characters, escaped: " + EscapedTail(Console.Text, 120), cancellationToken: cancellationToken);
         return match!;
     }
