@@ -91,7 +91,7 @@ run_project() {
       while read -r seconds test; do printf '  slowest: %4.0f s %s\n' "$seconds" "${test#ImagePipeline.*.Tests.}"; done
     # The failed tests with their messages, printed again above the closing line: the process's
     # whole console output follows a failure in the log, and a cut log would hide them.
-    grep -A 30 -E '^failed ' "$log" | cut -c1-300 | head -n 160 | sed "s/^/  $name: /" >"$results/$name.failures"
+    grep -A 40 -E '^failed ' "$log" | cut -c1-300 | head -n 160 | sed "s/^/  $name: /" >"$results/$name.failures"
     # A log flood (a loop that spins and logs each round) fails the project, whatever its tests said.
     if [ "$size" -gt "$log_limit" ]; then
       echo "!!! $name wrote $size bytes of output (limit $log_limit, IMAGEPIPE_TEST_LOG_LIMIT): a log flood, counted as one failure; the line repeated most (count, line):"

@@ -261,26 +261,40 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         var reason = await page.Locator("#rollout-reason").TextContentAsync();
         var actual = await ended.GetAttributeAsync("data-state");
         if (actual != state)
-            Assert.Fail($"rollout {rollout} ended {actual}, not {state}: {reason}\n{await MachinesAsync(lab)}");
+        {
+            string machines;
+            try
+            {
+                machines = await MachinesAsync(lab);
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException)
+            {
+                machines = $"(the machines could not be described: {e.Message})";
+            }
+
+            Assert.Fail($"rollout {rollout} ended {actual}, not {state}: {reason}\n{machines}");
+        }
         TestContext.Current.SendDiagnosticMessage($"rollout {rollout}: {state}: {reason}");
     }
 
-    /// <summary>Each lab machine in a few short lines: its state, its last boot service events, its console's last lines.</summary>
+    /// <summary>Each lab machine in a few short lines, those not healthy first: its state, its last boot service events, its console's last lines.</summary>
     private static async Task<string> MachinesAsync(TestLab lab)
     {
-        var text = new StringBuilder();
+        var machines = new List<(bool Healthy, string Text)>();
         foreach (var machine in lab.Fleet.Machines)
         {
+            var text = new StringBuilder();
             var record = await lab.BootService.GetAsync(machine.Mac, Ct);
-            text.Append(CultureInfo.InvariantCulture, $"{machine.Id} ({machine.Profile}, {record?.State}, power {machine.PowerState}):\n");
-            foreach (var e in (await lab.BootService.EventsAsync(machine.Mac, Ct)).TakeLast(6))
+            text.Append(CultureInfo.InvariantCulture, $"{machine.Id} ({machine.Profile}, {record?.State}, power {machine.PowerState}, {machine.PowerOns} power-ons):\n");
+            foreach (var e in (await lab.BootService.EventsAsync(machine.Mac, Ct)).TakeLast(5))
                 text.Append(CultureInfo.InvariantCulture, $"  {e.At:HH:mm:ss} {e.Kind}: {e.Detail}\n");
             var console = Escapes.Replace(machine.Vm.Console.Text, "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            foreach (var line in console.TakeLast(4))
+            foreach (var line in console.TakeLast(3))
                 text.Append(CultureInfo.InvariantCulture, $"  console: {line[..Math.Min(line.Length, 200)]}\n");
+            machines.Add((record?.State == MachineState.Healthy, text.ToString()));
         }
 
-        return text.ToString();
+        return string.Concat(machines.OrderBy(m => m.Healthy).Select(m => m.Text));
     }
 
     private static async Task<HttpClient> ClientAsync(WebApplication server, string name, string password)
