@@ -1,6 +1,10 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
 using ImagePipeline.Tests.Waiting;
 
 namespace ImagePipeline.Server.Tests.Support;
@@ -105,7 +109,23 @@ internal sealed class TestServer : IAsyncDisposable
     {
         var response = await Http.PostAsJsonAsync("/api/v1/sources", new { name, url, webhookSecret = secret }, TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
-        await Eventually.WaitAsync($"source {name} synced", async () => (await GetJsonAsync($"/api/v1/sources/{name}"))["lastCommit"] is not null);
+        await Eventually.WaitAsync($"source {name} synced", async () => (await GetJsonAsync($"/api/v1/sources/{name}"))["lastCommit"] is not null, diagnose: Jobs);
+    }
+
+    /// <summary>The server's background jobs as Hangfire sees them: its servers, queues, and the jobs processing, failed and scheduled.</summary>
+    public string Jobs()
+    {
+        var monitor = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"hangfire servers: {string.Join("; ", monitor.Servers().Select(s => $"{s.Name} ({string.Join(',', s.Queues)}, {s.WorkersCount} workers, heartbeat {s.Heartbeat:HH:mm:ss})"))}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"queues: {string.Join("; ", monitor.Queues().Select(q => $"{q.Name} {q.Length} enqueued{(q.Fetched is { } f ? $", {f} fetched" : "")}"))}");
+        foreach (var job in monitor.ProcessingJobs(0, 10))
+            text.AppendLine(CultureInfo.InvariantCulture, $"processing {job.Key}: {job.Value.Job?.Method.Name} since {job.Value.StartedAt:HH:mm:ss} on {job.Value.ServerId}");
+        foreach (var job in monitor.FailedJobs(0, 5))
+            text.AppendLine(CultureInfo.InvariantCulture, $"failed {job.Key}: {job.Value.Job?.Method.Name} at {job.Value.FailedAt:HH:mm:ss}: {job.Value.ExceptionType}: {job.Value.ExceptionMessage}");
+        foreach (var job in monitor.ScheduledJobs(0, 5))
+            text.AppendLine(CultureInfo.InvariantCulture, $"scheduled {job.Key}: {job.Value.Job?.Method.Name} for {job.Value.EnqueueAt:HH:mm:ss}");
+        return text.ToString();
     }
 
     public async ValueTask DisposeAsync()

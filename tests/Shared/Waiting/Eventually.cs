@@ -9,6 +9,7 @@ namespace ImagePipeline.Tests.Waiting;
 /// </summary>
 public static class Eventually
 {
-    public static Task WaitAsync(string what, Func<Task<bool>> condition, int seconds = 60) =>
-        Retry.UntilAsync(what, async _ => await condition() ? null : "not yet", TimeSpan.FromSeconds(seconds), cancellationToken: TestContext.Current.CancellationToken);
+    /// <param name="diagnose">on a timeout, what the failure should also say (the state of what did not happen)</param>
+    public static Task WaitAsync(string what, Func<Task<bool>> condition, int seconds = 60, Func<string>? diagnose = null) =>
+        Retry.UntilAsync(what, async _ => await condition() ? null : "not yet", TimeSpan.FromSeconds(seconds), diagnose, cancellationToken: TestContext.Current.CancellationToken);
 }
