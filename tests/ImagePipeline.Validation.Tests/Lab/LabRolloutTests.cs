@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using CliWrap;
 using CliWrap.Buffered;
@@ -40,7 +41,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
 {
     private const string AdminPassword = "lab-rollout-admin-password";
     private static readonly string[] Profiles = ["bios-scsi-rtl8139", "uefi-nvme", "uefi-sata-e1000", "bios-scsi-rtl8139"];
-    private static readonly System.Text.RegularExpressions.Regex Escapes = new(@"\x1b\[[0-9;=?]*[A-Za-z]|[\x00-\x08\x0b-\x1f]");
+    private static readonly Regex Escapes = new(@"\x1b\[[0-9;=?]*[A-Za-z]|[\x00-\x08\x0b-\x1f]");
     private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("imagepipe-lab-rollout-");
 
     /// <summary>Three TCG guests in a wave keep both cores busy: the browser's actions get a minute, not 15 s.</summary>
@@ -156,7 +157,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         // Rollback: the previous production image, onto the machine the failed rollout changed.
         Step("paused at the canary; rolling back");
         await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
-        var backUrl = await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex($"/rollouts/(?!{bad}$)\\d+$"), BusyHost);
+        var backUrl = await page.WaitForPageAsync(new Regex($"/rollouts/(?!{bad}$)\\d+$"), BusyHost);
         var backId = long.Parse(backUrl[(backUrl.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var back = await GetJsonAsync(admin, $"/api/v1/rollouts/{backId}");
         back["imageId"]!.GetValue<string>().ShouldBe(first);
@@ -243,7 +244,7 @@ public sealed class LabRolloutTests(DeployEnvironmentFixture deploy) : IDisposab
         await page.GetByLabel("Bake after each wave (seconds)").FillAsync("2");
         await page.GetByLabel("Wave timeout (seconds)").FillAsync("420");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start rollout" }).ClickAsync();
-        var url = await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex("/rollouts/\\d+$"), BusyHost);
+        var url = await page.WaitForPageAsync(new Regex("/rollouts/\\d+$"), BusyHost);
         (await page.GetByRole(AriaRole.Status).TextContentAsync())!.ShouldContain("2 waves over 4 machines");
         return long.Parse(url[(url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
