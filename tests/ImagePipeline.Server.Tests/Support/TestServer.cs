@@ -4,8 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Hangfire;
-using Microsoft.Extensions.DependencyInjection;
 using ImagePipeline.Tests.Waiting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePipeline.Server.Tests.Support;
 
@@ -112,7 +112,11 @@ internal sealed class TestServer : IAsyncDisposable
         await Eventually.WaitAsync($"source {name} synced", async () => (await GetJsonAsync($"/api/v1/sources/{name}"))["lastCommit"] is not null, diagnose: Jobs);
     }
 
-    /// <summary>The server's background jobs as Hangfire sees them: its servers, queues, and the jobs processing, failed and scheduled.</summary>
+    /// <summary>
+    /// The server's background jobs as Hangfire sees them: its servers, queues, and the jobs
+    /// processing, failed and scheduled. More than /metrics gives (counts only): a failed job's
+    /// exception and a retry's time are what explain a wait that timed out.
+    /// </summary>
     public string Jobs()
     {
         var monitor = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();

@@ -140,6 +140,8 @@ public sealed partial class QemuVm : IAsyncDisposable
     {
         if (process is { IsCompleted: false })
             throw new HarnessException($"VM {Machine.Name} is already running");
+        // The last power cycle read to its end first: its final console lines are kept in the new console's text.
+        await ReadLastWordsAsync();
         var qmpPath = Path.Combine(Directory, "qmp.sock");
         var serialPath = Path.Combine(Directory, "serial.sock");
         var channelPath = Path.Combine(Directory, "channel.sock");
@@ -187,12 +189,7 @@ public sealed partial class QemuVm : IAsyncDisposable
 
         var previous = console;
         if (previous is not null)
-        {
-            // The last power cycle's final console lines first: they are kept in the new console's text.
-            await ReadLastWordsAsync();
             await previous.DisposeAsync();
-        }
-
         if (qmp is not null)
             await qmp.DisposeAsync();
         if (channel is not null)
